@@ -1,0 +1,53 @@
+# Thin wrapper around CMake: `make demo` and `make test` do everything on a
+# fresh Debian machine (missing packages are installed when run as root).
+
+BUILD       ?= build
+BENCH_BUILD ?= build-bench
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX      ?= /usr/local
+
+BUILD_DEPS = cmake pkg-config libc6-dev
+TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales
+BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev
+
+CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+.PHONY: all build demo test bench install clean format deps-build deps-test deps-bench
+
+all: build
+
+deps-build:
+	@scripts/install-deps.sh $(BUILD_DEPS)
+
+deps-test:
+	@scripts/install-deps.sh $(TEST_DEPS)
+
+deps-bench:
+	@scripts/install-deps.sh $(BENCH_DEPS)
+
+build: deps-build
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/examples/demo
+
+test: deps-test
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DBUILD_TESTING=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: deps-bench
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DEXTATUS_BUILD_BENCH=ON \
+	    -DBUILD_TESTING=OFF -DEXTATUS_BUILD_EXAMPLES=OFF >/dev/null
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	$(BENCH_BUILD)/bench/run-bench
+
+install: build
+	cmake --install $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD) $(BENCH_BUILD)

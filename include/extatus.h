@@ -1,0 +1,25 @@
+/*
+ * extatus.h - the umbrella header: report a C program's health and
+ * metrics to Prometheus.
+ */
+#ifndef EXTATUS_H
+#define EXTATUS_H
+
+#include "extatus/common.h"
+#include "extatus/version.h"
+#include "extatus/errors.h"
+#include "extatus/alloc.h"
+#include "extatus/buf.h"
+#include "extatus/options.h"
+#include "extatus/metric.h"
+#include "extatus/registry.h"
+#include "extatus/family.h"
+#include "extatus/counter.h"
+#include "extatus/gauge.h"
+#include "extatus/histogram.h"
+#include "extatus/summary.h"
+#include "extatus/function.h"
+#include "extatus/spiral.h"
+#include "extatus/expose.h"
+
+#endif /* EXTATUS_H */

@@ -1,0 +1,56 @@
+/*
+ * extatus/counter.h - the counter type ("counter").
+ *
+ * A monotonic total. Datapoints: "value" (the total; integer while only
+ * integer increments were made), "ms_since_reset", "created" (epoch
+ * seconds of creation or last reset). Exposed as a Prometheus counter: the
+ * sample is <name>_total whether or not the name ends in _total.
+ *
+ * Increments go to per-thread shards, so threads never share a cache line
+ * for one counter; reads sum the shards.
+ */
+#ifndef EXTATUS_COUNTER_H
+#define EXTATUS_COUNTER_H
+
+#include "common.h"
+
+EXTATUS_BEGIN_DECLS
+
+typedef struct extatus_counter extatus_counter;
+
+/*
+ * Create an unlabelled counter family `name` and return its series.
+ * Errors: as extatus_family_new(). Thread safety: any thread.
+ */
+EXTATUS_API int extatus_counter_new(extatus_counter **out, extatus_registry *registry,
+                                    const char *name, const char *help);
+
+/*
+ * The counter series of `family` for `label_values`, created if needed.
+ * Errors: EXTATUS_ERR_TYPE if the family is not a counter; as
+ * extatus_family_series(). Thread safety: any thread.
+ */
+EXTATUS_API int extatus_counter_get(extatus_counter **out, extatus_family *family,
+                                    const char *const *label_values);
+
+/* Add 1. Thread safety: any thread; lock-free, allocation-free. */
+EXTATUS_API void extatus_counter_inc(extatus_counter *counter);
+
+/* Add an integer. Thread safety: any thread; lock-free, allocation-free. */
+EXTATUS_API void extatus_counter_add(extatus_counter *counter, uint64_t amount);
+
+/*
+ * Add a non-negative float. Errors: EXTATUS_ERR_RANGE for a negative or
+ * NaN amount (nothing is added). Thread safety: any thread; lock-free.
+ */
+EXTATUS_API int extatus_counter_add_float(extatus_counter *counter, double amount);
+
+/* The current total. Thread safety: any thread. */
+EXTATUS_API double extatus_counter_value(const extatus_counter *counter);
+
+/* Back to 0; the created time becomes now. Thread safety: any thread. */
+EXTATUS_API void extatus_counter_reset(extatus_counter *counter);
+
+EXTATUS_END_DECLS
+
+#endif /* EXTATUS_COUNTER_H */

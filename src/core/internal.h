@@ -1,0 +1,240 @@
+/*
+ * internal.h - private interfaces shared by the library's layers.
+ * Never installed. Names are extatus__ (double underscore) and hidden.
+ */
+#ifndef EXTATUS_INTERNAL_H
+#define EXTATUS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "extatus.h"
+#include "extatus/sys/entry.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EXTATUS__LIKELY(x) __builtin_expect(!!(x), 1)
+#define EXTATUS__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define EXTATUS__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define EXTATUS__TLS_FAST __attribute__((tls_model("initial-exec")))
+#else
+#define EXTATUS__LIKELY(x) (x)
+#define EXTATUS__UNLIKELY(x) (x)
+#define EXTATUS__PRINTF(f, a)
+#define EXTATUS__TLS_FAST
+#endif
+
+/* ---- errors (core/error.c) ------------------------------------------ */
+
+/* Record `code` and a formatted message for the calling thread; returns code. */
+int extatus__error(int code, const char *format, ...) EXTATUS__PRINTF(2, 3);
+int extatus__error_v(int code, const char *format, va_list args);
+
+/* ---- allocation (core/alloc.c) --------------------------------------- */
+
+void *extatus__malloc(size_t size);
+void *extatus__calloc(size_t count, size_t size); /* zeroed; overflow-checked */
+void *extatus__realloc(void *ptr, size_t size);
+void extatus__free(void *ptr);
+char *extatus__strdup(const char *text); /* NULL in, NULL out */
+
+/* Set up the library if it is not (idempotent, thread-safe). */
+int extatus__ensure_init(void);
+
+/* ---- time (core/clock.c) ---------------------------------------------- */
+
+int64_t extatus__now_realtime_ns(void);  /* CLOCK_REALTIME */
+int64_t extatus__now_monotonic_ns(void); /* CLOCK_MONOTONIC */
+int64_t extatus__now_coarse_ns(void);    /* CLOCK_MONOTONIC_COARSE: cheap, ms resolution */
+
+/* ---- sharded cells (core/cells.c) ------------------------------------
+ *
+ * Hot-path state lives in 64-bit cells replicated once per shard. Cells of
+ * many series are packed in blocks; a block holds EXTATUS__CELL_CHUNK cells
+ * for every shard, shard s at offset s * EXTATUS__CELL_CHUNK from shard 0.
+ * A series keeps one pointer (its shard-0 cell); a thread adds its shard's
+ * offset. A thread owns an exclusive shard when one is free (plain
+ * load+store, no lock prefix: it is the only writer) and otherwise shares
+ * one of a few shared shards (atomic read-modify-write). Readers sum the
+ * shards with relaxed loads.
+ */
+#define EXTATUS__CELL_CHUNK 512u
+
+typedef _Atomic uint64_t extatus__cell;
+
+/* Thread's shard word: 0 = none yet; else (offset << 2) | 2 | exclusive. */
+extern __thread uintptr_t extatus__tls_shard EXTATUS__TLS_FAST;
+uintptr_t extatus__shard_claim(void);
+
+/* Number of shards (exclusive + shared); fixed after init. */
+extern unsigned extatus__shard_count;
+
+/* Allocate `count` (<= EXTATUS__CELL_CHUNK) zeroed consecutive cells in every shard. */
+int extatus__cells_alloc(size_t count, extatus__cell **out);
+void extatus__cells_free(extatus__cell *cells, size_t count);
+
+static inline uintptr_t extatus__shard_word(void)
+{
+    uintptr_t word = extatus__tls_shard;
+    if (EXTATUS__UNLIKELY(word == 0))
+        word = extatus__shard_claim();
+    return word;
+}
+
+/* Add an integer to this thread's copy of cell `cells[index]`. */
+static inline void extatus__cell_add(extatus__cell *cell, uint64_t amount)
+{
+    uintptr_t word = extatus__shard_word();
+    extatus__cell *mine = cell + (word >> 2);
+    if (word & 1u)
+        atomic_store_explicit(mine, atomic_load_explicit(mine, memory_order_relaxed) + amount,
+                              memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(mine, amount, memory_order_relaxed);
+}
+
+/* Add a double to this thread's copy of a cell holding double bits. */
+void extatus__cell_add_double_shared(extatus__cell *mine, double amount);
+
+static inline uint64_t extatus__double_bits(double value)
+{
+    union {
+        double d;
+        uint64_t u;
+    } pun = {.d = value};
+    return pun.u;
+}
+
+static inline double extatus__bits_double(uint64_t bits)
+{
+    union {
+        uint64_t u;
+        double d;
+    } pun = {.u = bits};
+    return pun.d;
+}
+
+static inline void extatus__cell_add_double(extatus__cell *cell, double amount)
+{
+    uintptr_t word = extatus__shard_word();
+    extatus__cell *mine = cell + (word >> 2);
+    if (word & 1u) {
+        double now = extatus__bits_double(atomic_load_explicit(mine, memory_order_relaxed));
+        atomic_store_explicit(mine, extatus__double_bits(now + amount), memory_order_relaxed);
+    } else {
+        extatus__cell_add_double_shared(mine, amount);
+    }
+}
+
+/* Sum of a cell over all shards (integers / doubles). */
+uint64_t extatus__cell_sum(const extatus__cell *cell);
+double extatus__cell_sum_double(const extatus__cell *cell);
+
+/* ---- names and labels (core/validate.c) ------------------------------ */
+
+bool extatus__valid_metric_name(const char *name);
+bool extatus__valid_label_name(const char *name);
+/* EXTATUS_OK or EXTATUS_ERR_LABEL with a message naming label and family. */
+int extatus__check_utf8(const char *text, size_t length, size_t *bad_offset);
+
+/* ---- type map (core/types.c) ------------------------------------------ */
+
+typedef struct extatus__type {
+    char *name;                      /* registered type name */
+    extatus_entry_ops ops;           /* copy of the table, upgraded to the current version */
+    extatus_metric_type metric_type; /* resolved exposition type */
+    void *type_data;                 /* from extatus_type_options */
+} extatus__type;
+
+/* Borrowed pointer valid until extatus_shutdown(). */
+const extatus__type *extatus__type_find(const char *name);
+void extatus__types_free(void);
+/* Register the built-in entries (entries/builtin.c), called by init. */
+int extatus__entries_register_builtin(void);
+
+/* ---- options (core/options.c) ----------------------------------------- */
+
+/* Deep copy of an option list (strings and lists copied). */
+int extatus__options_copy(extatus_option **out, const extatus_option *options, size_t count);
+void extatus__options_free(extatus_option *options, size_t count);
+/* True if `key` is taken by the library rather than the entry. */
+bool extatus__option_is_common(const char *key);
+
+/* ---- registry, families and series (core/registry.c, core/family.c) --- */
+
+struct extatus_series {
+    extatus_family *family;    /* owner */
+    extatus_series *next;      /* creation order */
+    extatus_series *prev;      /* creation order */
+    void *ref;                 /* the entry's state */
+    const char **label_values; /* label_count pointers into this allocation */
+    const char *labels_text;   /* escaped `a="x",b="y"` (no braces), NUL-terminated */
+    uint32_t labels_text_len;  /* strlen(labels_text) */
+    uint32_t hash;             /* of the label values */
+    uint32_t pins;             /* readers holding it (under family lock) */
+    uint8_t removed;           /* unlinked; free when pins drops to 0 */
+};
+
+struct extatus_family {
+    extatus_registry *registry;      /* owner */
+    char *name;                      /* as registered */
+    char *help;                      /* never NULL */
+    char *unit;                      /* NULL when none */
+    char *type_name;                 /* as given at creation */
+    const extatus__type *type;       /* resolved implementation */
+    char **label_names;              /* label_count names */
+    size_t label_count;              /* number of labels */
+    extatus_option *options;         /* entry options for new series (deep copy) */
+    size_t option_count;             /* entries in options */
+    size_t max_series;               /* limit on series */
+    pthread_mutex_t lock;            /* guards the series table, list and options */
+    extatus_series **slots;          /* open-addressed table (linear probing) */
+    size_t slot_mask;                /* slot count - 1 (power of two) */
+    size_t series_count;             /* live series */
+    extatus_series *first;           /* creation order */
+    extatus_series *last;            /* creation order */
+    atomic_uint refs;                /* registry's reference + one per scrape */
+    bool unregistered;               /* removed from its registry */
+};
+
+struct extatus_registry {
+    char *name;                 /* unique name */
+    pthread_mutex_t lock;       /* guards families */
+    extatus_family **families;  /* sorted by name */
+    size_t family_count;        /* entries used */
+    size_t family_capacity;     /* entries allocated */
+    size_t max_series;          /* default limit per family */
+    extatus_registry *next;     /* global list of named registries */
+};
+
+/* Build the context an entry sees for `series` (or the family when NULL). */
+void extatus__entry_ctx(extatus_entry_ctx *ctx, const extatus_family *family,
+                        const extatus_series *series);
+
+/*
+ * Reader snapshots for the exposition: the families of a registry sorted
+ * by name (each referenced), and the live series of a family in creation
+ * order (each pinned). Release with the matching call.
+ */
+int extatus__registry_snapshot(extatus_registry *registry, extatus_family ***families,
+                               size_t *count);
+void extatus__families_release(extatus_family **families, size_t count);
+int extatus__family_snapshot(extatus_family *family, extatus_series ***series, size_t *count);
+void extatus__series_release(extatus_family *family, extatus_series **series, size_t count);
+
+/* The family's type is implemented by `ops_create` (typed getters' check). */
+static inline bool extatus__family_is(const extatus_family *family,
+                                      int (*ops_create)(void **, const extatus_entry_ctx *,
+                                                        const extatus_option *, size_t))
+{
+    return family->type->ops.create == ops_create;
+}
+
+/* ---- output buffer (core/buf.c) --------------------------------------- */
+
+/* Make room for `extra` more bytes (plus NUL); fixed buffers just count. */
+int extatus__buf_reserve(extatus_buf *buf, size_t extra);
+int extatus__buf_append(extatus_buf *buf, const char *data, size_t length);
+
+#endif /* EXTATUS_INTERNAL_H */

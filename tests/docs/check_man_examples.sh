@@ -10,7 +10,7 @@
 #     #include <extatus.h>
 #     #include <extatus/sys/entry.h>
 #     #include <inttypes.h>  <math.h>  <stdarg.h>  <stdbool.h>  <stdio.h>
-#     #include <stdlib.h>    <string.h>
+#     #include <stdlib.h>    <string.h>  <time.h>
 #
 # so an example is a set of whole top-level definitions using the real API.
 # Exit status: 0 when every example compiles, 1 otherwise, 2 on usage.
@@ -35,7 +35,7 @@ for page in "$root"/docs/man/*.3.md; do
     source=$work/$name.c
     {
         printf '#include <extatus.h>\n#include <extatus/sys/entry.h>\n'
-        for h in inttypes math stdarg stdbool stdio stdlib string; do
+        for h in inttypes math stdarg stdbool stdio stdlib string time; do
             printf '#include <%s.h>\n' "$h"
         done
         printf '#line 1 "%s (EXAMPLE)"\n' "$name"

@@ -26,7 +26,7 @@ deps-bench:
 	@scripts/install-deps.sh $(BENCH_DEPS)
 
 build: deps-build
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DBUILD_TESTING=OFF >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build

@@ -168,9 +168,6 @@ static int series_build(extatus_series **out, extatus_family *family, const char
     size_t count = family->label_count;
     size_t values_bytes = 0, text_bytes = 0;
     for (size_t i = 0; i < count; i++) {
-        if (!values[i])
-            return extatus__error(EXTATUS_ERR_LABEL, "metric '%s': value of label '%s' is NULL",
-                                  family->name, family->label_names[i]);
         size_t length = strlen(values[i]), bad;
         if (extatus__check_utf8(values[i], length, &bad) != EXTATUS_OK)
             return extatus__error(EXTATUS_ERR_LABEL,
@@ -242,6 +239,10 @@ static int series_get(extatus_series **out, extatus_family *family, const char *
                               family->name, count);
     if (!count)
         values = no_values;
+    for (size_t i = 0; i < count; i++)
+        if (!values[i])
+            return extatus__error(EXTATUS_ERR_LABEL, "metric '%s': value of label '%s' is NULL",
+                                  family->name, family->label_names[i]);
     uint32_t hash = hash_values(values, count);
 
     pthread_mutex_lock(&family->lock);

@@ -7,7 +7,8 @@
 # docs/man/<function>.3.md with the fixed section headings, in order, and
 # must be listed in the overview page docs/man/extatus.3.md and in
 # docs/symbols-in-versions.md. A function page (docs/man/extatus_*.3.md)
-# whose function is no longer declared is an error too. Overview pages are
+# whose function is no longer declared is an error too, and so is a page
+# that points to an examples/*.c program that does not exist. Overview pages are
 # named extatus.3.md and extatus-<topic>.3.md and are not function pages.
 #
 # Exit status: 0 when everything matches, 1 otherwise (each problem is
@@ -183,6 +184,22 @@ for index in "$man/extatus.3.md" "$root/docs/symbols-in-versions.md"; do
         status=1
     fi
 done
+
+# 4. Every example program a page points to exists.
+: > "$work/dangling"
+for page in "$man"/*.3.md; do
+    [ -e "$page" ] || continue
+    grep -o 'examples/[A-Za-z0-9_.-]*\.c' "$page" | sort -u | while IFS= read -r example; do
+        if [ ! -f "$root/$example" ]; then
+            echo "  $(basename "$page"): $example" >> "$work/dangling"
+        fi
+    done
+done
+if [ -s "$work/dangling" ]; then
+    echo "pages pointing to example programs that do not exist:" >&2
+    cat "$work/dangling" >&2
+    status=1
+fi
 
 if [ "$status" -eq 0 ]; then
     echo "$(wc -l < "$work/declared" | tr -d ' ') functions, every one documented"

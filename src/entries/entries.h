@@ -5,7 +5,7 @@
 #ifndef EXTATUS_ENTRIES_H
 #define EXTATUS_ENTRIES_H
 
-#include "core/internal.h"
+#include "entries/common.h"
 
 /* Registration of the built-in types (called from entries/builtin.c). */
 int extatus__histogram_register(void);

@@ -625,46 +625,17 @@ void extatus_histogram_observe(extatus_histogram *histogram, double value)
 int extatus_histogram_new(extatus_histogram **out, extatus_registry *registry, const char *name,
                           const char *help, const double *bounds, size_t bound_count)
 {
-    extatus_option options[2];
-    size_t option_count = 0;
-    extatus_family *family;
-    int rc;
+    extatus_option buckets = EXTATUS_OPT_DOUBLES("buckets", bounds, bound_count);
 
-    if (out == NULL)
-        return extatus__error(EXTATUS_ERR_INVALID, "extatus_histogram_new: out is NULL");
-    *out = NULL;
-    if (help != NULL) {
-        extatus_option option = EXTATUS_OPT_STRING("help", help);
-        options[option_count++] = option;
-    }
-    if (bounds != NULL) {
-        extatus_option option = EXTATUS_OPT_DOUBLES("buckets", bounds, bound_count);
-        options[option_count++] = option;
-    }
-    rc = extatus_family_new(&family, registry, name, "histogram", options, option_count);
-    if (rc != EXTATUS_OK)
-        return rc;
-    return extatus_histogram_get(out, family, NULL);
+    /* NULL bounds: no "buckets" option, so the entry takes the defaults. */
+    return extatus__new_unlabelled((void **)out, registry, name, "histogram", help, &buckets,
+                                   bounds != NULL ? 1 : 0);
 }
 
 int extatus_histogram_get(extatus_histogram **out, extatus_family *family,
                           const char *const *label_values)
 {
-    extatus_series *series;
-    int rc;
-
-    if (out == NULL || family == NULL)
-        return extatus__error(EXTATUS_ERR_INVALID, "extatus_histogram_get: %s is NULL",
-                              out == NULL ? "out" : "family");
-    *out = NULL;
-    if (!extatus__family_is(family, histogram_create))
-        return extatus__error(EXTATUS_ERR_TYPE, "metric '%s' is a %s, not a histogram",
-                              extatus_family_name(family), extatus_family_type(family));
-    rc = extatus_family_series(&series, family, label_values);
-    if (rc != EXTATUS_OK)
-        return rc;
-    *out = extatus_series_ref(series);
-    return EXTATUS_OK;
+    return extatus__typed_get((void **)out, family, label_values, histogram_create, "histogram");
 }
 
 const double *extatus_buckets_default(size_t *count)

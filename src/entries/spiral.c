@@ -346,40 +346,11 @@ void extatus_spiral_add(extatus_spiral *spiral, uint64_t amount)
 int extatus_spiral_new(extatus_spiral **out, extatus_registry *registry, const char *name,
                        const char *help)
 {
-    extatus_option options[1];
-    size_t option_count = 0;
-    extatus_family *family;
-    int rc;
-
-    if (out == NULL)
-        return extatus__error(EXTATUS_ERR_INVALID, "extatus_spiral_new: out is NULL");
-    *out = NULL;
-    if (help != NULL) {
-        extatus_option option = EXTATUS_OPT_STRING("help", help);
-        options[option_count++] = option;
-    }
-    rc = extatus_family_new(&family, registry, name, "spiral", options, option_count);
-    if (rc != EXTATUS_OK)
-        return rc;
-    return extatus_spiral_get(out, family, NULL);
+    return extatus__new_unlabelled((void **)out, registry, name, "spiral", help, NULL, 0);
 }
 
 int extatus_spiral_get(extatus_spiral **out, extatus_family *family,
                        const char *const *label_values)
 {
-    extatus_series *series;
-    int rc;
-
-    if (out == NULL || family == NULL)
-        return extatus__error(EXTATUS_ERR_INVALID, "extatus_spiral_get: %s is NULL",
-                              out == NULL ? "out" : "family");
-    *out = NULL;
-    if (!extatus__family_is(family, spiral_create))
-        return extatus__error(EXTATUS_ERR_TYPE, "metric '%s' is a %s, not a spiral",
-                              extatus_family_name(family), extatus_family_type(family));
-    rc = extatus_family_series(&series, family, label_values);
-    if (rc != EXTATUS_OK)
-        return rc;
-    *out = extatus_series_ref(series);
-    return EXTATUS_OK;
+    return extatus__typed_get((void **)out, family, label_values, spiral_create, "spiral");
 }

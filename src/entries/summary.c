@@ -149,10 +149,12 @@ static void summary_rotate(summary_slice *slice, uint64_t tag, uint64_t epoch)
     if (!atomic_compare_exchange_strong_explicit(&slice->epoch, &tag, epoch | SLICE_CLEARING,
                                                  memory_order_acq_rel, memory_order_relaxed))
         return;
-    /* Readers that see a zeroed count must then see the CLEARING tag. */
-    atomic_thread_fence(memory_order_release);
+    /*
+     * Release stores: a reader whose acquire load sees a zeroed count (or
+     * an increment after it) then sees the CLEARING tag or a later one.
+     */
     for (i = 0; i < SUMMARY_INDEXES; i++)
-        atomic_store_explicit(&slice->counts[i], 0, memory_order_relaxed);
+        atomic_store_explicit(&slice->counts[i], 0, memory_order_release);
     atomic_store_explicit(&slice->epoch, epoch, memory_order_release);
 }
 
@@ -182,8 +184,9 @@ static bool summary_tag_live(uint64_t tag, uint64_t now, uint32_t slice_count)
  * Fill out[0..quantile_count) with the window's quantile estimates (NaN
  * when the window is empty). Pass 1 sums each live slice into groups of 32
  * buckets and keeps the slice only if its tag did not change meanwhile
- * (seqlock-style); pass 2 finds each rank's group from those totals, then
- * its bucket within the group.
+ * (seqlock-style: the count loads are acquire, so a count from
+ * a clearing that started during the read makes the re-read tag differ); pass 2 finds each rank's
+ * group from those totals, then its bucket within the group.
  */
 static void summary_window_read(const extatus_summary *summary, double *out)
 {
@@ -208,8 +211,7 @@ static void summary_window_read(const extatus_summary *summary, double *out)
         memset(slice_groups, 0, sizeof(slice_groups));
         for (i = 0; i < SUMMARY_INDEXES; i++)
             slice_groups[i >> SUMMARY_GROUP_BITS] +=
-                atomic_load_explicit(&slice->counts[i], memory_order_relaxed);
-        atomic_thread_fence(memory_order_acquire);
+                atomic_load_explicit(&slice->counts[i], memory_order_acquire);
         if (atomic_load_explicit(&slice->epoch, memory_order_relaxed) != tag)
             continue; /* cleared or reset while read: it was leaving the window */
         for (i = 0; i < SUMMARY_GROUPS; i++) {
@@ -675,44 +677,15 @@ void extatus_summary_observe(extatus_summary *summary, double value)
 int extatus_summary_new(extatus_summary **out, extatus_registry *registry, const char *name,
                         const char *help, const double *quantiles, size_t quantile_count)
 {
-    extatus_option options[2];
-    size_t option_count = 0;
-    extatus_family *family;
-    int rc;
+    extatus_option option = EXTATUS_OPT_DOUBLES("quantiles", quantiles, quantile_count);
 
-    if (out == NULL)
-        return extatus__error(EXTATUS_ERR_INVALID, "extatus_summary_new: out is NULL");
-    *out = NULL;
-    if (help != NULL) {
-        extatus_option option = EXTATUS_OPT_STRING("help", help);
-        options[option_count++] = option;
-    }
-    if (quantiles != NULL && quantile_count > 0) {
-        extatus_option option = EXTATUS_OPT_DOUBLES("quantiles", quantiles, quantile_count);
-        options[option_count++] = option;
-    }
-    rc = extatus_family_new(&family, registry, name, "summary", options, option_count);
-    if (rc != EXTATUS_OK)
-        return rc;
-    return extatus_summary_get(out, family, NULL);
+    /* No quantiles: a plain count/sum summary. */
+    return extatus__new_unlabelled((void **)out, registry, name, "summary", help, &option,
+                                   quantiles != NULL && quantile_count > 0 ? 1 : 0);
 }
 
 int extatus_summary_get(extatus_summary **out, extatus_family *family,
                         const char *const *label_values)
 {
-    extatus_series *series;
-    int rc;
-
-    if (out == NULL || family == NULL)
-        return extatus__error(EXTATUS_ERR_INVALID, "extatus_summary_get: %s is NULL",
-                              out == NULL ? "out" : "family");
-    *out = NULL;
-    if (!extatus__family_is(family, summary_create))
-        return extatus__error(EXTATUS_ERR_TYPE, "metric '%s' is a %s, not a summary",
-                              extatus_family_name(family), extatus_family_type(family));
-    rc = extatus_family_series(&series, family, label_values);
-    if (rc != EXTATUS_OK)
-        return rc;
-    *out = extatus_series_ref(series);
-    return EXTATUS_OK;
+    return extatus__typed_get((void **)out, family, label_values, summary_create, "summary");
 }

@@ -456,6 +456,10 @@ int extatus_expose(extatus_buf *out, extatus_registry *const *registries, size_t
     if (out->fixed && out->capacity && !out->ptr)
         return extatus__error(EXTATUS_ERR_INVALID, "extatus_expose: fixed buffer without memory");
 
+    /* A growable buffer always ends up with memory, even for empty text. */
+    if (!out->fixed && extatus__buf_reserve(out, 0) != EXTATUS_OK)
+        return EXTATUS_ERR_NOMEM;
+
     extatus_registry *fallback = NULL;
     if (!registries || count == 0) {
         registries = &fallback;

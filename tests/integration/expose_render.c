@@ -95,6 +95,36 @@ int main(int argc, char **argv)
         CHECK(extatus_gauge_get(&gauge, level, values));
         extatus_gauge_set(gauge, (double)i / 7.0 - 0.5);
     }
+    /* Built-in histogram (default buckets), summary with quantiles, spiral. */
+    extatus_family *sizes_family =
+        family(registry, "response_size_bytes", "histogram", help_text, "bytes", labels, 2, NULL);
+    static const double quantiles[] = {0.5, 0.9, 0.99};
+    extatus_option summary_options[] = {
+        EXTATUS_OPT_STRING("help", help_text),
+        EXTATUS_OPT_STRINGS("labels", labels, 2),
+        EXTATUS_OPT_DOUBLES("quantiles", quantiles, 3),
+    };
+    extatus_family *wait_family = NULL;
+    CHECK(extatus_family_new(&wait_family, registry, "lock_wait_seconds", "summary",
+                             summary_options, 3));
+    for (size_t i = 0; i < TRICKY_COUNT; i++) {
+        char index[8];
+        snprintf(index, sizeof(index), "%zu", i);
+        const char *values[] = {tricky[i], index};
+        extatus_histogram *histogram = NULL;
+        CHECK(extatus_histogram_get(&histogram, sizes_family, values));
+        extatus_summary *summary = NULL;
+        CHECK(extatus_summary_get(&summary, wait_family, values));
+        /* The last series stays empty: its quantiles are NaN. */
+        for (size_t n = 0; i + 1 < TRICKY_COUNT && n < 50 * i + 3; n++) {
+            extatus_histogram_observe(histogram, (double)(n * n) / 1000.0);
+            extatus_summary_observe(summary, (double)n / 3.0);
+        }
+    }
+    extatus_spiral *spiral = NULL;
+    CHECK(extatus_spiral_new(&spiral, registry, "window_events", "Events in a window."));
+    extatus_spiral_add(spiral, 12);
+
     extatus_counter *seconds = NULL;
     CHECK(extatus_counter_new(&seconds, registry, "cpu_seconds_total", "CPU time."));
     CHECK(extatus_counter_add_float(seconds, 12.125));

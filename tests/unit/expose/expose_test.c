@@ -301,9 +301,8 @@ static void test_order(void **state)
 }
 
 /*
- * The built-in counter and gauge. Their _created is the creation time, so
- * the golden OpenMetrics file is written without it and _created is
- * checked on its own.
+ * The built-in counter, gauge, histogram, summary and spiral. Their _created is the creation time,
+ * so the golden OpenMetrics file is written without it and _created is checked on its own.
  */
 static void test_builtin(void **state)
 {
@@ -332,6 +331,25 @@ static void test_builtin(void **state)
     assert_ok(extatus_gauge_get(&y, level, (const char *const[]){"y"}));
     extatus_gauge_set(x, 2.0);
     extatus_gauge_set(y, 0.25);
+
+    static const double bounds[] = {0.25, 1.0, 10.0};
+    extatus_histogram *latency = NULL;
+    assert_ok(extatus_histogram_new(&latency, registry, "builtin_latency_seconds", "Latency.",
+                                    bounds, 3));
+    static const double observations[] = {0.25, 0.5, 0.5, 4.0, 64.0};
+    for (size_t i = 0; i < 5; i++)
+        extatus_histogram_observe(latency, observations[i]);
+    extatus_summary *rpc = NULL;
+    assert_ok(extatus_summary_new(&rpc, registry, "builtin_rpc_seconds", "RPC time.", NULL, 0));
+    extatus_summary_observe(rpc, 1.5);
+    extatus_summary_observe(rpc, 2.5);
+    static const double quantiles[] = {0.5, 0.99};
+    extatus_summary *window = NULL;
+    assert_ok(
+        extatus_summary_new(&window, registry, "builtin_window_seconds", "Window.", quantiles, 2));
+    extatus_spiral *spiral = NULL;
+    assert_ok(extatus_spiral_new(&spiral, registry, "builtin_spiral", "Spiral."));
+    extatus_spiral_add(spiral, 7);
 
     check_golden_file(&registry, 1, "builtin.prom", EXTATUS_FORMAT_TEXT, 0);
     check_golden_file(&registry, 1, "builtin_nocreated.om", EXTATUS_FORMAT_OPENMETRICS, 1);

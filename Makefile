@@ -6,8 +6,8 @@ BENCH_BUILD ?= build-bench
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX      ?= /usr/local
 
-BUILD_DEPS = cmake pkg-config libc6-dev
-TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales
+BUILD_DEPS = cmake make gcc pkg-config libc6-dev
+TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales clang-format
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
@@ -26,7 +26,7 @@ deps-bench:
 	@scripts/install-deps.sh $(BENCH_DEPS)
 
 build: deps-build
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DBUILD_TESTING=OFF >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build

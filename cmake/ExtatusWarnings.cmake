@@ -4,7 +4,7 @@ function(extatus_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
     -Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wundef
-    -Wvla -Wdeclaration-after-statement)
+    -Wvla)
   if(EXTATUS_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

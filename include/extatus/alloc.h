@@ -12,10 +12,10 @@
 EXTATUS_BEGIN_DECLS
 
 typedef struct extatus_allocator {
-    void *(*malloc_fn)(size_t size, void *user);              /* like malloc */
-    void *(*realloc_fn)(void *ptr, size_t size, void *user);  /* like realloc */
-    void (*free_fn)(void *ptr, void *user);                   /* like free; NULL is a no-op */
-    void *user;                                               /* passed to every call */
+    void *(*malloc_fn)(size_t size, void *user);             /* like malloc */
+    void *(*realloc_fn)(void *ptr, size_t size, void *user); /* like realloc */
+    void (*free_fn)(void *ptr, void *user);                  /* like free; NULL is a no-op */
+    void *user;                                              /* passed to every call */
 } extatus_allocator;
 
 /*

@@ -25,7 +25,10 @@ typedef struct extatus_buf {
     unsigned fixed;  /* nonzero: caller-owned memory, never grown or freed */
 } extatus_buf;
 
-#define EXTATUS_BUF_INIT {NULL, 0, 0, 0}
+#define EXTATUS_BUF_INIT                                                                           \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 /* Wrap caller memory; the library writes at most `capacity` bytes to it. */
 EXTATUS_API void extatus_buf_fixed(extatus_buf *buf, char *memory, size_t capacity);

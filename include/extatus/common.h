@@ -19,7 +19,7 @@
 
 #ifdef __cplusplus
 #define EXTATUS_BEGIN_DECLS extern "C" {
-#define EXTATUS_END_DECLS }
+#define EXTATUS_END_DECLS   }
 #else
 #define EXTATUS_BEGIN_DECLS
 #define EXTATUS_END_DECLS

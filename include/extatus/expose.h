@@ -28,7 +28,10 @@ typedef struct extatus_expose_options {
     int omit_created;      /* nonzero: no _created samples in OpenMetrics */
 } extatus_expose_options;
 
-#define EXTATUS_EXPOSE_OPTIONS_INIT {EXTATUS_EXPOSE_OPTIONS_VERSION, EXTATUS_FORMAT_TEXT, 0}
+#define EXTATUS_EXPOSE_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        EXTATUS_EXPOSE_OPTIONS_VERSION, EXTATUS_FORMAT_TEXT, 0                                     \
+    }
 
 /*
  * Append the exposition of `registries[0..count)` to `out` (NULL/0: the
@@ -40,8 +43,8 @@ typedef struct extatus_expose_options {
  * Thread safety: any thread, concurrently with updates, series creation
  * and removal, and other scrapes.
  */
-EXTATUS_API int extatus_expose(extatus_buf *out, extatus_registry *const *registries,
-                               size_t count, const extatus_expose_options *options);
+EXTATUS_API int extatus_expose(extatus_buf *out, extatus_registry *const *registries, size_t count,
+                               const extatus_expose_options *options);
 
 /* The exact Content-Type header value for `format` (static). */
 EXTATUS_API const char *extatus_format_content_type(extatus_format format);

@@ -95,8 +95,7 @@ EXTATUS_API int extatus_series_get_value(extatus_series *series, const char *con
 
 /* The series' datapoints; see extatus_get_datapoints(). */
 EXTATUS_API int extatus_series_get_datapoints(extatus_series *series,
-                                              const extatus_datapoint **datapoints,
-                                              size_t *count);
+                                              const extatus_datapoint **datapoints, size_t *count);
 
 /* Reset one series. Errors: EXTATUS_ERR_UNSUPPORTED. Any thread. */
 EXTATUS_API int extatus_series_reset(extatus_series *series);

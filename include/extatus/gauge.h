@@ -14,8 +14,8 @@ EXTATUS_BEGIN_DECLS
 typedef struct extatus_gauge extatus_gauge;
 
 /* Create an unlabelled gauge family and return its series. Any thread. */
-EXTATUS_API int extatus_gauge_new(extatus_gauge **out, extatus_registry *registry,
-                                  const char *name, const char *help);
+EXTATUS_API int extatus_gauge_new(extatus_gauge **out, extatus_registry *registry, const char *name,
+                                  const char *help);
 
 /* The gauge series for `label_values`; EXTATUS_ERR_TYPE if not a gauge. */
 EXTATUS_API int extatus_gauge_get(extatus_gauge **out, extatus_family *family,

@@ -51,8 +51,7 @@ EXTATUS_API int extatus_buckets_linear(double *out, double start, double width, 
  * Fill out[0..count) with start, start*factor, ...
  * Errors: EXTATUS_ERR_INVALID (count 0, start <= 0, factor <= 1).
  */
-EXTATUS_API int extatus_buckets_exponential(double *out, double start, double factor,
-                                            size_t count);
+EXTATUS_API int extatus_buckets_exponential(double *out, double start, double factor, size_t count);
 
 EXTATUS_END_DECLS
 

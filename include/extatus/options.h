@@ -27,35 +27,52 @@
 EXTATUS_BEGIN_DECLS
 
 typedef enum extatus_option_kind {
-    EXTATUS_OPTION_STRING = 1,   /* string */
-    EXTATUS_OPTION_NUMBER = 2,   /* number (integers too) */
-    EXTATUS_OPTION_DOUBLES = 3,  /* list: const double[count] */
-    EXTATUS_OPTION_STRINGS = 4,  /* list: const char *const[count] */
-    EXTATUS_OPTION_POINTER = 5,  /* pointer: user data */
-    EXTATUS_OPTION_FUNCTION = 6  /* function: a callback, cast to extatus_option_fn */
+    EXTATUS_OPTION_STRING = 1,  /* string */
+    EXTATUS_OPTION_NUMBER = 2,  /* number (integers too) */
+    EXTATUS_OPTION_DOUBLES = 3, /* list: const double[count] */
+    EXTATUS_OPTION_STRINGS = 4, /* list: const char *const[count] */
+    EXTATUS_OPTION_POINTER = 5, /* pointer: user data */
+    EXTATUS_OPTION_FUNCTION = 6 /* function: a callback, cast to extatus_option_fn */
 } extatus_option_kind;
 
 /* Generic function pointer carried by an option; cast back by the receiver. */
 typedef void (*extatus_option_fn)(void);
 
 typedef struct extatus_option {
-    const char *key;             /* option name */
-    extatus_option_kind kind;    /* which of the fields below holds the value */
-    const char *string;          /* EXTATUS_OPTION_STRING */
-    double number;               /* EXTATUS_OPTION_NUMBER */
-    const void *list;            /* EXTATUS_OPTION_DOUBLES / _STRINGS */
-    size_t count;                /* elements in list */
-    void *pointer;               /* EXTATUS_OPTION_POINTER */
-    extatus_option_fn function;  /* EXTATUS_OPTION_FUNCTION */
+    const char *key;            /* option name */
+    extatus_option_kind kind;   /* which of the fields below holds the value */
+    const char *string;         /* EXTATUS_OPTION_STRING */
+    double number;              /* EXTATUS_OPTION_NUMBER */
+    const void *list;           /* EXTATUS_OPTION_DOUBLES / _STRINGS */
+    size_t count;               /* elements in list */
+    void *pointer;              /* EXTATUS_OPTION_POINTER */
+    extatus_option_fn function; /* EXTATUS_OPTION_FUNCTION */
 } extatus_option;
 
-#define EXTATUS_OPT_STRING(k, s) {(k), EXTATUS_OPTION_STRING, (s), 0, NULL, 0, NULL, NULL}
-#define EXTATUS_OPT_NUMBER(k, n) {(k), EXTATUS_OPTION_NUMBER, NULL, (n), NULL, 0, NULL, NULL}
-#define EXTATUS_OPT_DOUBLES(k, v, n) {(k), EXTATUS_OPTION_DOUBLES, NULL, 0, (v), (n), NULL, NULL}
-#define EXTATUS_OPT_STRINGS(k, v, n) {(k), EXTATUS_OPTION_STRINGS, NULL, 0, (v), (n), NULL, NULL}
-#define EXTATUS_OPT_POINTER(k, p) {(k), EXTATUS_OPTION_POINTER, NULL, 0, NULL, 0, (p), NULL}
+#define EXTATUS_OPT_STRING(k, s)                                                                   \
+    {                                                                                              \
+        (k), EXTATUS_OPTION_STRING, (s), 0, NULL, 0, NULL, NULL                                    \
+    }
+#define EXTATUS_OPT_NUMBER(k, n)                                                                   \
+    {                                                                                              \
+        (k), EXTATUS_OPTION_NUMBER, NULL, (n), NULL, 0, NULL, NULL                                 \
+    }
+#define EXTATUS_OPT_DOUBLES(k, v, n)                                                               \
+    {                                                                                              \
+        (k), EXTATUS_OPTION_DOUBLES, NULL, 0, (v), (n), NULL, NULL                                 \
+    }
+#define EXTATUS_OPT_STRINGS(k, v, n)                                                               \
+    {                                                                                              \
+        (k), EXTATUS_OPTION_STRINGS, NULL, 0, (v), (n), NULL, NULL                                 \
+    }
+#define EXTATUS_OPT_POINTER(k, p)                                                                  \
+    {                                                                                              \
+        (k), EXTATUS_OPTION_POINTER, NULL, 0, NULL, 0, (p), NULL                                   \
+    }
 #define EXTATUS_OPT_FUNCTION(k, f)                                                                 \
-    {(k), EXTATUS_OPTION_FUNCTION, NULL, 0, NULL, 0, NULL, (extatus_option_fn)(f)}
+    {                                                                                              \
+        (k), EXTATUS_OPTION_FUNCTION, NULL, 0, NULL, 0, NULL, (extatus_option_fn)(f)               \
+    }
 
 /*
  * The last option in `opts[0..count)` whose key is `key`, or NULL.

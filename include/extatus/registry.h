@@ -22,7 +22,10 @@ typedef struct extatus_registry_options {
     size_t max_series_per_family; /* 0: EXTATUS_DEFAULT_MAX_SERIES */
 } extatus_registry_options;
 
-#define EXTATUS_REGISTRY_OPTIONS_INIT {EXTATUS_REGISTRY_OPTIONS_VERSION, 0}
+#define EXTATUS_REGISTRY_OPTIONS_INIT                                                              \
+    {                                                                                              \
+        EXTATUS_REGISTRY_OPTIONS_VERSION, 0                                                        \
+    }
 
 /*
  * Create a registry called `name` (a metric-name-like identifier, unique

@@ -9,9 +9,9 @@
 
 #include "common.h"
 
-#define EXTATUS_VERSION_MAJOR 0
-#define EXTATUS_VERSION_MINOR 1
-#define EXTATUS_VERSION_PATCH 0
+#define EXTATUS_VERSION_MAJOR  0
+#define EXTATUS_VERSION_MINOR  1
+#define EXTATUS_VERSION_PATCH  0
 #define EXTATUS_VERSION_STRING "0.1.0"
 
 /* One comparable number: 0xMMmmpp. */

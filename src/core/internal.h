@@ -14,12 +14,12 @@
 #include "extatus/sys/entry.h"
 
 #if defined(__GNUC__) || defined(__clang__)
-#define EXTATUS__LIKELY(x) __builtin_expect(!!(x), 1)
-#define EXTATUS__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define EXTATUS__LIKELY(x)    __builtin_expect(!!(x), 1)
+#define EXTATUS__UNLIKELY(x)  __builtin_expect(!!(x), 0)
 #define EXTATUS__PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define EXTATUS__TLS_FAST __attribute__((tls_model("initial-exec")))
+#define EXTATUS__TLS_FAST     __attribute__((tls_model("initial-exec")))
 #else
-#define EXTATUS__LIKELY(x) (x)
+#define EXTATUS__LIKELY(x)   (x)
 #define EXTATUS__UNLIKELY(x) (x)
 #define EXTATUS__PRINTF(f, a)
 #define EXTATUS__TLS_FAST
@@ -69,6 +69,9 @@ uintptr_t extatus__shard_claim(void);
 
 /* Number of shards (exclusive + shared); fixed after init. */
 extern unsigned extatus__shard_count;
+
+int extatus__cells_init(void);
+void extatus__cells_shutdown(void);
 
 /* Allocate `count` (<= EXTATUS__CELL_CHUNK) zeroed consecutive cells in every shard. */
 int extatus__cells_alloc(size_t count, extatus__cell **out);
@@ -177,36 +180,60 @@ struct extatus_series {
 };
 
 struct extatus_family {
-    extatus_registry *registry;      /* owner */
-    char *name;                      /* as registered */
-    char *help;                      /* never NULL */
-    char *unit;                      /* NULL when none */
-    char *type_name;                 /* as given at creation */
-    const extatus__type *type;       /* resolved implementation */
-    char **label_names;              /* label_count names */
-    size_t label_count;              /* number of labels */
-    extatus_option *options;         /* entry options for new series (deep copy) */
-    size_t option_count;             /* entries in options */
-    size_t max_series;               /* limit on series */
-    pthread_mutex_t lock;            /* guards the series table, list and options */
-    extatus_series **slots;          /* open-addressed table (linear probing) */
-    size_t slot_mask;                /* slot count - 1 (power of two) */
-    size_t series_count;             /* live series */
-    extatus_series *first;           /* creation order */
-    extatus_series *last;            /* creation order */
-    atomic_uint refs;                /* registry's reference + one per scrape */
-    bool unregistered;               /* removed from its registry */
+    extatus_registry *registry;   /* owner */
+    char *name;                   /* as registered */
+    char *help;                   /* never NULL */
+    char *unit;                   /* NULL when none */
+    char *type_name;              /* as given at creation */
+    const extatus__type *type;    /* resolved implementation */
+    char **label_names;           /* label_count names */
+    size_t label_count;           /* number of labels */
+    extatus_option *options;      /* entry options for new series (deep copy) */
+    size_t option_count;          /* entries in options */
+    size_t max_series;            /* limit on series */
+    pthread_mutex_t lock;         /* guards the series table and list */
+    pthread_mutex_t options_lock; /* guards options (read by create, grown by setopts) */
+    extatus_series **slots;       /* open-addressed table (linear probing) */
+    size_t slot_mask;             /* slot count - 1 (power of two) */
+    size_t series_count;          /* live series */
+    extatus_series *first;        /* creation order */
+    extatus_series *last;         /* creation order */
+    atomic_uint refs;             /* registry's reference + one per scrape */
+    bool unregistered;            /* removed from its registry */
 };
 
 struct extatus_registry {
-    char *name;                 /* unique name */
-    pthread_mutex_t lock;       /* guards families */
-    extatus_family **families;  /* sorted by name */
-    size_t family_count;        /* entries used */
-    size_t family_capacity;     /* entries allocated */
-    size_t max_series;          /* default limit per family */
-    extatus_registry *next;     /* global list of named registries */
+    char *name;                /* unique name */
+    pthread_mutex_t lock;      /* guards families */
+    extatus_family **families; /* sorted by name */
+    size_t family_count;       /* entries used */
+    size_t family_capacity;    /* entries allocated */
+    size_t max_series;         /* default limit per family */
+    extatus_registry *next;    /* global list of named registries */
 };
+
+int extatus__registries_init(void);
+void extatus__registries_shutdown(void);
+/* The registry a call addresses: NULL means "default" (NULL if set-up failed). */
+extatus_registry *extatus__registry_resolve(extatus_registry *registry);
+/* Sorted family array of a registry; call with registry->lock held. */
+size_t extatus__registry_search_locked(const extatus_registry *registry, const char *name,
+                                       bool *found);
+int extatus__registry_insert_locked(extatus_registry *registry, size_t index,
+                                    extatus_family *family);
+void extatus__registry_remove_locked(extatus_registry *registry, size_t index);
+
+/* Find a family by name with a reference taken; drop it with extatus__family_drop. */
+extatus_family *extatus__family_acquire(extatus_registry *registry, const char *name);
+void extatus__family_drop(extatus_family *family);
+/* The family left its registry: remove all its series. */
+void extatus__family_detach(extatus_family *family);
+/* Find (or create) a series and pin it; unpin with extatus__series_unpin. */
+int extatus__series_acquire(extatus_series **out, extatus_family *family,
+                            const char *const *label_values, bool create);
+void extatus__series_unpin(extatus_series *series);
+/* setopts for every series of a family and for its series to come. */
+int extatus__family_setopts(extatus_family *family, const extatus_option *options, size_t count);
 
 /* Build the context an entry sees for `series` (or the family when NULL). */
 void extatus__entry_ctx(extatus_entry_ctx *ctx, const extatus_family *family,

@@ -18,7 +18,7 @@
     do {                                                                                           \
         int extatus_test_rc_ = (call);                                                             \
         if (extatus_test_rc_ != (code))                                                            \
-            print_error("%s returned %d (%s), last error: %s\n", #call, extatus_test_rc_,        \
+            print_error("%s returned %d (%s), last error: %s\n", #call, extatus_test_rc_,          \
                         extatus_strerror(extatus_test_rc_), extatus_error_last());                 \
         assert_int_equal(extatus_test_rc_, (code));                                                \
     } while (0)

@@ -48,12 +48,12 @@ typedef enum extatus_metric_type {
 
 /* What the library tells an entry about the metric (exometer's Name, Type). */
 typedef struct extatus_entry_ctx {
-    const char *name;                 /* family name */
-    const char *type;                 /* type name given at creation, before mapping */
-    void *type_data;                  /* user data given to extatus_type_register */
-    const char *const *label_names;   /* the family's label names */
-    const char *const *label_values;  /* this series' values; NULL when validating options */
-    size_t label_count;               /* entries in label_names and label_values */
+    const char *name;                /* family name */
+    const char *type;                /* type name given at creation, before mapping */
+    void *type_data;                 /* user data given to extatus_type_register */
+    const char *const *label_names;  /* the family's label names */
+    const char *const *label_values; /* this series' values; NULL when validating options */
+    size_t label_count;              /* entries in label_names and label_values */
 } extatus_entry_ctx;
 
 typedef struct extatus_entry_ops {
@@ -144,7 +144,10 @@ typedef struct extatus_type_options {
     void *type_data;                 /* handed to the entry in ctx->type_data */
 } extatus_type_options;
 
-#define EXTATUS_TYPE_OPTIONS_INIT {EXTATUS_TYPE_OPTIONS_VERSION, EXTATUS_METRIC_UNSET, NULL}
+#define EXTATUS_TYPE_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        EXTATUS_TYPE_OPTIONS_VERSION, EXTATUS_METRIC_UNSET, NULL                                   \
+    }
 
 /*
  * Map `type_name` ([a-z_][a-z0-9_]*, at most 63 bytes) to an entry

@@ -1,0 +1,103 @@
+/*
+ * error.c - error codes, their descriptions and the per-thread message.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+
+/* Longest message kept; longer ones are truncated with "...". */
+#define ERROR_MESSAGE_MAX 512
+
+static __thread char thread_message[ERROR_MESSAGE_MAX];
+static __thread int thread_code;
+
+const char *extatus_strerror(int code)
+{
+    switch ((extatus_err)code) {
+    case EXTATUS_OK:
+        return "success";
+    case EXTATUS_ERR_NOMEM:
+        return "out of memory";
+    case EXTATUS_ERR_INVALID:
+        return "invalid argument";
+    case EXTATUS_ERR_NAME:
+        return "invalid metric name";
+    case EXTATUS_ERR_LABEL:
+        return "invalid label name or value";
+    case EXTATUS_ERR_EXISTS:
+        return "already registered with a different definition";
+    case EXTATUS_ERR_NOT_FOUND:
+        return "not found";
+    case EXTATUS_ERR_TYPE:
+        return "wrong metric type";
+    case EXTATUS_ERR_LIMIT:
+        return "limit reached";
+    case EXTATUS_ERR_RANGE:
+        return "value out of range";
+    case EXTATUS_ERR_OPTION:
+        return "unknown option or bad option value";
+    case EXTATUS_ERR_STATE:
+        return "not allowed in the current state";
+    case EXTATUS_ERR_NOSPACE:
+        return "buffer too small";
+    case EXTATUS_ERR_CALLBACK:
+        return "a callback failed";
+    case EXTATUS_ERR_UNSUPPORTED:
+        return "operation not supported";
+    case EXTATUS_ERR_SYSTEM:
+        return "system call failed";
+    }
+    return "unknown error";
+}
+
+int extatus__error_v(int code, const char *format, va_list args)
+{
+    int length = vsnprintf(thread_message, sizeof(thread_message), format, args);
+    if (length >= (int)sizeof(thread_message))
+        snprintf(thread_message + sizeof(thread_message) - 4, 4, "...");
+    thread_code = code;
+    return code;
+}
+
+int extatus__error(int code, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    extatus__error_v(code, format, args);
+    va_end(args);
+    return code;
+}
+
+int extatus_entry_error(int code, const char *format, ...)
+{
+    va_list args;
+    if (!format)
+        return extatus__error(code, "%s", extatus_strerror(code));
+    va_start(args, format);
+    extatus__error_v(code, format, args);
+    va_end(args);
+    return code;
+}
+
+const char *extatus_error_last(void)
+{
+    return thread_message;
+}
+
+int extatus_error_last_code(void)
+{
+    return thread_code;
+}
+
+void extatus_error_clear(void)
+{
+    thread_message[0] = '\0';
+    thread_code = EXTATUS_OK;
+}
+
+unsigned extatus_version(const char **text)
+{
+    if (text)
+        *text = EXTATUS_VERSION_STRING;
+    return EXTATUS_VERSION_HEX;
+}

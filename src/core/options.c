@@ -1,0 +1,98 @@
+/*
+ * options.c - option lists: lookup and deep copies.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* Keys the library takes for itself; the entry never sees them. */
+static const char *const common_keys[] = {"help", "unit", "labels", "max_series"};
+
+bool extatus__option_is_common(const char *key)
+{
+    for (size_t i = 0; i < sizeof(common_keys) / sizeof(common_keys[0]); i++)
+        if (strcmp(key, common_keys[i]) == 0)
+            return true;
+    return false;
+}
+
+const extatus_option *extatus_option_find(const extatus_option *opts, size_t count, const char *key)
+{
+    const extatus_option *found = NULL;
+    if (!opts || !key)
+        return NULL;
+    for (size_t i = 0; i < count; i++)
+        if (opts[i].key && strcmp(opts[i].key, key) == 0)
+            found = &opts[i];
+    return found;
+}
+
+void extatus__options_free(extatus_option *options, size_t count)
+{
+    if (!options)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        extatus__free((void *)(uintptr_t)options[i].key);
+        extatus__free((void *)(uintptr_t)options[i].string);
+        if (options[i].kind == EXTATUS_OPTION_STRINGS && options[i].list) {
+            char **strings = (char **)(uintptr_t)options[i].list;
+            for (size_t j = 0; j < options[i].count; j++)
+                extatus__free(strings[j]);
+        }
+        extatus__free((void *)(uintptr_t)options[i].list);
+    }
+    extatus__free(options);
+}
+
+static int copy_one(extatus_option *to, const extatus_option *from)
+{
+    *to = *from;
+    to->key = NULL;
+    to->string = NULL;
+    to->list = NULL;
+    to->count = 0;
+    if (!(to->key = extatus__strdup(from->key)))
+        return EXTATUS_ERR_NOMEM;
+    if (from->kind == EXTATUS_OPTION_STRING && from->string &&
+        !(to->string = extatus__strdup(from->string)))
+        return EXTATUS_ERR_NOMEM;
+    if (from->kind == EXTATUS_OPTION_DOUBLES && from->list && from->count) {
+        double *values = extatus__calloc(from->count, sizeof(double));
+        if (!values)
+            return EXTATUS_ERR_NOMEM;
+        memcpy(values, from->list, from->count * sizeof(double));
+        to->list = values;
+        to->count = from->count;
+    }
+    if (from->kind == EXTATUS_OPTION_STRINGS && from->list && from->count) {
+        const char *const *source = from->list;
+        char **strings = extatus__calloc(from->count, sizeof(char *));
+        if (!strings)
+            return EXTATUS_ERR_NOMEM;
+        to->list = strings;
+        to->count = from->count;
+        for (size_t j = 0; j < from->count; j++)
+            if (source[j] && !(strings[j] = extatus__strdup(source[j])))
+                return EXTATUS_ERR_NOMEM;
+    }
+    return EXTATUS_OK;
+}
+
+int extatus__options_copy(extatus_option **out, const extatus_option *options, size_t count)
+{
+    *out = NULL;
+    if (count == 0)
+        return EXTATUS_OK;
+    extatus_option *copy = extatus__calloc(count, sizeof(*copy));
+    if (!copy)
+        return extatus__error(EXTATUS_ERR_NOMEM, "cannot copy %zu options", count);
+    for (size_t i = 0; i < count; i++) {
+        if (copy_one(&copy[i], &options[i]) != EXTATUS_OK) {
+            extatus__options_free(copy, i + 1);
+            return extatus__error(EXTATUS_ERR_NOMEM, "cannot copy option '%s'",
+                                  options[i].key ? options[i].key : "");
+        }
+    }
+    *out = copy;
+    return EXTATUS_OK;
+}

@@ -1,0 +1,53 @@
+/*
+ * common.c - helpers shared by the built-in entries' typed APIs.
+ */
+#include "entries/common.h"
+
+#define MAX_EXTRA_OPTIONS 8
+
+int extatus__new_unlabelled(void **ref, extatus_registry *registry, const char *name,
+                            const char *type, const char *help, const extatus_option *extra,
+                            size_t extra_count)
+{
+    extatus_option options[MAX_EXTRA_OPTIONS + 1] = {
+        EXTATUS_OPT_STRING("help", help ? help : ""),
+    };
+    if (!ref)
+        return extatus__error(EXTATUS_ERR_INVALID, "metric '%s': out pointer is NULL",
+                              name ? name : "(null)");
+    *ref = NULL;
+    if (extra_count > MAX_EXTRA_OPTIONS)
+        return extatus__error(EXTATUS_ERR_INVALID, "too many options");
+    for (size_t i = 0; i < extra_count; i++)
+        options[i + 1] = extra[i];
+    extatus_family *family = NULL;
+    int rc = extatus_family_new(&family, registry, name, type, options, extra_count + 1);
+    if (rc != EXTATUS_OK)
+        return rc;
+    if (family->label_count)
+        return extatus__error(EXTATUS_ERR_EXISTS, "metric '%s' is already registered with labels",
+                              name);
+    extatus_series *series = NULL;
+    rc = extatus_family_series(&series, family, NULL);
+    if (rc == EXTATUS_OK)
+        *ref = series->ref;
+    return rc;
+}
+
+int extatus__typed_get(void **ref, extatus_family *family, const char *const *values,
+                       int (*create)(void **, const extatus_entry_ctx *, const extatus_option *,
+                                     size_t),
+                       const char *what)
+{
+    if (!ref || !family)
+        return extatus__error(EXTATUS_ERR_INVALID, "%s get: NULL argument", what);
+    *ref = NULL;
+    if (!extatus__family_is(family, create))
+        return extatus__error(EXTATUS_ERR_TYPE, "metric '%s' is of type '%s', not a %s",
+                              family->name, family->type_name, what);
+    extatus_series *series = NULL;
+    int rc = extatus_family_series(&series, family, values);
+    if (rc == EXTATUS_OK)
+        *ref = series->ref;
+    return rc;
+}

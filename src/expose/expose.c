@@ -1,0 +1,526 @@
+/*
+ * expose.c - the Prometheus text 0.0.4 and OpenMetrics 1.0.0 writers.
+ *
+ * One writer serves both formats; they differ only in the metadata lines
+ * (order, escaping, UNIT, the counter family name), in _created samples,
+ * in ".0" on integral floats and in the final "# EOF".
+ *
+ * The writer reads the registries through reader snapshots (families
+ * sorted by name, series in creation order) and each series through its
+ * entry's get_datapoints and one get_value call, so every series is one
+ * consistent snapshot. Each output line is written straight into the
+ * buffer: reserve the line's upper bound, then copy; nothing is allocated
+ * per sample.
+ */
+#include "core/internal.h"
+#include "expose/format.h"
+
+#include <math.h>
+#include <string.h>
+
+/* State of one extatus_expose() call. */
+typedef struct writer {
+    extatus_buf *out;      /* destination */
+    bool openmetrics;      /* OpenMetrics 1.0.0 rather than text 0.0.4 */
+    bool created;          /* write <name>_created samples (OpenMetrics only) */
+    char *scratch;         /* a line that does not fit a fixed buffer is staged here */
+    size_t scratch_size;   /* bytes at scratch */
+    extatus_value *values; /* one series' values */
+    size_t values_size;    /* entries at values */
+    size_t *order;         /* bucket or quantile datapoints sorted by bound */
+    size_t order_size;     /* entries at order */
+} writer;
+
+/* What a family's samples need, worked out once per family. */
+typedef struct family_info {
+    const extatus_family *family; /* the family */
+    extatus_metric_type type;     /* how it is exposed */
+    const char *name;             /* family name as registered */
+    size_t name_length;           /* strlen(name) */
+    size_t base_length;           /* name without a counter's "_total" */
+} family_info;
+
+static int grow(void **array, size_t *size, size_t need, size_t element)
+{
+    if (*size >= need)
+        return EXTATUS_OK;
+    size_t capacity = *size ? *size : 16;
+    while (capacity < need)
+        capacity *= 2;
+    void *grown = extatus__realloc(*array, capacity * element);
+    if (!grown)
+        return extatus__error(EXTATUS_ERR_NOMEM, "exposition: cannot allocate %zu bytes",
+                              capacity * element);
+    *array = grown;
+    *size = capacity;
+    return EXTATUS_OK;
+}
+
+/*
+ * Room for a line of at most `max` bytes: inside the buffer when it can
+ * grow or has room, else the scratch area (a full fixed buffer). NULL when
+ * memory ran out.
+ */
+static char *line_begin(writer *w, size_t max)
+{
+    extatus_buf *out = w->out;
+    if (!out->fixed) {
+        if (extatus__buf_reserve(out, max) != EXTATUS_OK)
+            return NULL;
+        return out->ptr + out->size;
+    }
+    if (out->size < out->capacity && max < out->capacity - out->size)
+        return out->ptr + out->size;
+    if (grow((void **)&w->scratch, &w->scratch_size, max, 1) != EXTATUS_OK)
+        return NULL;
+    return w->scratch;
+}
+
+/* Account for the line [start, end) begun with line_begin(). */
+static void line_end(writer *w, const char *start, const char *end)
+{
+    size_t length = (size_t)(end - start);
+    if (start == w->scratch) {
+        /* A fixed buffer keeps what fits and counts the rest. */
+        extatus__buf_append(w->out, start, length);
+        return;
+    }
+    w->out->size += length;
+}
+
+static char *put(char *p, const char *text, size_t length)
+{
+    memcpy(p, text, length);
+    return p + length;
+}
+
+#define PUT_LITERAL(p, literal) put((p), (literal), sizeof(literal) - 1)
+
+static const char *type_word(extatus_metric_type type, bool openmetrics)
+{
+    switch (type) {
+    case EXTATUS_METRIC_COUNTER:
+        return "counter";
+    case EXTATUS_METRIC_GAUGE:
+        return "gauge";
+    case EXTATUS_METRIC_HISTOGRAM:
+        return "histogram";
+    case EXTATUS_METRIC_SUMMARY:
+        return "summary";
+    default:
+        return openmetrics ? "unknown" : "untyped";
+    }
+}
+
+/* True when name[0..length) ends with "_<unit>". */
+static bool ends_with_unit(const char *name, size_t length, const char *unit)
+{
+    size_t unit_length = strlen(unit);
+    return unit_length + 1 < length && name[length - unit_length - 1] == '_' &&
+           memcmp(name + length - unit_length, unit, unit_length) == 0;
+}
+
+/* "# <keyword> <name> <escaped text>\n" */
+static int write_meta(writer *w, const char *keyword, const char *name, size_t name_length,
+                      const char *suffix, const char *text)
+{
+    size_t text_length = strlen(text);
+    size_t suffix_length = suffix ? strlen(suffix) : 0;
+    size_t max = 2 + 4 + 1 + name_length + suffix_length + 1 + 2 * text_length + 1;
+    char *start = line_begin(w, max);
+    if (!start)
+        return EXTATUS_ERR_NOMEM;
+    char *p = PUT_LITERAL(start, "# ");
+    p = put(p, keyword, 4);
+    *p++ = ' ';
+    p = put(p, name, name_length);
+    p = put(p, suffix, suffix_length);
+    *p++ = ' ';
+    p = extatus__escape(p, text, text_length, w->openmetrics);
+    *p++ = '\n';
+    line_end(w, start, p);
+    return EXTATUS_OK;
+}
+
+/*
+ * The metadata of a family. Text 0.0.4: HELP then TYPE, under the sample
+ * name (a counter's <base>_total). OpenMetrics: TYPE, UNIT, HELP under the
+ * family name (a counter's name without _total). Empty help is left out.
+ */
+static int write_header(writer *w, const family_info *f)
+{
+    const extatus_family *family = f->family;
+    const char *type = type_word(f->type, w->openmetrics);
+    bool counter = f->type == EXTATUS_METRIC_COUNTER;
+    int rc = EXTATUS_OK;
+    if (w->openmetrics) {
+        rc = write_meta(w, "TYPE", f->name, f->base_length, NULL, type);
+        /* A unit the name does not end in would make the family invalid. */
+        if (rc == EXTATUS_OK && family->unit && family->unit[0] &&
+            ends_with_unit(f->name, f->base_length, family->unit))
+            rc = write_meta(w, "UNIT", f->name, f->base_length, NULL, family->unit);
+        if (rc == EXTATUS_OK && family->help && family->help[0])
+            rc = write_meta(w, "HELP", f->name, f->base_length, NULL, family->help);
+        return rc;
+    }
+    const char *suffix = counter ? "_total" : NULL;
+    if (family->help && family->help[0])
+        rc = write_meta(w, "HELP", f->name, f->base_length, suffix, family->help);
+    if (rc == EXTATUS_OK)
+        rc = write_meta(w, "TYPE", f->name, f->base_length, suffix, type);
+    return rc;
+}
+
+/* Which label a sample carries after the series' own labels. */
+typedef enum extra_label { EXTRA_NONE = 0, EXTRA_LE = 1, EXTRA_QUANTILE = 2 } extra_label;
+
+/*
+ * Whether a value must be written as an integer: counts and buckets are
+ * integers in OpenMetrics, so an integral double there is written without
+ * a fraction.
+ */
+static char *put_value(char *p, const extatus_value *value, bool integer, bool openmetrics)
+{
+    if (value->kind == EXTATUS_VALUE_INT)
+        return extatus__format_int(p, value->integer);
+    double number = value->number;
+    if (integer && number == floor(number) && fabs(number) < 9223372036854775808.0)
+        return extatus__format_int(p, (int64_t)number);
+    return extatus__format_double(p, number, openmetrics);
+}
+
+/* "<name><suffix>{<labels>[,le="b"]} <value>\n" */
+static int write_sample(writer *w, const family_info *f, size_t name_length, const char *suffix,
+                        const extatus_series *series, extra_label extra, double bound,
+                        const extatus_value *value, bool integer)
+{
+    size_t suffix_length = suffix ? strlen(suffix) : 0;
+    size_t labels_length = series->labels_text_len;
+    /* name, suffix, braces, labels, ",quantile=\"b\"", space, value, newline */
+    size_t max = name_length + suffix_length + 2 + labels_length + 12 + 2 * EXTATUS__NUMBER_MAX + 2;
+    char *start = line_begin(w, max);
+    if (!start)
+        return EXTATUS_ERR_NOMEM;
+    char *p = put(start, f->name, name_length);
+    p = put(p, suffix, suffix_length);
+    if (labels_length || extra != EXTRA_NONE) {
+        *p++ = '{';
+        p = put(p, series->labels_text, labels_length);
+        if (extra != EXTRA_NONE) {
+            if (labels_length)
+                *p++ = ',';
+            p = extra == EXTRA_LE ? PUT_LITERAL(p, "le=\"") : PUT_LITERAL(p, "quantile=\"");
+            p = extatus__format_bound(p, bound);
+            *p++ = '"';
+        }
+        *p++ = '}';
+    }
+    *p++ = ' ';
+    p = put_value(p, value, integer, w->openmetrics);
+    *p++ = '\n';
+    line_end(w, start, p);
+    return EXTATUS_OK;
+}
+
+static bool defined(const extatus_value *value)
+{
+    return value->kind == EXTATUS_VALUE_INT || value->kind == EXTATUS_VALUE_DOUBLE;
+}
+
+/* Index of the first defined datapoint with `role`, or `count` if none. */
+static size_t find_role(const extatus_datapoint *points, const extatus_value *values, size_t count,
+                        extatus_sample_role role)
+{
+    for (size_t i = 0; i < count; i++)
+        if (points[i].role == role && defined(&values[i]))
+            return i;
+    return count;
+}
+
+/*
+ * Collect the defined datapoints with `role` (and a bound that is a
+ * number) into w->order, sorted by bound; returns how many. Entries
+ * normally list them in order, so the insertion sort is one pass.
+ */
+static size_t sorted_bounds(writer *w, const extatus_datapoint *points, size_t count,
+                            extatus_sample_role role)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (points[i].role != role || !defined(&w->values[i]) || isnan(points[i].bound))
+            continue;
+        size_t j = used++;
+        while (j > 0 && points[w->order[j - 1]].bound > points[i].bound) {
+            w->order[j] = w->order[j - 1];
+            j--;
+        }
+        w->order[j] = i;
+    }
+    return used;
+}
+
+/* Write _sum, _count and (OpenMetrics) _created of a histogram or summary. */
+static int write_totals(writer *w, const family_info *f, const extatus_series *series,
+                        const extatus_datapoint *points, size_t count, bool with_sum)
+{
+    const extatus_value *values = w->values;
+    int rc = EXTATUS_OK;
+    size_t i = find_role(points, values, count, EXTATUS_SAMPLE_SUM);
+    if (with_sum && i < count)
+        rc = write_sample(w, f, f->name_length, "_sum", series, EXTRA_NONE, 0, &values[i], false);
+    i = find_role(points, values, count, EXTATUS_SAMPLE_COUNT);
+    if (rc == EXTATUS_OK && i < count)
+        rc = write_sample(w, f, f->name_length, "_count", series, EXTRA_NONE, 0, &values[i], true);
+    i = find_role(points, values, count, EXTATUS_SAMPLE_CREATED);
+    if (rc == EXTATUS_OK && w->created && i < count)
+        rc = write_sample(w, f, f->name_length, "_created", series, EXTRA_NONE, 0, &values[i],
+                          false);
+    return rc;
+}
+
+static int write_histogram(writer *w, const family_info *f, const extatus_series *series,
+                           const extatus_datapoint *points, size_t count)
+{
+    const extatus_value *values = w->values;
+    size_t buckets = sorted_bounds(w, points, count, EXTATUS_SAMPLE_BUCKET);
+    bool negative = false;
+    int rc = EXTATUS_OK;
+    for (size_t k = 0; k < buckets && rc == EXTATUS_OK; k++) {
+        size_t i = w->order[k];
+        if (points[i].bound < 0)
+            negative = true;
+        rc = write_sample(w, f, f->name_length, "_bucket", series, EXTRA_LE, points[i].bound,
+                          &values[i], true);
+    }
+    /* Every histogram has a +Inf bucket; it equals the count. */
+    if (rc == EXTATUS_OK && (buckets == 0 || points[w->order[buckets - 1]].bound != INFINITY)) {
+        size_t i = find_role(points, values, count, EXTATUS_SAMPLE_COUNT);
+        if (i < count)
+            rc = write_sample(w, f, f->name_length, "_bucket", series, EXTRA_LE, INFINITY,
+                              &values[i], true);
+    }
+    if (rc != EXTATUS_OK)
+        return rc;
+    /* OpenMetrics forbids _sum when a bucket bound is negative. */
+    return write_totals(w, f, series, points, count, !(w->openmetrics && negative));
+}
+
+static int write_summary(writer *w, const family_info *f, const extatus_series *series,
+                         const extatus_datapoint *points, size_t count)
+{
+    size_t quantiles = sorted_bounds(w, points, count, EXTATUS_SAMPLE_QUANTILE);
+    int rc = EXTATUS_OK;
+    for (size_t k = 0; k < quantiles && rc == EXTATUS_OK; k++) {
+        size_t i = w->order[k];
+        rc = write_sample(w, f, f->name_length, NULL, series, EXTRA_QUANTILE, points[i].bound,
+                          &w->values[i], false);
+    }
+    if (rc != EXTATUS_OK)
+        return rc;
+    return write_totals(w, f, series, points, count, true);
+}
+
+/* Counter, gauge, unknown: one value; without it the series is left out. */
+static int write_single(writer *w, const family_info *f, const extatus_series *series,
+                        const extatus_datapoint *points, size_t count)
+{
+    const extatus_value *values = w->values;
+    size_t i = find_role(points, values, count, EXTATUS_SAMPLE_VALUE);
+    if (i == count)
+        return EXTATUS_OK;
+    if (f->type != EXTATUS_METRIC_COUNTER)
+        return write_sample(w, f, f->name_length, NULL, series, EXTRA_NONE, 0, &values[i], false);
+    int rc = write_sample(w, f, f->base_length, "_total", series, EXTRA_NONE, 0, &values[i], false);
+    i = find_role(points, values, count, EXTATUS_SAMPLE_CREATED);
+    if (rc == EXTATUS_OK && w->created && i < count)
+        rc = write_sample(w, f, f->base_length, "_created", series, EXTRA_NONE, 0, &values[i],
+                          false);
+    return rc;
+}
+
+/*
+ * Read one series through its entry and write its samples. An entry that
+ * fails get_datapoints or get_value drops this series only.
+ */
+static int write_series(writer *w, const family_info *f, extatus_series *series)
+{
+    const extatus_entry_ops *ops = &f->family->type->ops;
+    extatus_entry_ctx ctx;
+    extatus__entry_ctx(&ctx, f->family, series);
+    const extatus_datapoint *points = NULL;
+    size_t count = 0;
+    if (ops->get_datapoints(series->ref, &ctx, &points, &count) != EXTATUS_OK || count == 0 ||
+        !points)
+        return EXTATUS_OK;
+    int rc = grow((void **)&w->values, &w->values_size, count, sizeof(*w->values));
+    if (rc == EXTATUS_OK)
+        rc = grow((void **)&w->order, &w->order_size, count, sizeof(*w->order));
+    if (rc != EXTATUS_OK)
+        return rc;
+    memset(w->values, 0, count * sizeof(*w->values)); /* all EXTATUS_VALUE_UNDEFINED */
+    if (ops->get_value(series->ref, &ctx, NULL, count, w->values) != EXTATUS_OK)
+        return EXTATUS_OK;
+    switch (f->type) {
+    case EXTATUS_METRIC_HISTOGRAM:
+        return write_histogram(w, f, series, points, count);
+    case EXTATUS_METRIC_SUMMARY:
+        return write_summary(w, f, series, points, count);
+    default:
+        return write_single(w, f, series, points, count);
+    }
+}
+
+static int write_family(writer *w, extatus_family *family)
+{
+    family_info f;
+    f.family = family;
+    f.type = family->type->metric_type;
+    f.name = family->name;
+    f.name_length = strlen(family->name);
+    f.base_length = f.name_length;
+    if (f.type != EXTATUS_METRIC_COUNTER && f.type != EXTATUS_METRIC_GAUGE &&
+        f.type != EXTATUS_METRIC_HISTOGRAM && f.type != EXTATUS_METRIC_SUMMARY)
+        f.type = EXTATUS_METRIC_UNKNOWN;
+    /* A counter's family name is its name without "_total"; samples add it back. */
+    if (f.type == EXTATUS_METRIC_COUNTER && f.name_length > 6 &&
+        memcmp(f.name + f.name_length - 6, "_total", 6) == 0)
+        f.base_length -= 6;
+
+    int rc = write_header(w, &f);
+    if (rc != EXTATUS_OK)
+        return rc;
+    extatus_series **series = NULL;
+    size_t count = 0;
+    rc = extatus__family_snapshot(family, &series, &count);
+    if (rc != EXTATUS_OK)
+        return rc;
+    for (size_t i = 0; i < count && rc == EXTATUS_OK; i++)
+        rc = write_series(w, &f, series[i]);
+    extatus__series_release(family, series, count);
+    return rc;
+}
+
+/* Registries' snapshots merged by family name; the first registry wins a tie. */
+typedef struct merge_source {
+    extatus_family **families; /* sorted by name */
+    size_t count;              /* entries in families */
+    size_t next;               /* first family not yet written */
+} merge_source;
+
+static int write_registries(writer *w, merge_source *sources, size_t count)
+{
+    for (;;) {
+        const char *smallest = NULL;
+        size_t pick = 0;
+        for (size_t i = 0; i < count; i++) {
+            merge_source *s = &sources[i];
+            if (s->next == s->count)
+                continue;
+            const char *name = s->families[s->next]->name;
+            if (!smallest || strcmp(name, smallest) < 0) {
+                smallest = name;
+                pick = i;
+            }
+        }
+        if (!smallest)
+            return EXTATUS_OK;
+        int rc = write_family(w, sources[pick].families[sources[pick].next]);
+        if (rc != EXTATUS_OK)
+            return rc;
+        /* Skip the written name in every registry (later ones lose). */
+        for (size_t i = 0; i < count; i++) {
+            merge_source *s = &sources[i];
+            if (i != pick && s->next < s->count &&
+                strcmp(s->families[s->next]->name, smallest) == 0)
+                s->next++;
+        }
+        sources[pick].next++;
+    }
+}
+
+int extatus_expose(extatus_buf *out, extatus_registry *const *registries, size_t count,
+                   const extatus_expose_options *options)
+{
+    if (!out)
+        return extatus__error(EXTATUS_ERR_INVALID, "extatus_expose: out is NULL");
+    extatus_expose_options defaults = EXTATUS_EXPOSE_OPTIONS_INIT;
+    if (!options)
+        options = &defaults;
+    if (options->version < 1 || options->version > EXTATUS_EXPOSE_OPTIONS_VERSION)
+        return extatus__error(EXTATUS_ERR_INVALID,
+                              "extatus_expose: unknown options version %u (this library: %u)",
+                              options->version, EXTATUS_EXPOSE_OPTIONS_VERSION);
+    if (options->format != EXTATUS_FORMAT_TEXT && options->format != EXTATUS_FORMAT_OPENMETRICS)
+        return extatus__error(EXTATUS_ERR_INVALID, "extatus_expose: unknown format %d",
+                              (int)options->format);
+    if (out->fixed && out->capacity && !out->ptr)
+        return extatus__error(EXTATUS_ERR_INVALID, "extatus_expose: fixed buffer without memory");
+
+    extatus_registry *fallback = NULL;
+    if (!registries || count == 0) {
+        registries = &fallback;
+        count = 1;
+    }
+    merge_source *sources = extatus__calloc(count, sizeof(*sources));
+    if (!sources)
+        return extatus__error(EXTATUS_ERR_NOMEM, "extatus_expose: out of memory");
+
+    writer w;
+    memset(&w, 0, sizeof(w));
+    w.out = out;
+    w.openmetrics = options->format == EXTATUS_FORMAT_OPENMETRICS;
+    w.created = w.openmetrics && !options->omit_created;
+
+    int rc = EXTATUS_OK;
+    size_t taken = 0;
+    for (; taken < count; taken++) {
+        extatus_registry *registry = registries[taken];
+        if (!registry)
+            registry = extatus_registry_default();
+        if (!registry) {
+            rc = extatus__error(EXTATUS_ERR_NOMEM, "extatus_expose: no default registry");
+            break;
+        }
+        rc = extatus__registry_snapshot(registry, &sources[taken].families, &sources[taken].count);
+        if (rc != EXTATUS_OK)
+            break;
+    }
+    if (rc == EXTATUS_OK)
+        rc = write_registries(&w, sources, count);
+    if (rc == EXTATUS_OK && w.openmetrics) {
+        char *start = line_begin(&w, 6);
+        if (start) {
+            char *p = PUT_LITERAL(start, "# EOF\n");
+            line_end(&w, start, p);
+        } else {
+            rc = EXTATUS_ERR_NOMEM;
+        }
+    }
+    for (size_t i = 0; i < taken; i++)
+        extatus__families_release(sources[i].families, sources[i].count);
+    extatus__free(sources);
+    extatus__free(w.scratch);
+    extatus__free(w.values);
+    extatus__free(w.order);
+
+    /* Terminate the text; a fixed buffer that was too small reports the need. */
+    if (out->size < out->capacity)
+        out->ptr[out->size] = '\0';
+    if (rc == EXTATUS_OK && out->fixed && out->size >= out->capacity)
+        rc = extatus__error(EXTATUS_ERR_NOSPACE,
+                            "extatus_expose: the exposition needs %zu bytes (with the NUL), the "
+                            "buffer has %zu",
+                            out->size + 1, out->capacity);
+    return rc;
+}
+
+const char *extatus_format_content_type(extatus_format format)
+{
+    switch (format) {
+    case EXTATUS_FORMAT_OPENMETRICS:
+        return "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    case EXTATUS_FORMAT_TEXT:
+    default:
+        return "text/plain; version=0.0.4; charset=utf-8";
+    }
+}

@@ -1,0 +1,142 @@
+#!/bin/sh
+# Install the current build into a temporary prefix, then build and run a
+# small consumer program against that prefix in the two ways users do:
+# with pkg-config and with CMake's find_package (shared and static).
+#
+# Usage: consume.sh BUILD_DIR CONSUMER_DIR LIBDIR VERSION [CONFIG]
+#   BUILD_DIR     the extatus build tree to install
+#   CONSUMER_DIR  this folder (consumer.c and project/)
+#   LIBDIR        CMAKE_INSTALL_LIBDIR of the build (relative to the prefix)
+#   VERSION       the project version the package must report
+#   CONFIG        build configuration, for multi-configuration generators
+# Environment: CMAKE (default cmake), CC (default cc), PKG_CONFIG (default
+# pkg-config); EXTATUS_KEEP_TMP=1 keeps the temporary folder for a look.
+set -eu
+
+me="consumer"
+fail() {
+    echo "$me: FAIL: $*" >&2
+    exit 1
+}
+
+[ $# -ge 4 ] || fail "usage: $0 BUILD_DIR CONSUMER_DIR LIBDIR VERSION [CONFIG]"
+build_dir=$1
+consumer_dir=$2
+libdir=$3
+version=$4
+config=${5:-}
+cmake=${CMAKE:-cmake}
+cc=${CC:-cc}
+pkg_config=${PKG_CONFIG:-pkg-config}
+
+for tool in "$cmake" "$cc" "$pkg_config"; do
+    command -v "$tool" >/dev/null 2>&1 || fail "'$tool' not found"
+done
+[ -f "$build_dir/CMakeCache.txt" ] || fail "'$build_dir' is not a CMake build tree"
+[ -f "$consumer_dir/consumer.c" ] || fail "'$consumer_dir/consumer.c' does not exist"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/extatus-consumer.XXXXXX")
+cleanup() {
+    if [ "${EXTATUS_KEEP_TMP:-0}" = 1 ]; then
+        echo "$me: kept $tmp"
+    else
+        rm -rf "$tmp"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+prefix=$tmp/prefix
+log=$tmp/log
+
+# Run a step quietly; on failure show what it printed.
+step() {
+    what=$1
+    shift
+    if ! "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        fail "$what"
+    fi
+}
+
+# The library a program actually loads, as the dynamic loader resolves it.
+check_loads_from_prefix() {
+    program=$1
+    command -v ldd >/dev/null 2>&1 || return 0
+    loaded=$(LD_LIBRARY_PATH="$prefix/$libdir" ldd "$program" | awk '/libextatus\.so/ { print $3 }')
+    [ -n "$loaded" ] || fail "$program is not linked against libextatus.so"
+    case "$(readlink -f "$loaded")" in
+    "$(readlink -f "$prefix")"/*) ;;
+    *) fail "$program loads $loaded, not the copy installed in $prefix" ;;
+    esac
+}
+
+run_consumer() {
+    program=$1
+    if ! LD_LIBRARY_PATH="$prefix/$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        "$program" >"$log" 2>&1; then
+        cat "$log" >&2
+        fail "$program failed"
+    fi
+    sed "s|^|$me: $(basename "$program"): |" "$log"
+}
+
+# 1. Install.
+set -- --install "$build_dir" --prefix "$prefix"
+[ -n "$config" ] && set -- "$@" --config "$config"
+step "cmake --install of $build_dir failed" "$cmake" "$@"
+[ -f "$prefix/include/extatus.h" ] || fail "include/extatus.h was not installed"
+[ -f "$prefix/$libdir/libextatus.so.${version%%.*}" ] ||
+    fail "$libdir/libextatus.so.${version%%.*} was not installed"
+[ -f "$prefix/$libdir/libextatus.a" ] || fail "$libdir/libextatus.a was not installed"
+
+# Every public header of the source tree must be installed, unchanged.
+source_include=$(cd "$consumer_dir/../../include" && pwd)
+(cd "$source_include" && find . -name '*.h') >"$tmp/headers"
+[ -s "$tmp/headers" ] || fail "no headers found in $source_include"
+while read -r header; do
+    cmp -s "$source_include/$header" "$prefix/include/$header" ||
+        fail "include/${header#./} is missing from the install or differs from the source"
+done <"$tmp/headers"
+echo "$me: installed into a temporary prefix"
+
+# 2. pkg-config.
+PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export PKG_CONFIG_PATH
+"$pkg_config" --exists extatus || fail "pkg-config does not find extatus in $prefix/$libdir/pkgconfig"
+pc_version=$("$pkg_config" --modversion extatus)
+[ "$pc_version" = "$version" ] || fail "pkg-config reports version $pc_version, expected $version"
+pc_libdir=$("$pkg_config" --variable=libdir extatus)
+[ "$(readlink -f "$pc_libdir")" = "$(readlink -f "$prefix/$libdir")" ] ||
+    fail "extatus.pc has libdir=$pc_libdir, not the install prefix's $prefix/$libdir (is the .pc file relocatable?)"
+cflags=$("$pkg_config" --cflags extatus)
+libs=$("$pkg_config" --libs extatus)
+# shellcheck disable=SC2086 # the flags are word lists
+step "the pkg-config consumer does not compile and link" \
+    "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror $cflags \
+    -o "$tmp/consumer_pkgconfig" "$consumer_dir/consumer.c" $libs
+check_loads_from_prefix "$tmp/consumer_pkgconfig"
+run_consumer "$tmp/consumer_pkgconfig"
+
+# 3. CMake find_package.
+set -- -S "$consumer_dir/project" -B "$tmp/cmake-build" \
+    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
+    -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON \
+    -DEXPECTED_VERSION="$version" -DEXPECTED_PREFIX="$prefix"
+[ -n "$config" ] && set -- "$@" -DCMAKE_BUILD_TYPE="$config"
+step "the CMake consumer project does not configure" "$cmake" "$@"
+set -- --build "$tmp/cmake-build"
+[ -n "$config" ] && set -- "$@" --config "$config"
+step "the CMake consumer project does not build" "$cmake" "$@"
+for variant in shared static; do
+    program=$(find "$tmp/cmake-build" -type f -name "consumer_$variant" | head -n 1)
+    [ -n "$program" ] || fail "the CMake build produced no consumer_$variant"
+    if [ "$variant" = shared ]; then
+        check_loads_from_prefix "$program"
+    elif command -v ldd >/dev/null 2>&1 && ldd "$program" | grep -q 'libextatus\.so'; then
+        fail "consumer_static links libextatus.so instead of the static archive"
+    fi
+    run_consumer "$program"
+done
+
+echo "$me: ok: pkg-config and find_package (shared and static) consumers work"

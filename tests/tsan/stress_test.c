@@ -1,0 +1,146 @@
+/*
+ * stress_test.c - updates, series creation and removal, name-based calls
+ * and scrapes in both formats, all at once from several threads. Built
+ * with ThreadSanitizer (halt_on_error): any data race fails the test. It
+ * also checks that nothing is lost and that every scrape's histogram is
+ * consistent (+Inf bucket == _count).
+ */
+#include "test_support.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UPDATERS     3
+#define UPDATES      60000
+#define CHURN_ROUNDS 1500
+#define SCRAPES      40
+
+static extatus_family *requests;
+static extatus_family *latency;
+static extatus_family *churn;
+static atomic_int updaters_done;
+
+static void *update_loop(void *arg)
+{
+    long id = (long)(intptr_t)arg;
+    char name[16];
+    snprintf(name, sizeof(name), "u%ld", id);
+    const char *values[] = {name};
+    extatus_counter *counter;
+    extatus_histogram *histogram;
+    assert_ok(extatus_counter_get(&counter, requests, values));
+    assert_ok(extatus_histogram_get(&histogram, latency, values));
+    for (int i = 0; i < UPDATES; i++) {
+        extatus_counter_inc(counter);
+        extatus_histogram_observe(histogram, (i % 100) / 10.0);
+        if (i % 997 == 0)
+            assert_ok(extatus_update(NULL, "stress_by_name_total", values, 1));
+    }
+    atomic_fetch_add(&updaters_done, 1);
+    return NULL;
+}
+
+static void *churn_loop(void *arg)
+{
+    char name[32];
+    const char *values[] = {name};
+    (void)arg;
+    for (int i = 0; i < CHURN_ROUNDS; i++) {
+        extatus_gauge *gauge;
+        snprintf(name, sizeof(name), "tmp%d", i % 37);
+        assert_ok(extatus_gauge_get(&gauge, churn, values));
+        extatus_gauge_set(gauge, i);
+        if (i % 3 == 0)
+            assert_ok(extatus_family_remove(churn, values));
+        if (i % 100 == 0) {
+            /* A whole family comes and goes while scrapes run. */
+            assert_ok(extatus_new(NULL, "stress_transient", "counter", NULL, 0));
+            assert_ok(extatus_update(NULL, "stress_transient", NULL, 2));
+            assert_ok(extatus_delete(NULL, "stress_transient"));
+        }
+    }
+    return NULL;
+}
+
+/* Every "_bucket{...le="+Inf"} N" must be followed by "_count{...} N". */
+static void check_histograms(const char *text)
+{
+    const char *at = text;
+    while ((at = strstr(at, "le=\"+Inf\"} ")) != NULL) {
+        unsigned long long inf = strtoull(at + strlen("le=\"+Inf\"} "), NULL, 10);
+        const char *count = strstr(at, "_count{");
+        assert_non_null(count);
+        count = strchr(count, ' ');
+        assert_non_null(count);
+        unsigned long long total = strtoull(count + 1, NULL, 10);
+        if (inf != total)
+            fail_msg("+Inf bucket %llu != _count %llu", inf, total);
+        at = count;
+    }
+}
+
+static void *scrape_loop(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < SCRAPES || atomic_load(&updaters_done) < UPDATERS; i++) {
+        extatus_buf text = EXTATUS_BUF_INIT;
+        extatus_expose_options options = EXTATUS_EXPOSE_OPTIONS_INIT;
+        options.format = i % 2 ? EXTATUS_FORMAT_OPENMETRICS : EXTATUS_FORMAT_TEXT;
+        assert_ok(extatus_expose(&text, NULL, 0, &options));
+        assert_non_null(strstr(text.ptr, "stress_requests_total"));
+        check_histograms(text.ptr);
+        extatus_buf_dispose(&text);
+    }
+    return NULL;
+}
+
+static void test_everything_at_once(void **state)
+{
+    const char *worker[] = {"worker"};
+    const char *slot[] = {"slot"};
+    extatus_option worker_labels[] = {EXTATUS_OPT_STRINGS("labels", worker, 1)};
+    extatus_option slot_labels[] = {EXTATUS_OPT_STRINGS("labels", slot, 1)};
+    pthread_t updaters[UPDATERS], churner, scrapers[2];
+    (void)state;
+    assert_ok(
+        extatus_family_new(&requests, NULL, "stress_requests_total", "counter", worker_labels, 1));
+    assert_ok(extatus_family_new(&latency, NULL, "stress_latency", "histogram", worker_labels, 1));
+    assert_ok(extatus_family_new(&churn, NULL, "stress_churn", "gauge", slot_labels, 1));
+    assert_ok(extatus_new(NULL, "stress_by_name_total", "counter", worker_labels, 1));
+
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&scrapers[i], NULL, scrape_loop, NULL), 0);
+    assert_int_equal(pthread_create(&churner, NULL, churn_loop, NULL), 0);
+    for (long i = 0; i < UPDATERS; i++)
+        assert_int_equal(pthread_create(&updaters[i], NULL, update_loop, (void *)(intptr_t)i), 0);
+    for (int i = 0; i < UPDATERS; i++)
+        pthread_join(updaters[i], NULL);
+    pthread_join(churner, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(scrapers[i], NULL);
+
+    /* Nothing lost: every updater's counter and histogram count are exact. */
+    for (int i = 0; i < UPDATERS; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "u%d", i);
+        const char *values[] = {name};
+        const char *value[] = {"value"}, *count[] = {"count"};
+        extatus_value got;
+        assert_ok(extatus_get_value(NULL, "stress_requests_total", values, value, 1, &got));
+        assert_int_equal(got.integer, UPDATES);
+        assert_ok(extatus_get_value(NULL, "stress_latency", values, count, 1, &got));
+        assert_int_equal(got.integer, UPDATES);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_everything_at_once),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    extatus_shutdown();
+    return failed;
+}

@@ -1,0 +1,177 @@
+/*
+ * counter_test.c - the counter entry: increments, refusals, reset,
+ * datapoints and per-thread shards (src/entries/counter.c).
+ */
+#include "test_support.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+static int setup(void **state)
+{
+    (void)state;
+    return extatus_init();
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    extatus_shutdown();
+    return 0;
+}
+
+static void test_integer_and_float_adds(void **state)
+{
+    extatus_counter *counter;
+    (void)state;
+    assert_ok(extatus_counter_new(&counter, NULL, "events_total", "Events."));
+    assert_true(extatus_counter_value(counter) == 0);
+    extatus_counter_inc(counter);
+    extatus_counter_add(counter, 41);
+    assert_true(extatus_counter_value(counter) == 42);
+    assert_ok(extatus_counter_add_float(counter, 0.5));
+    assert_ok(extatus_counter_add_float(counter, 2)); /* whole: integer path */
+    assert_true(extatus_counter_value(counter) == 44.5);
+}
+
+static void test_negative_and_nan_refused(void **state)
+{
+    extatus_counter *counter;
+    (void)state;
+    assert_ok(extatus_counter_new(&counter, NULL, "refusals_total", NULL));
+    extatus_counter_add(counter, 7);
+    assert_extatus(EXTATUS_ERR_RANGE, extatus_counter_add_float(counter, -1));
+    assert_non_null(strstr(extatus_error_last(), "-1"));
+    assert_extatus(EXTATUS_ERR_RANGE, extatus_counter_add_float(counter, NAN));
+    assert_extatus(EXTATUS_ERR_RANGE, extatus_update(NULL, "refusals_total", NULL, -0.25));
+    assert_non_null(strstr(extatus_error_last(), "refusals_total"));
+    assert_true(extatus_counter_value(counter) == 7);
+    assert_ok(extatus_update(NULL, "refusals_total", NULL, 3));
+    assert_true(extatus_counter_value(counter) == 10);
+}
+
+static void test_datapoints(void **state)
+{
+    extatus_counter *counter;
+    const extatus_datapoint *datapoints;
+    size_t count;
+    (void)state;
+    assert_ok(extatus_counter_new(&counter, NULL, "dp_total", NULL));
+    extatus_counter_add(counter, 5);
+    assert_ok(extatus_get_datapoints(NULL, "dp_total", NULL, &datapoints, &count));
+    assert_int_equal(count, 3);
+    assert_string_equal(datapoints[0].name, "value");
+    assert_int_equal(datapoints[0].role, EXTATUS_SAMPLE_VALUE);
+    assert_string_equal(datapoints[1].name, "ms_since_reset");
+    assert_string_equal(datapoints[2].name, "created");
+    assert_int_equal(datapoints[2].role, EXTATUS_SAMPLE_CREATED);
+
+    const char *wanted[] = {"value", "nonsense", "ms_since_reset"};
+    extatus_value values[3];
+    assert_ok(extatus_get_value(NULL, "dp_total", NULL, wanted, 3, values));
+    assert_int_equal(values[0].kind, EXTATUS_VALUE_INT);
+    assert_int_equal(values[0].integer, 5);
+    assert_int_equal(values[1].kind, EXTATUS_VALUE_UNDEFINED);
+    assert_true(isnan(extatus_value_to_double(&values[1])));
+    assert_int_equal(values[2].kind, EXTATUS_VALUE_INT);
+    assert_true(values[2].integer >= 0 && values[2].integer < 60000);
+
+    extatus_value all[3];
+    assert_ok(extatus_get_value(NULL, "dp_total", NULL, NULL, 3, all));
+    assert_int_equal(all[0].integer, 5);
+    assert_int_equal(all[2].kind, EXTATUS_VALUE_DOUBLE);
+    assert_true(all[2].number > 1.6e9); /* epoch seconds */
+    /* Reading all needs exactly the number of datapoints. */
+    assert_extatus(EXTATUS_ERR_INVALID, extatus_get_value(NULL, "dp_total", NULL, NULL, 2, all));
+}
+
+static void test_reset(void **state)
+{
+    extatus_counter *counter;
+    extatus_value created_before, created_after;
+    const char *created[] = {"created"};
+    (void)state;
+    assert_ok(extatus_counter_new(&counter, NULL, "resettable_total", NULL));
+    extatus_counter_add(counter, 100);
+    assert_ok(extatus_counter_add_float(counter, 0.25));
+    assert_ok(extatus_get_value(NULL, "resettable_total", NULL, created, 1, &created_before));
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    assert_ok(extatus_reset(NULL, "resettable_total", NULL));
+    assert_true(extatus_counter_value(counter) == 0);
+    assert_ok(extatus_get_value(NULL, "resettable_total", NULL, created, 1, &created_after));
+    assert_true(created_after.number > created_before.number);
+    extatus_counter_inc(counter);
+    assert_true(extatus_counter_value(counter) == 1);
+    extatus_counter_reset(counter);
+    assert_true(extatus_counter_value(counter) == 0);
+}
+
+static void test_labelled_counters_and_type_check(void **state)
+{
+    const char *labels[] = {"method", "code"};
+    extatus_option options[] = {EXTATUS_OPT_STRINGS("labels", labels, 2)};
+    extatus_family *family, *gauges;
+    extatus_counter *get, *post, *again;
+    extatus_gauge *gauge;
+    (void)state;
+    assert_ok(extatus_family_new(&family, NULL, "http_requests_total", "counter", options, 1));
+    const char *v_get[] = {"GET", "200"}, *v_post[] = {"POST", "200"};
+    assert_ok(extatus_counter_get(&get, family, v_get));
+    assert_ok(extatus_counter_get(&post, family, v_post));
+    assert_ptr_not_equal(get, post);
+    extatus_counter_add(get, 3);
+    extatus_counter_inc(post);
+    assert_ok(extatus_counter_get(&again, family, v_get));
+    assert_ptr_equal(again, get);
+    assert_true(extatus_counter_value(again) == 3);
+    assert_extatus(EXTATUS_ERR_TYPE, extatus_gauge_get(&gauge, family, v_get));
+    assert_non_null(strstr(extatus_error_last(), "http_requests_total"));
+    assert_ok(extatus_family_new(&gauges, NULL, "temperature", "gauge", NULL, 0));
+    assert_extatus(EXTATUS_ERR_TYPE, extatus_counter_get(&again, gauges, NULL));
+}
+
+/* More threads than exclusive shards: some share, and nothing is lost. */
+#define THREADS    40
+#define PER_THREAD 20000
+
+static void *hammer(void *arg)
+{
+    extatus_counter *counter = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        extatus_counter_inc(counter);
+        if (i % 1000 == 0)
+            extatus_counter_add_float(counter, 0.5);
+    }
+    return NULL;
+}
+
+static void test_threads_lose_nothing(void **state)
+{
+    extatus_counter *counter;
+    pthread_t threads[THREADS];
+    (void)state;
+    assert_ok(extatus_counter_new(&counter, NULL, "threaded_total", NULL));
+    for (int round = 0; round < 2; round++) { /* second round reuses released shards */
+        for (int i = 0; i < THREADS; i++)
+            assert_int_equal(pthread_create(&threads[i], NULL, hammer, counter), 0);
+        for (int i = 0; i < THREADS; i++)
+            pthread_join(threads[i], NULL);
+    }
+    double expected = 2.0 * THREADS * (PER_THREAD + (PER_THREAD / 1000) * 0.5);
+    assert_true(extatus_counter_value(counter) == expected);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_integer_and_float_adds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_negative_and_nan_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_datapoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_labelled_counters_and_type_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_lose_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

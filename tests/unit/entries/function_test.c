@@ -1,0 +1,110 @@
+/*
+ * function_test.c - callback-backed gauges and counters
+ * (src/entries/function.c).
+ */
+#include "test_support.h"
+
+#include <string.h>
+
+#include "extatus/sys/entry.h"
+
+static int setup(void **state)
+{
+    (void)state;
+    return extatus_init();
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    extatus_shutdown();
+    return 0;
+}
+
+static int queue_length(double *value, const char *const *labels, void *user_data)
+{
+    const int *length = user_data;
+    (void)labels;
+    *value = *length;
+    return 0;
+}
+
+static int per_queue(double *value, const char *const *labels, void *user_data)
+{
+    (void)user_data;
+    if (strcmp(labels[0], "broken") == 0)
+        return -1;
+    *value = (double)strlen(labels[0]);
+    return 0;
+}
+
+static void test_value_computed_at_read(void **state)
+{
+    int length = 3;
+    extatus_value value;
+    const char *datapoint[] = {"value"};
+    (void)state;
+    assert_ok(extatus_function_gauge_new(NULL, "queue_length", "Queued.", queue_length, &length));
+    assert_ok(extatus_get_value(NULL, "queue_length", NULL, datapoint, 1, &value));
+    assert_true(value.kind == EXTATUS_VALUE_DOUBLE && value.number == 3);
+    length = 11;
+    assert_ok(extatus_get_value(NULL, "queue_length", NULL, datapoint, 1, &value));
+    assert_true(value.number == 11);
+    assert_extatus(EXTATUS_ERR_UNSUPPORTED, extatus_update(NULL, "queue_length", NULL, 1));
+}
+
+static void test_two_names_one_implementation(void **state)
+{
+    extatus_entry_ops gauge_ops, counter_ops;
+    int length = 1;
+    extatus_family *family;
+    (void)state;
+    assert_ok(extatus_type_lookup("function_gauge", &gauge_ops));
+    assert_ok(extatus_type_lookup("function_counter", &counter_ops));
+    assert_ptr_equal(gauge_ops.create, counter_ops.create);
+    assert_ok(extatus_function_counter_new(NULL, "bytes_total", "Bytes.", queue_length, &length));
+    assert_ok(extatus_family_lookup(&family, NULL, "bytes_total"));
+    assert_string_equal(extatus_family_type(family), "function_counter");
+}
+
+static void test_labelled_and_failing_callback(void **state)
+{
+    const char *labels[] = {"queue"};
+    extatus_option options[] = {EXTATUS_OPT_STRINGS("labels", labels, 1),
+                                EXTATUS_OPT_FUNCTION("function", per_queue)};
+    extatus_family *family;
+    extatus_series *series;
+    extatus_value value;
+    const char *datapoint[] = {"value"};
+    (void)state;
+    assert_ok(extatus_family_new(&family, NULL, "queue_name_length", "function_gauge", options, 2));
+    const char *inbox[] = {"inbox"}, *broken[] = {"broken"};
+    assert_ok(extatus_family_series(&series, family, inbox));
+    assert_ok(extatus_series_get_value(series, datapoint, 1, &value));
+    assert_true(value.number == 5);
+    assert_ok(extatus_family_series(&series, family, broken));
+    assert_ok(extatus_series_get_value(series, datapoint, 1, &value));
+    assert_int_equal(value.kind, EXTATUS_VALUE_UNDEFINED);
+}
+
+static void test_options_checked(void **state)
+{
+    (void)state;
+    assert_extatus(EXTATUS_ERR_OPTION, extatus_new(NULL, "no_function", "function_gauge", NULL, 0));
+    assert_non_null(strstr(extatus_error_last(), "function"));
+    extatus_option wrong[] = {EXTATUS_OPT_NUMBER("function", 1)};
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_new(NULL, "bad_function", "function_gauge", wrong, 1));
+    assert_int_equal(extatus_registry_family_count(NULL), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_value_computed_at_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_names_one_implementation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_labelled_and_failing_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_options_checked, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

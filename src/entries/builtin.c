@@ -7,10 +7,9 @@
 int extatus__counter_register(void);
 int extatus__gauge_register(void);
 int extatus__function_register(void);
-/* Weak until every built-in type has landed; a missing one is skipped. */
-int extatus__histogram_register(void) __attribute__((weak));
-int extatus__summary_register(void) __attribute__((weak));
-int extatus__spiral_register(void) __attribute__((weak));
+int extatus__histogram_register(void);
+int extatus__summary_register(void);
+int extatus__spiral_register(void);
 
 int extatus__entries_register_builtin(void)
 {
@@ -19,8 +18,6 @@ int extatus__entries_register_builtin(void)
         extatus__histogram_register, extatus__summary_register, extatus__spiral_register,
     };
     for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++) {
-        if (!registrations[i])
-            continue;
         int rc = registrations[i]();
         if (rc != EXTATUS_OK)
             return rc;

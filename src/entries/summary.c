@@ -1,0 +1,691 @@
+/*
+ * summary.c - the Prometheus summary ("summary") as an entry.
+ *
+ * count and sum are lifetime totals kept in sharded cells exactly like the
+ * histogram's (count, finite sum, and NaN/+Inf/-Inf counts so that a reset
+ * can subtract them). A plain summary has nothing else.
+ *
+ * With "quantiles" the series also keeps a sliding window of "max_age"
+ * seconds split into "age_buckets" slices. Each slice is a log-linear
+ * bucketed histogram: a value's bucket is taken from its sign, its binary
+ * exponent and the top 5 bits of its mantissa, i.e. 32 buckets per power
+ * of two for magnitudes in [2^-32, 2^32), one bucket for zero, mirrored
+ * for negative values (4097 buckets, ordered by value). A bucket spans
+ * 1/32 of its power of two, so its midpoint is within 1/64 of any value in
+ * it, relative to that value. Reads walk the ranks over the live slices
+ * and answer the midpoint of the bucket holding the wanted rank.
+ *
+ * Slices are picked by a coarse monotonic clock: epoch = now / slice_ns +
+ * 1 and slice = epoch % age_buckets. Each slice carries the epoch it holds
+ * (its tag). The first observer of a new epoch finds an old tag and clears
+ * the slice (lazily, on the hot path but once per slice period per
+ * series); readers ignore slices whose tag is outside the window and never
+ * write. See docs/types.md for what races can do (an observation racing
+ * the clearing of its own slice may be lost from the window).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "entries/entries.h"
+
+/* Quantile estimator geometry. */
+#define SUMMARY_MIN_EXPONENT (-32) /* smallest power of two with its own buckets */
+#define SUMMARY_SUB_BITS     5u    /* mantissa bits used: 32 buckets per power of two */
+#define SUMMARY_MAGNITUDES   2048u /* 64 powers of two x 32 sub-buckets */
+#define SUMMARY_ZERO         SUMMARY_MAGNITUDES             /* index of the zero bucket */
+#define SUMMARY_INDEXES      (2u * SUMMARY_MAGNITUDES + 1u) /* negatives, zero, positives */
+#define SUMMARY_GROUP_BITS   5u                             /* read-side groups of 32 indexes */
+#define SUMMARY_GROUPS       ((SUMMARY_INDEXES >> SUMMARY_GROUP_BITS) + 1u)
+
+/* Limits on the options. */
+#define SUMMARY_MAX_QUANTILES   32u
+#define SUMMARY_MAX_AGE_BUCKETS 60u
+#define SUMMARY_MIN_SLICE_NS    1000000.0 /* 1 ms: finer than the coarse clock is useless */
+#define SUMMARY_MAX_AGE_LIMIT   1e7       /* seconds (about 115 days) */
+
+/* Tag bit of a slice being cleared; readers skip it. */
+#define SLICE_CLEARING (UINT64_C(1) << 63)
+
+/* One time slice of the window: a bucketed histogram and the epoch it holds. */
+typedef struct summary_slice {
+    _Atomic uint64_t epoch;                   /* epoch held; 0 none; SLICE_CLEARING while cleared */
+    _Atomic uint32_t counts[SUMMARY_INDEXES]; /* observations per bucket in that epoch */
+} summary_slice;
+
+/* Cells of a summary series. */
+enum {
+    CELL_COUNT = 0, /* every observation, NaN included */
+    CELL_SUM = 1,   /* sum of the finite observations (double bits) */
+    CELL_NAN = 2,   /* NaN observations */
+    CELL_PINF = 3,  /* +Inf observations */
+    CELL_NINF = 4,  /* -Inf observations */
+    SUMMARY_CELLS = 5
+};
+
+struct extatus_summary {
+    extatus__cell *cells;          /* shard-0 cells, SUMMARY_CELLS of them */
+    summary_slice *slices;         /* the quantile window; NULL for a plain summary */
+    uint64_t slice_ns;             /* length of one slice */
+    uint32_t slice_count;          /* age_buckets */
+    uint32_t quantile_count;       /* entries in quantiles */
+    const double *quantiles;       /* strictly increasing, in (0,1) */
+    double max_age;                /* window length in seconds */
+    pthread_mutex_t lock;          /* guards base, base_sum and created */
+    uint64_t base[SUMMARY_CELLS];  /* integer cell totals at the last reset */
+    double base_sum;               /* finite sum at the last reset */
+    double created;                /* epoch seconds of creation or last reset */
+    extatus_datapoint *datapoints; /* quantiles, count, sum, created */
+    size_t datapoint_count;        /* quantile_count + 3 */
+};
+
+/* Parsed and checked options. */
+typedef struct summary_config {
+    const double *quantiles; /* NULL/0: no window */
+    size_t quantile_count;   /* entries in quantiles */
+    double max_age;          /* seconds */
+    uint32_t age_buckets;    /* slices */
+} summary_config;
+
+/* ---- estimator --------------------------------------------------------- */
+
+/*
+ * Bucket index of a non-NaN value, ordered like the values: negatives
+ * (largest magnitude first), zero, positives. The bits above the top five
+ * mantissa bits are the biased exponent, so (bits >> 47) counts 32-wide
+ * sub-buckets from the smallest double; magnitudes outside [2^-32, 2^32)
+ * (subnormals, huge values, infinities) clamp to the end buckets.
+ */
+static inline uint32_t summary_index(double value)
+{
+    uint64_t bits = extatus__double_bits(value);
+    uint64_t magnitude = bits & ~(UINT64_C(1) << 63);
+    int64_t m;
+
+    if (magnitude == 0)
+        return SUMMARY_ZERO;
+    m = (int64_t)(magnitude >> (52 - SUMMARY_SUB_BITS)) -
+        ((int64_t)(1023 + SUMMARY_MIN_EXPONENT) << SUMMARY_SUB_BITS);
+    if (m < 0)
+        m = 0;
+    else if (m > (int64_t)SUMMARY_MAGNITUDES - 1)
+        m = SUMMARY_MAGNITUDES - 1;
+    return (bits >> 63) ? (uint32_t)(SUMMARY_ZERO - 1 - m) : (uint32_t)(SUMMARY_ZERO + 1 + m);
+}
+
+/* The value a bucket stands for: its midpoint (0 for the zero bucket). */
+static double summary_index_value(uint32_t index)
+{
+    uint32_t m;
+    double magnitude;
+
+    if (index == SUMMARY_ZERO)
+        return 0.0;
+    m = index > SUMMARY_ZERO ? index - SUMMARY_ZERO - 1 : SUMMARY_ZERO - 1 - index;
+    magnitude = ldexp(1.0 + ((double)(m & 31u) + 0.5) / 32.0,
+                      (int)(m >> SUMMARY_SUB_BITS) + SUMMARY_MIN_EXPONENT);
+    return index > SUMMARY_ZERO ? magnitude : -magnitude;
+}
+
+/* ---- window ------------------------------------------------------------ */
+
+static inline uint64_t summary_epoch(const extatus_summary *summary)
+{
+    return (uint64_t)extatus__now_coarse_ns() / summary->slice_ns + 1;
+}
+
+/*
+ * Make `slice` hold `epoch`: called by an observer that found tag `tag`.
+ * Only one observer wins the CAS and clears; others (and observers whose
+ * epoch is older than the tag, delayed since they read the clock) just add
+ * to the slice as it is.
+ */
+static void summary_rotate(summary_slice *slice, uint64_t tag, uint64_t epoch)
+{
+    uint32_t i;
+
+    if ((tag & SLICE_CLEARING) != 0 || tag > epoch)
+        return;
+    if (!atomic_compare_exchange_strong_explicit(&slice->epoch, &tag, epoch | SLICE_CLEARING,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        return;
+    /*
+     * Release stores: a reader whose acquire load sees a zeroed count (or
+     * an increment after it) then sees the CLEARING tag or a later one.
+     */
+    for (i = 0; i < SUMMARY_INDEXES; i++)
+        atomic_store_explicit(&slice->counts[i], 0, memory_order_release);
+    atomic_store_explicit(&slice->epoch, epoch, memory_order_release);
+}
+
+static void summary_window_observe(extatus_summary *summary, double value)
+{
+    uint64_t epoch;
+    summary_slice *slice;
+    uint64_t tag;
+
+    if (isnan(value))
+        return; /* NaN has no rank; it is in count only */
+    epoch = summary_epoch(summary);
+    slice = &summary->slices[epoch % summary->slice_count];
+    tag = atomic_load_explicit(&slice->epoch, memory_order_relaxed);
+    if (EXTATUS__UNLIKELY(tag != epoch))
+        summary_rotate(slice, tag, epoch);
+    atomic_fetch_add_explicit(&slice->counts[summary_index(value)], 1, memory_order_relaxed);
+}
+
+/* A tag that belongs to the window ending at epoch `now`. */
+static bool summary_tag_live(uint64_t tag, uint64_t now, uint32_t slice_count)
+{
+    return tag != 0 && (tag & SLICE_CLEARING) == 0 && tag + slice_count > now;
+}
+
+/*
+ * Fill out[0..quantile_count) with the window's quantile estimates (NaN
+ * when the window is empty). Pass 1 sums each live slice into groups of 32
+ * buckets and keeps the slice only if its tag did not change meanwhile
+ * (seqlock-style: the count loads are acquire, so a count from
+ * a clearing that started during the read makes the re-read tag differ); pass 2 finds each rank's
+ * group from those totals, then its bucket within the group.
+ */
+static void summary_window_read(const extatus_summary *summary, double *out)
+{
+    uint64_t groups[SUMMARY_GROUPS];
+    uint64_t slice_groups[SUMMARY_GROUPS];
+    const summary_slice *live[SUMMARY_MAX_AGE_BUCKETS];
+    uint32_t live_count = 0;
+    uint64_t now = summary_epoch(summary);
+    uint64_t total = 0;
+    uint64_t before = 0; /* observations in groups below `group` */
+    uint32_t group = 0;
+    uint32_t s;
+    uint32_t i;
+    uint32_t q;
+
+    memset(groups, 0, sizeof(groups));
+    for (s = 0; s < summary->slice_count; s++) {
+        const summary_slice *slice = &summary->slices[s];
+        uint64_t tag = atomic_load_explicit(&slice->epoch, memory_order_acquire);
+        if (!summary_tag_live(tag, now, summary->slice_count))
+            continue;
+        memset(slice_groups, 0, sizeof(slice_groups));
+        for (i = 0; i < SUMMARY_INDEXES; i++)
+            slice_groups[i >> SUMMARY_GROUP_BITS] +=
+                atomic_load_explicit(&slice->counts[i], memory_order_acquire);
+        if (atomic_load_explicit(&slice->epoch, memory_order_relaxed) != tag)
+            continue; /* cleared or reset while read: it was leaving the window */
+        for (i = 0; i < SUMMARY_GROUPS; i++) {
+            groups[i] += slice_groups[i];
+            total += slice_groups[i];
+        }
+        live[live_count++] = slice;
+    }
+
+    for (q = 0; q < summary->quantile_count; q++) {
+        double wanted = ceil(summary->quantiles[q] * (double)total);
+        uint64_t rank;
+        uint64_t seen;
+        uint32_t found;
+        uint32_t first;
+        uint32_t end;
+
+        if (total == 0) {
+            out[q] = NAN;
+            continue;
+        }
+        rank = wanted < 1.0 ? 1 : wanted > (double)total ? total : (uint64_t)wanted;
+        /* Quantiles increase, so the group search continues where it stopped. */
+        while (group + 1 < SUMMARY_GROUPS && before + groups[group] < rank) {
+            before += groups[group];
+            group++;
+        }
+        first = group << SUMMARY_GROUP_BITS;
+        end = first + (1u << SUMMARY_GROUP_BITS);
+        if (end > SUMMARY_INDEXES)
+            end = SUMMARY_INDEXES;
+        /* Fresh reads within the group; if they fell short meanwhile, take its last non-empty
+         * bucket. */
+        seen = before;
+        found = end - 1;
+        for (i = first; i < end; i++) {
+            uint64_t count = 0;
+            for (s = 0; s < live_count; s++)
+                count += atomic_load_explicit(&live[s]->counts[i], memory_order_relaxed);
+            if (count == 0)
+                continue;
+            found = i;
+            seen += count;
+            if (seen >= rank)
+                break;
+        }
+        out[q] = summary_index_value(found);
+    }
+}
+
+/* Empty the window: tag 0 is outside every window; observers clear lazily. */
+static void summary_window_reset(extatus_summary *summary)
+{
+    uint32_t s;
+
+    for (s = 0; s < summary->slice_count; s++) {
+        summary_slice *slice = &summary->slices[s];
+        uint64_t tag = atomic_load_explicit(&slice->epoch, memory_order_relaxed);
+        /* A slice being cleared comes out empty and current anyway. */
+        if ((tag & SLICE_CLEARING) == 0)
+            atomic_compare_exchange_strong_explicit(&slice->epoch, &tag, 0, memory_order_acq_rel,
+                                                    memory_order_relaxed);
+    }
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+static int number_option(const extatus_option *option, double *value)
+{
+    if (option->kind != EXTATUS_OPTION_NUMBER)
+        return extatus_entry_error(EXTATUS_ERR_OPTION, "option '%s' must be a number", option->key);
+    *value = option->number;
+    return EXTATUS_OK;
+}
+
+static int check_quantiles(const double *quantiles, size_t count)
+{
+    size_t i;
+
+    if (count > SUMMARY_MAX_QUANTILES)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "option 'quantiles': %zu given, at most %u allowed", count,
+                                   SUMMARY_MAX_QUANTILES);
+    if (count > 0 && quantiles == NULL)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "option 'quantiles': list is NULL but count is %zu", count);
+    for (i = 0; i < count; i++) {
+        if (!(quantiles[i] > 0.0 && quantiles[i] < 1.0))
+            return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                       "option 'quantiles': quantile %zu is %g; it must be in "
+                                       "(0, 1)",
+                                       i, quantiles[i]);
+        if (i > 0 && !(quantiles[i] > quantiles[i - 1]))
+            return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                       "option 'quantiles': quantile %zu (%g) is not greater "
+                                       "than quantile %zu (%g); they must be strictly increasing",
+                                       i, quantiles[i], i - 1, quantiles[i - 1]);
+    }
+    return EXTATUS_OK;
+}
+
+/* Parse and check the entry options; refuse unknown keys. */
+static int parse_options(const extatus_option *options, size_t option_count, summary_config *config)
+{
+    double age_buckets = 5;
+    size_t i;
+    int rc;
+
+    config->quantiles = NULL;
+    config->quantile_count = 0;
+    config->max_age = 60;
+    for (i = 0; i < option_count; i++) {
+        const extatus_option *option = &options[i];
+        if (option->key == NULL)
+            return extatus_entry_error(EXTATUS_ERR_OPTION, "summary: option %zu has no key", i);
+        if (extatus__option_is_common(option->key))
+            continue;
+        if (strcmp(option->key, "quantiles") == 0) {
+            if (option->kind != EXTATUS_OPTION_DOUBLES)
+                return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                           "option 'quantiles' must be a list of doubles");
+            rc = check_quantiles(option->list, option->count);
+            if (rc != EXTATUS_OK)
+                return rc;
+            config->quantiles = option->list;
+            config->quantile_count = option->count;
+        } else if (strcmp(option->key, "max_age") == 0) {
+            rc = number_option(option, &config->max_age);
+            if (rc != EXTATUS_OK)
+                return rc;
+            if (!(config->max_age > 0 && config->max_age <= SUMMARY_MAX_AGE_LIMIT))
+                return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                           "option 'max_age' must be > 0 and <= %g seconds, "
+                                           "got %g",
+                                           SUMMARY_MAX_AGE_LIMIT, config->max_age);
+        } else if (strcmp(option->key, "age_buckets") == 0) {
+            rc = number_option(option, &age_buckets);
+            if (rc != EXTATUS_OK)
+                return rc;
+            if (!(age_buckets >= 1 && age_buckets <= SUMMARY_MAX_AGE_BUCKETS) ||
+                age_buckets != floor(age_buckets))
+                return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                           "option 'age_buckets' must be an integer in [1, %u], "
+                                           "got %g",
+                                           SUMMARY_MAX_AGE_BUCKETS, age_buckets);
+        } else {
+            return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                       "summary: unknown option '%s' (known: quantiles, "
+                                       "max_age, age_buckets)",
+                                       option->key);
+        }
+    }
+    config->age_buckets = (uint32_t)age_buckets;
+    if (config->max_age * 1e9 / age_buckets < SUMMARY_MIN_SLICE_NS)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "options 'max_age' (%g s) / 'age_buckets' (%u) give slices "
+                                   "shorter than 1 ms",
+                                   config->max_age, config->age_buckets);
+    return EXTATUS_OK;
+}
+
+/* ---- entry callbacks ------------------------------------------------------ */
+
+static int summary_create(void **ref, const extatus_entry_ctx *ctx, const extatus_option *options,
+                          size_t option_count)
+{
+    summary_config config;
+    extatus_summary *summary;
+    char text[EXTATUS__CANONICAL_MAX];
+    size_t point_count;
+    size_t names_size = 0;
+    size_t size;
+    double *own_quantiles;
+    char *names;
+    size_t i;
+    int rc;
+
+    (void)ctx;
+    *ref = NULL;
+    rc = parse_options(options, option_count, &config);
+    if (rc != EXTATUS_OK)
+        return rc;
+    point_count = config.quantile_count + 3;
+    for (i = 0; i < config.quantile_count; i++) {
+        rc = extatus__format_canonical(text, config.quantiles[i]);
+        if (rc < 0)
+            return extatus_entry_error(rc, "summary: out of memory formatting quantiles");
+        names_size += (size_t)rc + 1;
+    }
+    names_size += sizeof("count") + sizeof("sum") + sizeof("created");
+
+    /* One block: struct, quantiles, datapoints, names. The window is separate. */
+    size = sizeof(*summary) + config.quantile_count * sizeof(double) +
+           point_count * sizeof(extatus_datapoint) + names_size;
+    summary = extatus__calloc(1, size);
+    if (summary == NULL)
+        return extatus_entry_error(EXTATUS_ERR_NOMEM, "summary: out of memory");
+    own_quantiles = (double *)(summary + 1);
+    summary->datapoints = (extatus_datapoint *)(own_quantiles + config.quantile_count);
+    names = (char *)(summary->datapoints + point_count);
+    summary->quantiles = own_quantiles;
+    summary->quantile_count = (uint32_t)config.quantile_count;
+    summary->max_age = config.max_age;
+    summary->slice_count = config.age_buckets;
+    summary->slice_ns = (uint64_t)(config.max_age * 1e9 / config.age_buckets);
+    summary->datapoint_count = point_count;
+    for (i = 0; i < config.quantile_count; i++) {
+        extatus_datapoint *point = &summary->datapoints[i];
+        own_quantiles[i] = config.quantiles[i];
+        rc = extatus__format_canonical(names, own_quantiles[i]);
+        if (rc < 0)
+            goto out_free_summary;
+        point->name = names;
+        point->role = EXTATUS_SAMPLE_QUANTILE;
+        point->bound = own_quantiles[i];
+        names += rc + 1;
+    }
+    {
+        static const struct {
+            const char *name;
+            extatus_sample_role role;
+        } tail[] = {{"count", EXTATUS_SAMPLE_COUNT},
+                    {"sum", EXTATUS_SAMPLE_SUM},
+                    {"created", EXTATUS_SAMPLE_CREATED}};
+        size_t t;
+        for (t = 0; t < 3; t++) {
+            extatus_datapoint *point = &summary->datapoints[config.quantile_count + t];
+            size_t length = strlen(tail[t].name);
+            memcpy(names, tail[t].name, length + 1);
+            point->name = names;
+            point->role = tail[t].role;
+            point->bound = 0.0;
+            names += length + 1;
+        }
+    }
+
+    if (config.quantile_count > 0) {
+        summary->slices = extatus__calloc(config.age_buckets, sizeof(summary_slice));
+        if (summary->slices == NULL) {
+            rc = EXTATUS_ERR_NOMEM;
+            goto out_free_summary;
+        }
+    }
+    rc = extatus__cells_alloc(SUMMARY_CELLS, &summary->cells);
+    if (rc != EXTATUS_OK)
+        goto out_free_slices;
+    if (pthread_mutex_init(&summary->lock, NULL) != 0) {
+        rc = EXTATUS_ERR_SYSTEM;
+        goto out_free_cells;
+    }
+    summary->created = extatus__created_now();
+    *ref = summary;
+    return EXTATUS_OK;
+
+out_free_cells:
+    extatus__cells_free(summary->cells, SUMMARY_CELLS);
+out_free_slices:
+    extatus__free(summary->slices);
+out_free_summary:
+    extatus__free(summary);
+    return extatus_entry_error(rc, "summary: cannot create series (%s)", extatus_strerror(rc));
+}
+
+static void summary_destroy(void *ref, const extatus_entry_ctx *ctx)
+{
+    extatus_summary *summary = ref;
+
+    (void)ctx;
+    if (summary == NULL)
+        return;
+    pthread_mutex_destroy(&summary->lock);
+    extatus__cells_free(summary->cells, SUMMARY_CELLS);
+    extatus__free(summary->slices);
+    extatus__free(summary);
+}
+
+/* Lifetime sum from the finite sum and the non-finite counts. */
+static double combine_sum(double finite, uint64_t nans, uint64_t pinfs, uint64_t ninfs)
+{
+    if (nans > 0 || (pinfs > 0 && ninfs > 0))
+        return NAN;
+    if (pinfs > 0)
+        return INFINITY;
+    if (ninfs > 0)
+        return -INFINITY;
+    return finite;
+}
+
+static int summary_get_value(void *ref, const extatus_entry_ctx *ctx, const char *const *datapoints,
+                             size_t count, extatus_value *values)
+{
+    extatus_summary *summary = ref;
+    const extatus__cell *cells = summary->cells;
+    double estimates[SUMMARY_MAX_QUANTILES];
+    uint64_t total;
+    double sum;
+    double created;
+    size_t i;
+    size_t j;
+
+    (void)ctx;
+    pthread_mutex_lock(&summary->lock);
+    total = extatus__cell_sum(&cells[CELL_COUNT]) - summary->base[CELL_COUNT];
+    sum = combine_sum(extatus__cell_sum_double(&cells[CELL_SUM]) - summary->base_sum,
+                      extatus__cell_sum(&cells[CELL_NAN]) - summary->base[CELL_NAN],
+                      extatus__cell_sum(&cells[CELL_PINF]) - summary->base[CELL_PINF],
+                      extatus__cell_sum(&cells[CELL_NINF]) - summary->base[CELL_NINF]);
+    created = summary->created;
+    pthread_mutex_unlock(&summary->lock);
+    if (summary->slices != NULL)
+        summary_window_read(summary, estimates);
+
+    for (i = 0; i < count; i++) {
+        size_t index = summary->datapoint_count; /* undefined unless found */
+        extatus_value *value = &values[i];
+        if (datapoints == NULL) {
+            index = i;
+        } else if (datapoints[i] != NULL) {
+            for (j = 0; j < summary->datapoint_count; j++) {
+                if (strcmp(datapoints[i], summary->datapoints[j].name) == 0) {
+                    index = j;
+                    break;
+                }
+            }
+        }
+        memset(value, 0, sizeof(*value));
+        if (index < summary->quantile_count) {
+            value->kind = EXTATUS_VALUE_DOUBLE;
+            value->number = estimates[index];
+        } else if (index == summary->quantile_count) {
+            value->kind = EXTATUS_VALUE_INT;
+            value->integer = (int64_t)total;
+        } else if (index == summary->quantile_count + 1u) {
+            value->kind = EXTATUS_VALUE_DOUBLE;
+            value->number = sum;
+        } else if (index == summary->quantile_count + 2u) {
+            value->kind = EXTATUS_VALUE_DOUBLE;
+            value->number = created;
+        } else {
+            value->kind = EXTATUS_VALUE_UNDEFINED;
+        }
+    }
+    return EXTATUS_OK;
+}
+
+static int summary_update(void *ref, const extatus_entry_ctx *ctx, double value)
+{
+    (void)ctx;
+    extatus_summary_observe(ref, value);
+    return EXTATUS_OK;
+}
+
+static int summary_reset(void *ref, const extatus_entry_ctx *ctx)
+{
+    extatus_summary *summary = ref;
+    const extatus__cell *cells = summary->cells;
+    uint32_t i;
+
+    (void)ctx;
+    pthread_mutex_lock(&summary->lock);
+    for (i = 0; i < SUMMARY_CELLS; i++)
+        if (i != CELL_SUM)
+            summary->base[i] = extatus__cell_sum(&cells[i]);
+    summary->base_sum = extatus__cell_sum_double(&cells[CELL_SUM]);
+    summary->created = extatus__created_now();
+    if (summary->slices != NULL)
+        summary_window_reset(summary);
+    pthread_mutex_unlock(&summary->lock);
+    return EXTATUS_OK;
+}
+
+static int summary_get_datapoints(void *ref, const extatus_entry_ctx *ctx,
+                                  const extatus_datapoint **datapoints, size_t *count)
+{
+    const extatus_summary *summary = ref;
+
+    (void)ctx;
+    *datapoints = summary->datapoints;
+    *count = summary->datapoint_count;
+    return EXTATUS_OK;
+}
+
+/*
+ * The quantiles fix the datapoints and the window geometry is fixed in
+ * the slices' tags, so no option can change on a live series; giving the
+ * value the series already has is accepted as a no-op.
+ */
+static int summary_setopts(void *ref, const extatus_entry_ctx *ctx, const extatus_option *options,
+                           size_t option_count)
+{
+    const extatus_summary *summary = ref;
+    summary_config config;
+    int rc;
+
+    (void)ctx;
+    rc = parse_options(options, option_count, &config);
+    if (rc != EXTATUS_OK)
+        return rc;
+    if (extatus_option_find(options, option_count, "quantiles") != NULL &&
+        (config.quantile_count != summary->quantile_count ||
+         (config.quantile_count > 0 && memcmp(config.quantiles, summary->quantiles,
+                                              config.quantile_count * sizeof(double)) != 0)))
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "option 'quantiles' cannot change after creation: they fix "
+                                   "the series' datapoints (create a new family instead)");
+    if (extatus_option_find(options, option_count, "max_age") != NULL &&
+        config.max_age != summary->max_age)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "option 'max_age' cannot change after creation: the window's "
+                                   "slices are laid out by it");
+    if (extatus_option_find(options, option_count, "age_buckets") != NULL &&
+        config.age_buckets != summary->slice_count)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "option 'age_buckets' cannot change after creation: the "
+                                   "window's slices are allocated by it");
+    return EXTATUS_OK;
+}
+
+static const extatus_entry_ops summary_ops = {
+    EXTATUS_ENTRY_OPS_VERSION,
+    EXTATUS_ENTRY_KIND_ENTRY,
+    EXTATUS_METRIC_SUMMARY,
+    summary_create,
+    summary_destroy,
+    summary_get_value,
+    summary_update,
+    summary_reset,
+    NULL,
+    summary_get_datapoints,
+    summary_setopts,
+};
+
+int extatus__summary_register(void)
+{
+    return extatus_type_register("summary", &summary_ops, NULL);
+}
+
+/* ---- public API ------------------------------------------------------------ */
+
+static void summary_observe_special(extatus_summary *summary, double value)
+{
+    extatus__cell *cells = summary->cells;
+
+    if (isnan(value))
+        extatus__cell_add(&cells[CELL_NAN], 1);
+    else if (value > 0)
+        extatus__cell_add(&cells[CELL_PINF], 1);
+    else
+        extatus__cell_add(&cells[CELL_NINF], 1);
+}
+
+void extatus_summary_observe(extatus_summary *summary, double value)
+{
+    extatus__cell_add(&summary->cells[CELL_COUNT], 1);
+    if (EXTATUS__LIKELY(isfinite(value)))
+        extatus__cell_add_double(&summary->cells[CELL_SUM], value);
+    else
+        summary_observe_special(summary, value);
+    if (summary->slices != NULL)
+        summary_window_observe(summary, value);
+}
+
+int extatus_summary_new(extatus_summary **out, extatus_registry *registry, const char *name,
+                        const char *help, const double *quantiles, size_t quantile_count)
+{
+    extatus_option option = EXTATUS_OPT_DOUBLES("quantiles", quantiles, quantile_count);
+
+    /* No quantiles: a plain count/sum summary. */
+    return extatus__new_unlabelled((void **)out, registry, name, "summary", help, &option,
+                                   quantiles != NULL && quantile_count > 0 ? 1 : 0);
+}
+
+int extatus_summary_get(extatus_summary **out, extatus_family *family,
+                        const char *const *label_values)
+{
+    return extatus__typed_get((void **)out, family, label_values, summary_create, "summary");
+}

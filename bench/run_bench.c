@@ -222,8 +222,9 @@ static uint64_t measure(side *s, unsigned threads)
     pthread_barrier_init(&barrier, NULL, threads);
     for (t = 0; t < threads; t++) {
         workers[t] = (worker){s, t, cpu_count >= threads ? cpus[t] : -1, &barrier, 0, 0, 0};
-        if (pthread_create(&ids[t], NULL, worker_main, &workers[t]) != 0)
-            bench_fail("pthread_create", strerror(errno));
+        int rc = pthread_create(&ids[t], NULL, worker_main, &workers[t]);
+        if (rc != 0)
+            bench_fail("pthread_create", strerror(rc));
     }
     first = UINT64_MAX;
     last = 0;

@@ -21,5 +21,7 @@
 #include "extatus/function.h"
 #include "extatus/spiral.h"
 #include "extatus/expose.h"
+#include "extatus/exporter.h" /* in the extatus-http library */
+#include "extatus/config.h"   /* in the extatus-http library */
 
 #endif /* EXTATUS_H */

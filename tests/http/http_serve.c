@@ -7,6 +7,9 @@
  * Usage: http_serve --port-file=FILE [--port=N] [--bind=ADDR] [--force-text]
  *                   [--auth=USER:PASSWORD] [--tls-cert=PEM --tls-key=PEM]
  *                   [--path=/metrics] [--threads=N] [--max-scrapes=N]
+ *        http_serve --free-port
+ *            print a TCP port of 127.0.0.1 that is free right now, and exit
+ *            (for the tests to give to other servers)
  */
 #include <extatus.h>
 
@@ -102,6 +105,16 @@ int main(int argc, char **argv)
             memcpy(user, v, (size_t)(colon - v));
             options.basic_auth_user = user;
             options.basic_auth_password = colon + 1;
+        } else if (strcmp(argv[i], "--free-port") == 0) {
+            options.bind_address = "127.0.0.1";
+            options.no_self_metrics = 1;
+            if (extatus_exporter_start(&exporter, &options) != EXTATUS_OK) {
+                fprintf(stderr, "http_serve: %s\n", extatus_error_last());
+                return 1;
+            }
+            printf("%u\n", extatus_exporter_port(exporter));
+            extatus_exporter_stop(exporter);
+            return 0;
         } else if (strcmp(argv[i], "--force-text") == 0)
             options.force_text = 1;
         else {

@@ -18,7 +18,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -87,8 +86,8 @@ static void exporter_free(extatus_exporter *e)
     if (!e)
         return;
     if (e->daemon)
-        MHD_stop_daemon(e->daemon); /* closes listen_fd too */
-    else if (e->listen_fd >= 0)
+        MHD_stop_daemon(e->daemon); /* closes the listening socket too */
+    if (e->listen_fd >= 0)
         close(e->listen_fd);
     extatus_free(e->path);
     extatus_free(e->registries);
@@ -563,6 +562,8 @@ int extatus_exporter_start(extatus_exporter **out, const extatus_exporter_option
 
     e->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e, MHD_OPTION_ARRAY, items,
                                  MHD_OPTION_END);
+    /* libmicrohttpd owns the socket now: it closes it on failure and at stop. */
+    e->listen_fd = -1;
     atomic_store(&e->starting, false);
     if (!e->daemon) {
         rc =

@@ -6,9 +6,12 @@ BENCH_BUILD ?= build-bench
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX      ?= /usr/local
 
-BUILD_DEPS = cmake make gcc pkg-config libc6-dev
-TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales clang-format
-BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev
+# libmicrohttpd-dev and libdeflate-dev build the exporter library
+# extatus-http (the core library needs neither).
+BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev
+TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales clang-format \
+             curl openssl zlib1g-dev gzip
+BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 

@@ -45,6 +45,7 @@ bench: deps-bench
 	    -DBUILD_TESTING=OFF -DEXTATUS_BUILD_EXAMPLES=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench/run-bench
+	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 
 install: build
 	cmake --install $(BUILD)

@@ -11,7 +11,7 @@ PREFIX      ?= /usr/local
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales clang-format \
              curl openssl zlib1g-dev gzip
-BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk
+BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -45,6 +45,7 @@ bench: deps-bench
 	    -DBUILD_TESTING=OFF -DEXTATUS_BUILD_EXAMPLES=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench/run-bench
+	$(BENCH_BUILD)/bench/http-gzip-choice
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 
 install: build

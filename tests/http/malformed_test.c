@@ -155,6 +155,23 @@ static void test_malformed(unsigned port)
     }
 }
 
+/*
+ * Bytes without a single space are not even a request line: libmicrohttpd
+ * closes the connection without an answer. Either that or a 4xx is fine;
+ * what matters is that the exporter goes on.
+ */
+static void test_not_a_request(unsigned port)
+{
+    static const char junk[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n";
+    size_t size;
+    char *answer = exchange(port, junk, sizeof junk - 1, &size);
+    int code = status_of(answer);
+    CHECK(size == 0 || (code >= 400 && code < 500), "junk bytes: got %zu bytes, status %d", size,
+          code);
+    free(answer);
+    CHECK(get_status(port, "/metrics") == 200, "after junk bytes the exporter no longer serves");
+}
+
 static void test_oversized(unsigned port)
 {
     const size_t big = 256 * 1024;
@@ -398,6 +415,7 @@ int main(void)
     }
     CHECK(get_status(extatus_exporter_port(exporter), "/metrics") == 200, "a plain GET");
     test_malformed(extatus_exporter_port(exporter));
+    test_not_a_request(extatus_exporter_port(exporter));
     test_oversized(extatus_exporter_port(exporter));
     test_version(extatus_exporter_port(exporter));
     test_head(extatus_exporter_port(exporter));

@@ -29,7 +29,7 @@
 
 /* Record `code` and a formatted message for the calling thread; returns code. */
 int extatus__error(int code, const char *format, ...) EXTATUS__PRINTF(2, 3);
-int extatus__error_v(int code, const char *format, va_list args);
+int extatus__error_v(int code, const char *format, va_list args) EXTATUS__PRINTF(2, 0);
 
 /* ---- allocation (core/alloc.c) --------------------------------------- */
 

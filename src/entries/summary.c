@@ -469,11 +469,15 @@ static int summary_create(void **ref, const extatus_entry_ctx *ctx, const extatu
     }
 
     if (config.quantile_count > 0) {
+        uint64_t epoch;
         summary->slices = extatus__calloc(config.age_buckets, sizeof(summary_slice));
         if (summary->slices == NULL) {
             rc = EXTATUS_ERR_NOMEM;
             goto out_free_summary;
         }
+        /* The slices are zero: the current one needs no clearing by the first observers. */
+        epoch = summary_epoch(summary);
+        atomic_init(&summary->slices[epoch % summary->slice_count].epoch, epoch);
     }
     rc = extatus__cells_alloc(SUMMARY_CELLS, &summary->cells);
     if (rc != EXTATUS_OK)

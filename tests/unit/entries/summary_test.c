@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,6 +477,8 @@ static void test_concurrent_observers(void **state)
     memset(&reader, 0, sizeof(reader));
     assert_ok(extatus_summary_new(&summary, NULL, "s_threads", NULL, quantiles, 3));
     assert_int_equal(pthread_create(&reader_thread, NULL, read_loop, &reader), 0);
+    while (atomic_load(&reader.reads) == 0) /* the reader is running before the observers */
+        sched_yield();
     for (i = 0; i < OBSERVERS; i++)
         assert_int_equal(pthread_create(&observers[i], NULL, observe_loop, summary), 0);
     for (i = 0; i < OBSERVERS; i++)

@@ -23,14 +23,24 @@ typedef struct worker {
 
 static extatus_gauge *in_flight;
 
+/* A small per-thread pseudo-random generator (xorshift32). */
+static unsigned next_random(unsigned *state)
+{
+    unsigned x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
 static void *serve(void *arg)
 {
     worker *self = arg;
     for (int i = 0; i < REQUESTS_PER_WORKER; i++) {
         extatus_gauge_inc(in_flight);
-        double seconds = (rand_r(&self->seed) % 1000) / 2000.0; /* 0 .. 0.5 s */
+        double seconds = (next_random(&self->seed) % 1000) / 2000.0; /* 0 .. 0.5 s */
         extatus_histogram_observe(self->latency, seconds);
-        if (rand_r(&self->seed) % 50 == 0)
+        if (next_random(&self->seed) % 50 == 0)
             extatus_counter_inc(self->failed);
         else
             extatus_counter_inc(self->ok);

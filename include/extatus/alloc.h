@@ -22,7 +22,8 @@ typedef struct extatus_allocator {
  * Replace the allocator; NULL restores the C library's. The functions must
  * be thread-safe. Fails with EXTATUS_ERR_STATE once the library has been
  * initialised (by extatus_init() or by the first object created), unless
- * extatus_shutdown() has run since.
+ * extatus_shutdown() has run since, and with EXTATUS_ERR_INVALID when one
+ * of the three functions is NULL.
  * Thread safety: set-up only, before any other extatus call.
  */
 EXTATUS_API int extatus_set_allocator(const extatus_allocator *allocator);
@@ -39,6 +40,7 @@ EXTATUS_API void extatus_free(void *ptr);
  * Initialise the library: the type map with the built-in types and the
  * default registry. Called implicitly by the first call that needs it;
  * calling it yourself reports an allocation failure early.
+ * Errors: EXTATUS_ERR_NOMEM, EXTATUS_ERR_SYSTEM.
  * Thread safety: any thread; idempotent.
  */
 EXTATUS_API int extatus_init(void);

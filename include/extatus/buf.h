@@ -30,7 +30,11 @@ typedef struct extatus_buf {
         NULL, 0, 0, 0                                                                              \
     }
 
-/* Wrap caller memory; the library writes at most `capacity` bytes to it. */
+/*
+ * Wrap caller memory; the library writes at most `capacity` bytes to it
+ * (text plus NUL, so text of `capacity - 1` bytes fits).
+ * Thread safety: any thread, on a buffer no other thread uses.
+ */
 EXTATUS_API void extatus_buf_fixed(extatus_buf *buf, char *memory, size_t capacity);
 
 /*

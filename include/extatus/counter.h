@@ -27,7 +27,8 @@ EXTATUS_API int extatus_counter_new(extatus_counter **out, extatus_registry *reg
 
 /*
  * The counter series of `family` for `label_values`, created if needed.
- * Errors: EXTATUS_ERR_TYPE if the family is not a counter; as
+ * Errors: EXTATUS_ERR_TYPE if the family's type is not implemented by the
+ * counter entry (function_counter and spiral are not); as
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_counter_get(extatus_counter **out, extatus_family *family,
@@ -40,8 +41,8 @@ EXTATUS_API void extatus_counter_inc(extatus_counter *counter);
 EXTATUS_API void extatus_counter_add(extatus_counter *counter, uint64_t amount);
 
 /*
- * Add a non-negative float. Errors: EXTATUS_ERR_RANGE for a negative or
- * NaN amount (nothing is added). Thread safety: any thread; lock-free.
+ * Add a non-negative float (+Inf included). Errors: EXTATUS_ERR_RANGE for
+ * a negative or NaN amount (nothing is added). Thread safety: any thread; lock-free.
  */
 EXTATUS_API int extatus_counter_add_float(extatus_counter *counter, double amount);
 

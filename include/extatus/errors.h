@@ -48,7 +48,11 @@ EXTATUS_API const char *extatus_strerror(int code);
  */
 EXTATUS_API const char *extatus_error_last(void);
 
-/* The code of the calling thread's last failure, EXTATUS_OK if none. */
+/*
+ * The code of the calling thread's last failure, EXTATUS_OK if none.
+ * Successful calls leave the last error in place.
+ * Thread safety: any thread.
+ */
 EXTATUS_API int extatus_error_last_code(void);
 
 /* Forget the calling thread's last error. Thread safety: any thread. */

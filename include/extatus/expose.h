@@ -46,7 +46,11 @@ typedef struct extatus_expose_options {
 EXTATUS_API int extatus_expose(extatus_buf *out, extatus_registry *const *registries, size_t count,
                                const extatus_expose_options *options);
 
-/* The exact Content-Type header value for `format` (static). */
+/*
+ * The exact Content-Type header value for `format`, charset included
+ * (static storage); an unknown format gives the text 0.0.4 type.
+ * Thread safety: any thread.
+ */
 EXTATUS_API const char *extatus_format_content_type(extatus_format format);
 
 EXTATUS_END_DECLS

@@ -13,11 +13,18 @@ EXTATUS_BEGIN_DECLS
 
 typedef struct extatus_gauge extatus_gauge;
 
-/* Create an unlabelled gauge family and return its series. Any thread. */
+/*
+ * Create an unlabelled gauge family and return its series.
+ * Errors: as extatus_family_new(). Thread safety: any thread.
+ */
 EXTATUS_API int extatus_gauge_new(extatus_gauge **out, extatus_registry *registry, const char *name,
                                   const char *help);
 
-/* The gauge series for `label_values`; EXTATUS_ERR_TYPE if not a gauge. */
+/*
+ * The gauge series for `label_values`, created if needed.
+ * Errors: EXTATUS_ERR_TYPE if the family is not a gauge; as
+ * extatus_family_series(). Thread safety: any thread.
+ */
 EXTATUS_API int extatus_gauge_get(extatus_gauge **out, extatus_family *family,
                                   const char *const *label_values);
 
@@ -28,7 +35,7 @@ EXTATUS_API void extatus_gauge_dec(extatus_gauge *gauge);
 EXTATUS_API void extatus_gauge_add(extatus_gauge *gauge, double amount);
 EXTATUS_API void extatus_gauge_sub(extatus_gauge *gauge, double amount);
 
-/* Set to the current time in seconds since the epoch. */
+/* Set to the current time in seconds since the epoch. Any thread; lock-free. */
 EXTATUS_API void extatus_gauge_set_to_current_time(extatus_gauge *gauge);
 
 /* The current value. Thread safety: any thread. */

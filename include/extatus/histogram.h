@@ -23,33 +23,44 @@ typedef struct extatus_histogram extatus_histogram;
  * Create an unlabelled histogram family; bounds NULL means the default
  * buckets. Errors: EXTATUS_ERR_OPTION (bounds not strictly increasing,
  * NaN or infinite, naming the offender), as extatus_family_new().
+ * Thread safety: any thread.
  */
 EXTATUS_API int extatus_histogram_new(extatus_histogram **out, extatus_registry *registry,
                                       const char *name, const char *help, const double *bounds,
                                       size_t bound_count);
 
-/* The histogram series for `label_values`; EXTATUS_ERR_TYPE otherwise. */
+/*
+ * The histogram series for `label_values`, created if needed.
+ * Errors: EXTATUS_ERR_TYPE if the family is not a histogram; as
+ * extatus_family_series(). Thread safety: any thread.
+ */
 EXTATUS_API int extatus_histogram_get(extatus_histogram **out, extatus_family *family,
                                       const char *const *label_values);
 
-/* Record one observation. Thread safety: any thread; lock-free. */
+/*
+ * Record one observation (le is inclusive: a value equal to a bound counts
+ * in that bucket). NaN counts only in +Inf and count and makes sum NaN.
+ * Thread safety: any thread; lock-free, allocation-free.
+ */
 EXTATUS_API void extatus_histogram_observe(extatus_histogram *histogram, double value);
 
 /*
  * Prometheus' default bounds (.005 .01 .025 .05 .1 .25 .5 1 2.5 5 10);
- * *count receives 11. Static storage.
+ * *count receives 11. Static storage. Thread safety: any thread.
  */
 EXTATUS_API const double *extatus_buckets_default(size_t *count);
 
 /*
  * Fill out[0..count) with start, start+width, ...
  * Errors: EXTATUS_ERR_INVALID (count 0, width <= 0, non-finite).
+ * Thread safety: any thread.
  */
 EXTATUS_API int extatus_buckets_linear(double *out, double start, double width, size_t count);
 
 /*
  * Fill out[0..count) with start, start*factor, ...
  * Errors: EXTATUS_ERR_INVALID (count 0, start <= 0, factor <= 1).
+ * Thread safety: any thread.
  */
 EXTATUS_API int extatus_buckets_exponential(double *out, double start, double factor, size_t count);
 

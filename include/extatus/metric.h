@@ -32,7 +32,7 @@ typedef struct extatus_value {
     double number;           /* EXTATUS_VALUE_DOUBLE */
 } extatus_value;
 
-/* The value as a double; NaN when undefined. */
+/* The value as a double; NaN when undefined. Thread safety: any thread. */
 EXTATUS_API double extatus_value_to_double(const extatus_value *value);
 
 /* How a datapoint appears in the exposition. */
@@ -68,8 +68,9 @@ EXTATUS_API int extatus_new(extatus_registry *registry, const char *name, const 
 
 /*
  * Feed `value` to the series `label_values` of family `name` (creating the
- * series if it is missing), through the entry's update. Counters refuse
- * negative values with EXTATUS_ERR_RANGE.
+ * series if it is missing), through the entry's update: a counter adds
+ * it (refusing negative values with EXTATUS_ERR_RANGE), a gauge is set to
+ * it, a histogram or summary observes it.
  * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _LIMIT, _RANGE, _UNSUPPORTED, _NOMEM.
  * Thread safety: any thread.
  */
@@ -109,7 +110,10 @@ EXTATUS_API int extatus_reset(extatus_registry *registry, const char *name,
  * Change options of one series, or of every series and of the family's
  * defaults for new series when label_values is NULL. The entry refuses an
  * option it does not support with EXTATUS_ERR_OPTION and a reason; on
- * failure nothing is changed for that series.
+ * failure nothing is changed for that series. For a whole family the
+ * series are changed one by one and the first refusal stops the walk.
+ * Errors: EXTATUS_ERR_NOT_FOUND, _OPTION (also for help, unit, labels and
+ * max_series, which are fixed at registration).
  * Thread safety: any thread.
  */
 EXTATUS_API int extatus_setopts(extatus_registry *registry, const char *name,

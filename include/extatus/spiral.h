@@ -17,11 +17,18 @@ EXTATUS_BEGIN_DECLS
 
 typedef struct extatus_spiral extatus_spiral;
 
-/* Create an unlabelled spiral family. Any thread. */
+/*
+ * Create an unlabelled spiral family and return its series.
+ * Errors: as extatus_family_new(). Thread safety: any thread.
+ */
 EXTATUS_API int extatus_spiral_new(extatus_spiral **out, extatus_registry *registry,
                                    const char *name, const char *help);
 
-/* The spiral series for `label_values`; EXTATUS_ERR_TYPE otherwise. */
+/*
+ * The spiral series for `label_values`, created if needed.
+ * Errors: EXTATUS_ERR_TYPE if the family is not a spiral; as
+ * extatus_family_series(). Thread safety: any thread.
+ */
 EXTATUS_API int extatus_spiral_get(extatus_spiral **out, extatus_family *family,
                                    const char *const *label_values);
 

@@ -23,12 +23,17 @@ typedef struct extatus_summary extatus_summary;
 /*
  * Create an unlabelled summary family; quantiles NULL/0 gives a plain
  * count/sum summary. Errors: EXTATUS_ERR_OPTION, as extatus_family_new().
+ * Thread safety: any thread.
  */
 EXTATUS_API int extatus_summary_new(extatus_summary **out, extatus_registry *registry,
                                     const char *name, const char *help, const double *quantiles,
                                     size_t quantile_count);
 
-/* The summary series for `label_values`; EXTATUS_ERR_TYPE otherwise. */
+/*
+ * The summary series for `label_values`, created if needed.
+ * Errors: EXTATUS_ERR_TYPE if the family is not a summary; as
+ * extatus_family_series(). Thread safety: any thread.
+ */
 EXTATUS_API int extatus_summary_get(extatus_summary **out, extatus_family *family,
                                     const char *const *label_values);
 

@@ -8,7 +8,6 @@
 static pthread_mutex_t registries_lock = PTHREAD_MUTEX_INITIALIZER;
 static extatus_registry *registries;       /* all registries, newest first */
 static extatus_registry *default_registry; /* the one named "default" */
-static bool shutting_down;
 
 static int registry_create(extatus_registry **out, const char *name,
                            const extatus_registry_options *options)
@@ -51,7 +50,7 @@ static void registry_destroy(extatus_registry *registry)
 
 int extatus__registries_init(void)
 {
-    extatus_registry *registry;
+    extatus_registry *registry = NULL;
     int rc = registry_create(&registry, "default", NULL);
     if (rc != EXTATUS_OK)
         return rc;
@@ -59,7 +58,6 @@ int extatus__registries_init(void)
     registry->next = registries;
     registries = registry;
     default_registry = registry;
-    shutting_down = false;
     pthread_mutex_unlock(&registries_lock);
     return EXTATUS_OK;
 }
@@ -70,7 +68,6 @@ void extatus__registries_shutdown(void)
     extatus_registry *list = registries;
     registries = NULL;
     default_registry = NULL;
-    shutting_down = true;
     pthread_mutex_unlock(&registries_lock);
     while (list) {
         extatus_registry *next = list->next;
@@ -107,7 +104,7 @@ int extatus_registry_new(extatus_registry **out, const char *name,
     if (options && options->version != EXTATUS_REGISTRY_OPTIONS_VERSION)
         return extatus__error(EXTATUS_ERR_INVALID, "registry '%s': options version %u unsupported",
                               name, options->version);
-    extatus_registry *registry;
+    extatus_registry *registry = NULL;
     if ((rc = registry_create(&registry, name, options)) != EXTATUS_OK)
         return rc;
     pthread_mutex_lock(&registries_lock);

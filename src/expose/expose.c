@@ -124,8 +124,10 @@ static bool ends_with_unit(const char *name, size_t length, const char *unit)
 static int write_meta(writer *w, const char *keyword, const char *name, size_t name_length,
                       const char *suffix, const char *text)
 {
+    if (!suffix)
+        suffix = "";
     size_t text_length = strlen(text);
-    size_t suffix_length = suffix ? strlen(suffix) : 0;
+    size_t suffix_length = strlen(suffix);
     size_t max = 2 + 4 + 1 + name_length + suffix_length + 1 + 2 * text_length + 1;
     char *start = line_begin(w, max);
     if (!start)
@@ -194,7 +196,9 @@ static int write_sample(writer *w, const family_info *f, size_t name_length, con
                         const extatus_series *series, extra_label extra, double bound,
                         const extatus_value *value, bool integer)
 {
-    size_t suffix_length = suffix ? strlen(suffix) : 0;
+    if (!suffix)
+        suffix = "";
+    size_t suffix_length = strlen(suffix);
     size_t labels_length = series->labels_text_len;
     /* name, suffix, braces, labels, ",quantile=\"b\"", space, value, newline */
     size_t max = name_length + suffix_length + 2 + labels_length + 12 + 2 * EXTATUS__NUMBER_MAX + 2;
@@ -455,6 +459,12 @@ int extatus_expose(extatus_buf *out, extatus_registry *const *registries, size_t
                               (int)options->format);
     if (out->fixed && out->capacity && !out->ptr)
         return extatus__error(EXTATUS_ERR_INVALID, "extatus_expose: fixed buffer without memory");
+
+    /* A growable buffer always ends up with memory, even for empty text. */
+    if (!out->fixed && extatus__buf_reserve(out, 0) != EXTATUS_OK)
+        return EXTATUS_ERR_NOMEM;
+    if (out->size < out->capacity)
+        out->ptr[out->size] = '\0';
 
     extatus_registry *fallback = NULL;
     if (!registries || count == 0) {

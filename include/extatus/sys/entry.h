@@ -33,7 +33,7 @@ EXTATUS_BEGIN_DECLS
 /* exometer's behaviour(): a plain entry, or a probe sampled periodically. */
 typedef enum extatus_entry_kind {
     EXTATUS_ENTRY_KIND_ENTRY = 0, /* values come from update() */
-    EXTATUS_ENTRY_KIND_PROBE = 1  /* values come from sample(), called every sample_interval */
+    EXTATUS_ENTRY_KIND_PROBE = 1  /* values come from sample(), called periodically */
 } extatus_entry_kind;
 
 /* The Prometheus type a family is exposed as. */
@@ -180,7 +180,10 @@ EXTATUS_API int extatus_entry_error(int code, const char *format, ...)
 #endif
     ;
 
-/* The entry state (ref) behind a series, for a type's own fast path. */
+/*
+ * The entry state (ref) behind a series, for a type's own fast path.
+ * Thread safety: any thread (the handle rule of family.h applies).
+ */
 EXTATUS_API void *extatus_series_ref(const extatus_series *series);
 
 EXTATUS_END_DECLS

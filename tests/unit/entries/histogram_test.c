@@ -127,7 +127,9 @@ static void test_bucket_helpers(void **state)
     assert_extatus(EXTATUS_ERR_INVALID, extatus_buckets_linear(out, NAN, 1, 3));
     assert_non_null(strstr(extatus_error_last(), "finite"));
     /* width lost against a huge start: not strictly increasing. */
+    out[0] = -1;
     assert_extatus(EXTATUS_ERR_INVALID, extatus_buckets_linear(out, 1e300, 1, 3));
+    assert_true(out[0] == -1);
 
     assert_ok(extatus_buckets_exponential(out, 0.001, 10, 5));
     assert_true(out[0] == 0.001 && fabs(out[4] - 10.0) < 1e-12);
@@ -137,8 +139,10 @@ static void test_bucket_helpers(void **state)
     assert_extatus(EXTATUS_ERR_INVALID, extatus_buckets_exponential(out, 0, 2, 3));
     assert_extatus(EXTATUS_ERR_INVALID, extatus_buckets_exponential(out, -1, 2, 3));
     assert_extatus(EXTATUS_ERR_INVALID, extatus_buckets_exponential(out, 1, 1, 3));
+    out[0] = -1;
     assert_extatus(EXTATUS_ERR_INVALID, extatus_buckets_exponential(out, 1e300, 1e10, 3));
     assert_non_null(strstr(extatus_error_last(), "overflows"));
+    assert_true(out[0] == -1); /* untouched on failure */
 
     /* The helpers' output is accepted as buckets. */
     {

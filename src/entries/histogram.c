@@ -121,17 +121,11 @@ int extatus__format_canonical(char *out, double value)
     int length = 0;
     int i;
 
-    if (isnan(value)) {
-        strcpy(out, "NaN");
-        return 3;
-    }
-    if (isinf(value)) {
-        strcpy(out, value > 0 ? "+Inf" : "-Inf");
-        return 4;
-    }
-    if (value == 0) {
-        strcpy(out, "0.0");
-        return 3;
+    if (isnan(value) || isinf(value) || value == 0) {
+        const char *text = isnan(value) ? "NaN" : value > 0 ? "+Inf" : value < 0 ? "-Inf" : "0.0";
+        size_t size = strlen(text) + 1;
+        memcpy(out, text, size);
+        return (int)size - 1;
     }
     n = shortest_digits(fabs(value), digits, &exponent);
     if (n < 0)
@@ -162,7 +156,7 @@ int extatus__format_canonical(char *out, double value)
     } else {
         /* Integer part (padded with zeros), then the fraction if any. */
         for (i = 0; i <= exponent; i++)
-            out[length++] = i < n ? digits[i] : '0';
+            out[length++] = (char)(i < n ? digits[i] : '0');
         out[length++] = '.';
         if (n > exponent + 1) {
             for (i = exponent + 1; i < n; i++)

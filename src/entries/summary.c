@@ -545,6 +545,8 @@ static int summary_get_value(void *ref, const extatus_entry_ctx *ctx, const char
                       extatus__cell_sum(&cells[CELL_NINF]) - summary->base[CELL_NINF]);
     created = summary->created;
     pthread_mutex_unlock(&summary->lock);
+    for (i = 0; i < summary->quantile_count; i++)
+        estimates[i] = NAN;
     if (summary->slices != NULL)
         summary_window_read(summary, estimates);
 
@@ -631,6 +633,7 @@ static int summary_setopts(void *ref, const extatus_entry_ctx *ctx, const extatu
     int rc;
 
     (void)ctx;
+    memset(&config, 0, sizeof(config));
     rc = parse_options(options, option_count, &config);
     if (rc != EXTATUS_OK)
         return rc;

@@ -44,9 +44,10 @@ int extatus__ensure_init(void);
 
 /* ---- time (core/clock.c) ---------------------------------------------- */
 
-int64_t extatus__now_realtime_ns(void);  /* CLOCK_REALTIME */
-int64_t extatus__now_monotonic_ns(void); /* CLOCK_MONOTONIC */
-int64_t extatus__now_coarse_ns(void);    /* CLOCK_MONOTONIC_COARSE: cheap, ms resolution */
+int64_t extatus__now_realtime_ns(void);        /* CLOCK_REALTIME */
+int64_t extatus__now_monotonic_ns(void);       /* CLOCK_MONOTONIC */
+int64_t extatus__now_coarse_ns(void);          /* CLOCK_MONOTONIC_COARSE: cheap, ms resolution */
+int64_t extatus__now_realtime_coarse_ns(void); /* CLOCK_REALTIME_COARSE: cheap, ms resolution */
 
 /* ---- sharded cells (core/cells.c) ------------------------------------
  *

@@ -483,18 +483,11 @@ static void test_default_registry(void **state)
     assert_ok(extatus_family_unregister(family));
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
- * 100,000 labelled counters of the built-in type render fast. The bound
- * is the Release target (40 ms) when optimised, generous otherwise.
+ * 100,000 labelled counters of the built-in type render completely, in
+ * creation order, into a reused buffer (speed is measured in bench/).
  */
-static void test_many_counters_fast(void **state)
+static void test_many_counters(void **state)
 {
     (void)state;
     extatus_registry *registry = new_registry("perf");
@@ -514,22 +507,18 @@ static void test_many_counters_fast(void **state)
         extatus_counter_add(counter, (uint64_t)i);
     }
     extatus_buf buf = EXTATUS_BUF_INIT;
-    double best = 1e9;
-    for (int round = 0; round < 5; round++) {
-        buf.size = 0;
-        double start = now_seconds();
+    for (int round = 0; round < 2; round++) {
+        buf.size = 0; /* the second round reuses the grown buffer */
         assert_ok(extatus_expose(&buf, &registry, 1, NULL));
-        double took = now_seconds() - start;
-        if (took < best)
-            best = took;
     }
+    assert_int_equal(strlen(buf.ptr), buf.size);
+    size_t lines = 0;
+    for (const char *p = buf.ptr; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    assert_int_equal(lines, 100000 + 2); /* HELP, TYPE, one line per series */
+    assert_non_null(strstr(buf.ptr, "\nwork_total{worker=\"w0\",shard=\"0\"} 0\n"));
     assert_non_null(strstr(buf.ptr, "\nwork_total{worker=\"w999\",shard=\"99\"} 99999\n"));
-    print_message("100000 counters: %.2f ms, %zu bytes\n", best * 1e3, buf.size);
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-    assert_true(best < 0.040);
-#else
-    assert_true(best < 0.400);
-#endif
+    assert_true(strstr(buf.ptr, "shard=\"1\"} 1\n") < strstr(buf.ptr, "shard=\"2\"} 2\n"));
     extatus_buf_dispose(&buf);
     extatus_registry_free(registry);
 }
@@ -551,7 +540,7 @@ int main(void)
         cmocka_unit_test(test_fixed_buffer_too_small),
         cmocka_unit_test(test_invalid_arguments),
         cmocka_unit_test(test_default_registry),
-        cmocka_unit_test(test_many_counters_fast),
+        cmocka_unit_test(test_many_counters),
     };
     int failed = cmocka_run_group_tests_name("expose/expose", tests, setup, NULL);
     extatus_shutdown();

@@ -121,17 +121,11 @@ int extatus__format_canonical(char *out, double value)
     int length = 0;
     int i;
 
-    if (isnan(value)) {
-        strcpy(out, "NaN");
-        return 3;
-    }
-    if (isinf(value)) {
-        strcpy(out, value > 0 ? "+Inf" : "-Inf");
-        return 4;
-    }
-    if (value == 0) {
-        strcpy(out, "0.0");
-        return 3;
+    if (isnan(value) || isinf(value) || value == 0) {
+        const char *text = isnan(value) ? "NaN" : value > 0 ? "+Inf" : value < 0 ? "-Inf" : "0.0";
+        size_t size = strlen(text) + 1;
+        memcpy(out, text, size);
+        return (int)size - 1;
     }
     n = shortest_digits(fabs(value), digits, &exponent);
     if (n < 0)
@@ -162,7 +156,7 @@ int extatus__format_canonical(char *out, double value)
     } else {
         /* Integer part (padded with zeros), then the fraction if any. */
         for (i = 0; i <= exponent; i++)
-            out[length++] = i < n ? digits[i] : '0';
+            out[length++] = (char)(i < n ? digits[i] : '0');
         out[length++] = '.';
         if (n > exponent + 1) {
             for (i = exponent + 1; i < n; i++)
@@ -647,6 +641,7 @@ const double *extatus_buckets_default(size_t *count)
 
 int extatus_buckets_linear(double *out, double start, double width, size_t count)
 {
+    double previous = 0;
     size_t i;
 
     if (out == NULL || count == 0)
@@ -657,19 +652,24 @@ int extatus_buckets_linear(double *out, double start, double width, size_t count
                               "extatus_buckets_linear: start (%g) and width (%g) must be finite "
                               "and width > 0",
                               start, width);
+    /* Check every bound before writing any: out is untouched on failure. */
     for (i = 0; i < count; i++) {
-        out[i] = start + (double)i * width;
-        if (!isfinite(out[i]) || (i > 0 && !(out[i] > out[i - 1])))
+        double bound = start + (double)i * width;
+        if (!isfinite(bound) || (i > 0 && !(bound > previous)))
             return extatus__error(EXTATUS_ERR_INVALID,
-                                  "extatus_buckets_linear: bound %zu (%g) is not finite and "
+                                  "extatus_buckets_linear: bound %zu (%g) is not finite or not "
                                   "greater than the one before",
-                                  i, out[i]);
+                                  i, bound);
+        previous = bound;
     }
+    for (i = 0; i < count; i++)
+        out[i] = start + (double)i * width;
     return EXTATUS_OK;
 }
 
 int extatus_buckets_exponential(double *out, double start, double factor, size_t count)
 {
+    double bound;
     size_t i;
 
     if (out == NULL || count == 0)
@@ -680,13 +680,19 @@ int extatus_buckets_exponential(double *out, double start, double factor, size_t
                               "extatus_buckets_exponential: start (%g) must be finite and > 0, "
                               "factor (%g) finite and > 1",
                               start, factor);
-    out[0] = start;
+    /* Check every bound before writing any: out is untouched on failure. */
+    bound = start;
     for (i = 1; i < count; i++) {
-        out[i] = out[i - 1] * factor;
-        if (!isfinite(out[i]))
+        bound *= factor;
+        if (!isfinite(bound))
             return extatus__error(EXTATUS_ERR_INVALID,
                                   "extatus_buckets_exponential: bound %zu overflows (%g)", i,
-                                  out[i]);
+                                  bound);
+    }
+    bound = start;
+    for (i = 0; i < count; i++) {
+        out[i] = bound;
+        bound *= factor;
     }
     return EXTATUS_OK;
 }

@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         extatus_series *series = NULL;
         rc = extatus_family_series(&series, family, label_count ? values : NULL);
         if (rc == EXTATUS_OK)
-            FUZZ_CHECK(extatus_series_update(series, 1.5) == EXTATUS_OK);
+            FUZZ_CHECK(extatus_series_update(series, 2) == EXTATUS_OK);
         else
             FUZZ_CHECK(rc == EXTATUS_ERR_LABEL && extatus_error_last()[0] != '\0');
         fuzz_expose_and_check();

@@ -523,6 +523,34 @@ static void test_many_counters(void **state)
     extatus_registry_free(registry);
 }
 
+/*
+ * OpenMetrics treats a summary's or histogram's _sum as a counter value: a
+ * negative or NaN sum is left out there, while text 0.0.4 writes it.
+ */
+static void test_negative_sum_only_in_text(void **state)
+{
+    (void)state;
+    extatus_registry *registry = new_registry("negative_sum");
+    extatus_summary *summary = NULL;
+    extatus_histogram *histogram = NULL;
+    const double bounds[] = {1, 2};
+    assert_ok(extatus_summary_new(&summary, registry, "delta", "Changes.", NULL, 0));
+    assert_ok(extatus_histogram_new(&histogram, registry, "ratio", "Ratios.", bounds, 2));
+    extatus_summary_observe(summary, -3);
+    extatus_histogram_observe(histogram, NAN);
+    char *text = render(&registry, 1, EXTATUS_FORMAT_TEXT, 0);
+    assert_non_null(strstr(text, "\ndelta_sum -3\n"));
+    assert_non_null(strstr(text, "\nratio_sum NaN\n"));
+    free(text);
+    text = render(&registry, 1, EXTATUS_FORMAT_OPENMETRICS, 1);
+    assert_null(strstr(text, "delta_sum"));
+    assert_null(strstr(text, "ratio_sum"));
+    assert_non_null(strstr(text, "\ndelta_count 1\n"));
+    assert_non_null(strstr(text, "\nratio_bucket{le=\"+Inf\"} 1\n"));
+    free(text);
+    extatus_registry_free(registry);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -541,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_invalid_arguments),
         cmocka_unit_test(test_default_registry),
         cmocka_unit_test(test_many_counters),
+        cmocka_unit_test(test_negative_sum_only_in_text),
     };
     int failed = cmocka_run_group_tests_name("expose/expose", tests, setup, NULL);
     extatus_shutdown();

@@ -13,6 +13,8 @@
  */
 #include "internal.h"
 
+#include "format.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -49,31 +51,6 @@ static bool values_equal(const extatus_series *series, const char *const *values
         if (strcmp(series->label_values[i], values[i]) != 0)
             return false;
     return true;
-}
-
-/* Length of a label value escaped for the exposition (\\, \", \n). */
-static size_t escaped_length(const char *value)
-{
-    size_t length = 0;
-    for (const char *p = value; *p; p++)
-        length += (*p == '\\' || *p == '"' || *p == '\n') ? 2 : 1;
-    return length;
-}
-
-static char *write_escaped(char *to, const char *value)
-{
-    for (const char *p = value; *p; p++) {
-        if (*p == '\\' || *p == '"') {
-            *to++ = '\\';
-            *to++ = *p;
-        } else if (*p == '\n') {
-            *to++ = '\\';
-            *to++ = 'n';
-        } else {
-            *to++ = *p;
-        }
-    }
-    return to;
 }
 
 static const char *metric_type_label_reserved(extatus_metric_type type)
@@ -174,8 +151,8 @@ static int series_build(extatus_series **out, extatus_family *family, const char
                                   "metric '%s': value of label '%s' is not valid UTF-8 (byte %zu)",
                                   family->name, family->label_names[i], bad);
         values_bytes += length + 1;
-        text_bytes +=
-            (i ? 1 : 0) + strlen(family->label_names[i]) + 2 + escaped_length(values[i]) + 1;
+        text_bytes += (i ? 1 : 0) + strlen(family->label_names[i]) + 2 +
+                      extatus__escape_size(values[i], length, true) + 1;
     }
     if (text_bytes > UINT32_MAX)
         return extatus__error(EXTATUS_ERR_LABEL, "metric '%s': label values too long",
@@ -205,7 +182,7 @@ static int series_build(extatus_series **out, extatus_family *family, const char
         to += name_length;
         *to++ = '=';
         *to++ = '"';
-        to = write_escaped(to, values[i]);
+        to = extatus__escape(to, values[i], strlen(values[i]), true);
         *to++ = '"';
     }
     *to = '\0';

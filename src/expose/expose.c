@@ -13,7 +13,7 @@
  * per sample.
  */
 #include "core/internal.h"
-#include "expose/format.h"
+#include "core/format.h"
 
 #include <math.h>
 #include <string.h>

@@ -150,6 +150,10 @@ static int series_build(extatus_series **out, extatus_family *family, const char
             return extatus__error(EXTATUS_ERR_LABEL,
                                   "metric '%s': value of label '%s' is not valid UTF-8 (byte %zu)",
                                   family->name, family->label_names[i], bad);
+        if (memchr(values[i], '\r', length))
+            return extatus__error(EXTATUS_ERR_LABEL,
+                                  "metric '%s': value of label '%s' contains a carriage return",
+                                  family->name, family->label_names[i]);
         values_bytes += length + 1;
         text_bytes += (i ? 1 : 0) + strlen(family->label_names[i]) + 2 +
                       extatus__escape_size(values[i], length, true) + 1;
@@ -406,6 +410,9 @@ static int parse_common(common_options *common, const char *name, const extatus_
     if (common->help && extatus__check_utf8(common->help, strlen(common->help), &bad))
         return extatus__error(EXTATUS_ERR_OPTION, "metric '%s': help is not valid UTF-8 (byte %zu)",
                               name, bad);
+    if (common->help && strchr(common->help, '\r'))
+        return extatus__error(EXTATUS_ERR_OPTION, "metric '%s': help contains a carriage return",
+                              name);
     if (common->unit) {
         size_t unit_length = strlen(common->unit), name_length = strlen(name);
         if (type->metric_type == EXTATUS_METRIC_COUNTER && name_length > 6 &&

@@ -473,10 +473,7 @@ static bool check_sample(checker *c, const char *line)
         stage = 0;
         break;
     }
-    if (c->type != TYPE_HISTOGRAM && c->type != TYPE_OTHER && le)
-        return report(c, "le label outside a histogram");
-    if (c->type != TYPE_SUMMARY && c->type != TYPE_OTHER && quantile)
-        return report(c, "quantile label outside a summary");
+    /* le and quantile are reserved only in histograms and summaries. */
 
     /* Points are contiguous: a new label set must not have been seen. */
     metric_point *pt = &c->current;

@@ -35,7 +35,7 @@
 #define REALM          "extatus"
 
 /* Biggest PEM file we read (a certificate chain is a few kilobytes). */
-#define PEM_MAX_BYTES (1024 * 1024)
+#define PEM_MAX_BYTES ((size_t)1024 * 1024)
 
 struct extatus_exporter {
     struct MHD_Daemon *daemon;     /* the server; NULL until started */
@@ -55,6 +55,12 @@ struct extatus_exporter {
     atomic_bool starting;          /* log messages are kept only while starting */
     char log[LOG_MAX];             /* last libmicrohttpd message while starting */
 };
+
+/* The text of an errno value; strerror_r (GNU form) because strerror is not thread-safe. */
+static const char *errno_text(int code, char *buffer, size_t size)
+{
+    return strerror_r(code, buffer, size);
+}
 
 static char *copy_string(const char *text)
 {
@@ -131,11 +137,13 @@ static int read_pem(char **out, const char *file, const char *what)
 {
     FILE *f = fopen(file, "rb");
     size_t used = 0;
+    char reason[128];
     char *text;
 
     *out = NULL;
     if (!f)
-        return extatus_entry_error(EXTATUS_ERR_OPTION, "%s '%s': %s", what, file, strerror(errno));
+        return extatus_entry_error(EXTATUS_ERR_OPTION, "%s '%s': %s", what, file,
+                                   errno_text(errno, reason, sizeof reason));
     text = extatus_malloc(PEM_MAX_BYTES + 1);
     if (!text) {
         fclose(f);
@@ -144,7 +152,7 @@ static int read_pem(char **out, const char *file, const char *what)
     used = fread(text, 1, PEM_MAX_BYTES + 1, f);
     if (ferror(f) || used == 0 || used > PEM_MAX_BYTES) {
         int rc = extatus_entry_error(EXTATUS_ERR_OPTION, "%s '%s': %s", what, file,
-                                     ferror(f)   ? strerror(errno)
+                                     ferror(f)   ? errno_text(errno, reason, sizeof reason)
                                      : used == 0 ? "the file is empty"
                                                  : "the file is larger than 1 MiB");
         fclose(f);
@@ -166,6 +174,7 @@ static int open_listener(extatus_exporter *e, const char *address, unsigned port
     struct sockaddr_storage storage;
     socklen_t length;
     const char *shown = address;
+    char reason[128];
     int family;
     int fd;
     int one = 1;
@@ -214,7 +223,7 @@ static int open_listener(extatus_exporter *e, const char *address, unsigned port
     }
     if (fd < 0)
         return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot open a socket for %s port %u: %s",
-                                   shown, port, strerror(errno));
+                                   shown, port, errno_text(errno, reason, sizeof reason));
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (family == AF_INET6) {
         int v6only = address ? 1 : 0;
@@ -224,20 +233,20 @@ static int open_listener(extatus_exporter *e, const char *address, unsigned port
         int saved = errno;
         close(fd);
         return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot bind %s port %u: %s", shown, port,
-                                   strerror(saved));
+                                   errno_text(saved, reason, sizeof reason));
     }
     if (listen(fd, LISTEN_BACKLOG) != 0) {
         int saved = errno;
         close(fd);
         return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot listen on %s port %u: %s", shown,
-                                   port, strerror(saved));
+                                   port, errno_text(saved, reason, sizeof reason));
     }
     length = sizeof storage;
     if (getsockname(fd, (struct sockaddr *)&storage, &length) != 0) {
         int saved = errno;
         close(fd);
         return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot read the port of %s: %s", shown,
-                                   strerror(saved));
+                                   errno_text(saved, reason, sizeof reason));
     }
     e->port = storage.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&storage)->sin_port)
                                            : ntohs(((struct sockaddr_in6 *)&storage)->sin6_port);

@@ -28,9 +28,12 @@ typedef struct param {
     bool too_long;         /* the value did not fit in `value` */
 } param;
 
+/* ASCII lower case, whatever the locale (header tokens are ASCII). */
 static char lower(char c)
 {
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    if (c >= 'A' && c <= 'Z')
+        c = (char)(c | 0x20);
+    return c;
 }
 
 /* Case-insensitive comparison of a token with a lower-case literal. */

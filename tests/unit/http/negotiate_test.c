@@ -6,6 +6,7 @@
 #include "test_support.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/http.h"
@@ -190,12 +191,49 @@ static void test_encoding_table(void **state)
     assert_int_equal(failed, 0);
 }
 
+/*
+ * Random headers built from the characters that matter to the parser:
+ * neither function may read outside the value (the ASan build of this test
+ * checks that) or answer anything but one of its two results.
+ */
+static void test_random_headers(void **state)
+{
+    static const char alphabet[] = "/*;,=\"\\ \tq0123.456789abcdegilmnoprstxzAGOPT-\x01\xff";
+    uint64_t seed = 0x2545f4914f6cdd1dull;
+    char header[96];
+    (void)state;
+
+    for (int round = 0; round < 200000; round++) {
+        size_t length;
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        length = (size_t)(seed % sizeof header);
+        for (size_t i = 0; i < length; i++) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            header[i] = alphabet[seed % (sizeof alphabet - 1)];
+        }
+        header[length] = '\0';
+        /* Exactly as long as the string: a read past the end is a heap overflow. */
+        char *exact = malloc(length + 1);
+        memcpy(exact, header, length + 1);
+        extatus_format format = extatus__http_negotiate_format(exact);
+        assert_true(format == TEXT || format == OM);
+        bool gzip = extatus__http_accepts_gzip(exact);
+        assert_true(gzip == true || gzip == false);
+        free(exact);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accept_table),
         cmocka_unit_test(test_accept_long),
         cmocka_unit_test(test_encoding_table),
+        cmocka_unit_test(test_random_headers),
     };
     return cmocka_run_group_tests_name("http/negotiate", tests, NULL, NULL);
 }

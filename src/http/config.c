@@ -17,6 +17,20 @@ static const char *const keys[SETTING_COUNT] = {"timeout", "port", "registry"};
 static const char *const variables[SETTING_COUNT] = {"EXTATUS_TIMEOUT", "EXTATUS_PORT",
                                                      "EXTATUS_REGISTRY"};
 
+/* Values are quoted in messages up to this many bytes, then "...". */
+#define SHOWN_MAX 64
+
+static int shown(const char *text)
+{
+    size_t length = strlen(text);
+    return length > SHOWN_MAX ? SHOWN_MAX : (int)length;
+}
+
+static const char *cut(const char *text)
+{
+    return strlen(text) > SHOWN_MAX ? "..." : "";
+}
+
 /* A decimal number without sign, spaces or overflow, at most `max`. */
 static bool parse_unsigned(const char *text, unsigned max, unsigned *out)
 {
@@ -60,24 +74,25 @@ static int apply(extatus_config *config, enum setting which, const char *value, 
     case SETTING_TIMEOUT:
         if (!parse_unsigned(value, TIMEOUT_MAX_MS, &number) || number == 0)
             return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                       "%s='%s': the timeout must be a whole number of "
+                                       "%s='%.*s%s': the timeout must be a whole number of "
                                        "milliseconds from 1 to %u",
-                                       source, value, TIMEOUT_MAX_MS);
+                                       source, shown(value), value, cut(value), TIMEOUT_MAX_MS);
         config->timeout_ms = number;
         return EXTATUS_OK;
     case SETTING_PORT:
         if (!parse_unsigned(value, 65535, &number))
             return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                       "%s='%s': the port must be a number from 0 to 65535", source,
-                                       value);
+                                       "%s='%.*s%s': the port must be a number from 0 to 65535",
+                                       source, shown(value), value, cut(value));
         config->port = number;
         return EXTATUS_OK;
     case SETTING_REGISTRY:
         if (!valid_registry_name(value))
             return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                       "%s='%s': a registry name must match "
+                                       "%s='%.*s%s': a registry name must match "
                                        "[a-zA-Z_:][a-zA-Z0-9_:]* and be shorter than %d bytes",
-                                       source, value, EXTATUS_CONFIG_NAME_MAX);
+                                       source, shown(value), value, cut(value),
+                                       EXTATUS_CONFIG_NAME_MAX);
         memcpy(config->registry, value, strlen(value) + 1);
         return EXTATUS_OK;
     case SETTING_COUNT:
@@ -107,7 +122,8 @@ int extatus_config_set(extatus_config *config, const char *key, const char *valu
         if (strcmp(key, keys[i]) == 0)
             return apply(config, (enum setting)i, value, key);
     return extatus_entry_error(EXTATUS_ERR_OPTION,
-                               "unknown setting '%s'='%s' (timeout, port or registry)", key, value);
+                               "unknown setting '%.*s%s'='%.*s%s' (timeout, port or registry)",
+                               shown(key), key, cut(key), shown(value), value, cut(value));
 }
 
 int extatus_config_from_env(extatus_config *config)

@@ -465,8 +465,8 @@ static bool check_sample(checker *c, const char *line)
         const char *bound_label = histogram ? "le" : "quantile";
         if (bound_sample && !bound_text)
             return report(c, "%s without %s label", name, bound_label);
-        if (!bound_sample && (le || quantile))
-            return report(c, "%s with an le or quantile label", name);
+        if (!bound_sample && bound_text)
+            return report(c, "%s with a %s label", name, bound_label);
         break;
     }
     default:

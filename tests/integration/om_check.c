@@ -362,7 +362,7 @@ static bool check_sample(checker *c, const char *line)
     if (!suffix)
         return report(c, "sample %s does not belong to family %s", name, c->family);
 
-    char label_names[MAX_LABELS][128];
+    static char label_names[MAX_LABELS][MAX_TEXT];
     static char label_values[MAX_LABELS][MAX_TEXT];
     size_t labels = 0;
     char key[MAX_TEXT] = "";

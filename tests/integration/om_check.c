@@ -391,8 +391,10 @@ static bool check_sample(checker *c, const char *line)
                 quantile = label_values[labels];
             else {
                 size_t used = strlen(key);
-                snprintf(key + used, sizeof(key) - used, "%s%s=\"%s\"", used ? "," : "", label,
-                         label_values[labels]);
+                int wrote = snprintf(key + used, sizeof(key) - used, "%s%s=\"%s\"", used ? "," : "",
+                                     label, label_values[labels]);
+                if (wrote < 0 || (size_t)wrote >= sizeof(key) - used)
+                    return report(c, "labels longer than the checker's %d bytes", MAX_TEXT);
             }
             labels++;
             if (*p == ',') {

@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -330,8 +331,78 @@ static bool authorised(const extatus_exporter *e, struct MHD_Connection *connect
     return ok;
 }
 
+/*
+ * A request header that may be sent as several lines (RFC 9110 5.3: the
+ * lines of a list-valued field combine into one list joined by commas).
+ */
+typedef struct header_list {
+    const char *name;  /* header to collect */
+    const char *first; /* the value of its first line */
+    char *joined;      /* all lines joined by ", " when there are several, or NULL */
+    size_t used;       /* bytes in joined */
+    bool failed;       /* out of memory while joining */
+} header_list;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    header_list *list = cls;
+    size_t length;
+    char *grown;
+
+    (void)kind;
+    if (!value || strcasecmp(key, list->name) != 0)
+        return MHD_YES;
+    if (!list->first) {
+        list->first = value;
+        return MHD_YES;
+    }
+    if (!list->joined) { /* second line: start the joined copy with the first */
+        length = strlen(list->first);
+        list->joined = extatus_malloc(length + 1);
+        if (!list->joined) {
+            list->failed = true;
+            return MHD_NO;
+        }
+        memcpy(list->joined, list->first, length + 1);
+        list->used = length;
+    }
+    length = strlen(value);
+    grown = extatus_malloc(list->used + 2 + length + 1);
+    if (!grown) {
+        list->failed = true;
+        return MHD_NO;
+    }
+    memcpy(grown, list->joined, list->used);
+    grown[list->used] = ',';
+    grown[list->used + 1] = ' ';
+    memcpy(grown + list->used + 2, value, length + 1);
+    extatus_free(list->joined);
+    list->joined = grown;
+    list->used += 2 + length;
+    return MHD_YES;
+}
+
+/* The header's value with all its lines (NULL: absent); release with header_list_dispose. */
+static const char *header_value(struct MHD_Connection *connection, header_list *list,
+                                const char *name)
+{
+    memset(list, 0, sizeof *list);
+    list->name = name;
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, collect_header, list);
+    return list->joined ? list->joined : list->first;
+}
+
+static void header_list_dispose(header_list *list)
+{
+    extatus_free(list->joined);
+    list->joined = NULL;
+}
+
 static enum MHD_Result serve_scrape(extatus_exporter *e, struct MHD_Connection *connection)
 {
+    header_list accept_lines;
+    header_list encoding_lines;
     extatus_scrape scrape = EXTATUS_SCRAPE_INIT;
     struct MHD_Response *response;
     const char *accept;
@@ -347,10 +418,14 @@ static enum MHD_Result serve_scrape(extatus_exporter *e, struct MHD_Connection *
             MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
         return send_response(e, connection, MHD_HTTP_SERVICE_UNAVAILABLE, response);
     }
-    accept = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-    encoding =
-        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    rc = extatus_scrape_render(&scrape, accept, encoding, &e->scrape);
+    accept = header_value(connection, &accept_lines, MHD_HTTP_HEADER_ACCEPT);
+    encoding = header_value(connection, &encoding_lines, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (accept_lines.failed || encoding_lines.failed)
+        rc = EXTATUS_ERR_NOMEM;
+    else
+        rc = extatus_scrape_render(&scrape, accept, encoding, &e->scrape);
+    header_list_dispose(&accept_lines);
+    header_list_dispose(&encoding_lines);
     atomic_fetch_sub(&e->scrapes, 1);
     if (rc != EXTATUS_OK)
         return send_response(e, connection, MHD_HTTP_INTERNAL_SERVER_ERROR,

@@ -246,6 +246,25 @@ static void test_head(unsigned port)
     free(answer);
 }
 
+/* Accept sent as two header lines: they form one list (RFC 9110 5.3). */
+static void test_split_accept(unsigned port)
+{
+    static const char request[] = "GET /metrics HTTP/1.1\r\nHost: a\r\n"
+                                  "Accept: text/plain;version=0.0.4;q=0.5\r\n"
+                                  "Accept: application/openmetrics-text;version=1.0.0\r\n"
+                                  "Accept-Encoding: identity;q=0.5\r\n"
+                                  "Accept-Encoding: gzip\r\n"
+                                  "Connection: close\r\n\r\n";
+    size_t size;
+    char *answer = exchange(port, request, sizeof request - 1, &size);
+    CHECK(strstr(answer, "Content-Type: application/openmetrics-text; version=1.0.0; "
+                         "charset=utf-8\r\n") != NULL,
+          "Accept on two lines: the second line was not seen");
+    CHECK(strstr(answer, "Content-Encoding: gzip\r\n") != NULL,
+          "Accept-Encoding on two lines: the second line was not seen");
+    free(answer);
+}
+
 /* Keep-alive: several requests on one connection, answered in order. */
 static void test_keep_alive(unsigned port)
 {
@@ -419,6 +438,7 @@ int main(void)
     test_oversized(extatus_exporter_port(exporter));
     test_version(extatus_exporter_port(exporter));
     test_head(extatus_exporter_port(exporter));
+    test_split_accept(extatus_exporter_port(exporter));
     test_keep_alive(extatus_exporter_port(exporter));
     extatus_exporter_stop(exporter);
 

@@ -21,5 +21,6 @@
 #include "extatus/function.h"
 #include "extatus/spiral.h"
 #include "extatus/expose.h"
+#include "extatus/probe.h"
 
 #endif /* EXTATUS_H */

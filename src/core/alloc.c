@@ -97,6 +97,21 @@ void extatus_free(void *ptr)
     extatus__free(ptr);
 }
 
+/*
+ * Tear everything down, in the order that keeps every pointer valid:
+ * the scheduler's threads first (no sample runs after this), then the
+ * registries (whose probe series remove their tasks), the types and the
+ * cells.
+ */
+static void shutdown_locked(void)
+{
+    extatus__sched_stop();
+    extatus__registries_shutdown();
+    extatus__sched_reset();
+    extatus__types_free();
+    extatus__cells_shutdown();
+}
+
 int extatus__ensure_init(void)
 {
     if (EXTATUS__LIKELY(atomic_load_explicit(&initialized, memory_order_acquire)) || initializing)
@@ -132,9 +147,7 @@ void extatus_shutdown(void)
 {
     pthread_mutex_lock(&init_lock);
     if (atomic_load(&initialized)) {
-        extatus__registries_shutdown();
-        extatus__types_free();
-        extatus__cells_shutdown();
+        shutdown_locked();
         atomic_store(&initialized, 0);
     }
     pthread_mutex_unlock(&init_lock);

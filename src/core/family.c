@@ -153,6 +153,7 @@ static void list_unlink(extatus_family *family, extatus_series *series)
 
 static void series_destroy(extatus_family *family, extatus_series *series)
 {
+    extatus__probe_detach(series); /* no sample runs on the ref after this */
     if (family->type->ops.destroy) {
         extatus_entry_ctx ctx;
         extatus__entry_ctx(&ctx, family, series);
@@ -222,6 +223,10 @@ static int series_build(extatus_series **out, extatus_family *family, const char
         if (extatus_error_last_code() != rc)
             extatus__error(rc, "metric '%s': entry of type '%s' refused to create a series (%s)",
                            family->name, family->type_name, extatus_strerror(rc));
+        return rc;
+    }
+    if ((rc = extatus__probe_attach(series)) != EXTATUS_OK) {
+        series_destroy(family, series);
         return rc;
     }
     *out = series;
@@ -388,7 +393,21 @@ typedef struct common_options {
     const char *const *labels;
     size_t label_count;
     size_t max_series;
+    int64_t sample_interval_ms; /* option sample_interval; -1: not given */
 } common_options;
+
+/* A whole number of milliseconds in [0, 2^31) from a NUMBER option. */
+static int parse_ms(int64_t *out, const char *name, const extatus_option *opt)
+{
+    if (opt->kind != EXTATUS_OPTION_NUMBER || !(opt->number >= 0) ||
+        opt->number != floor(opt->number) || opt->number > 2147483647.0)
+        return extatus__error(EXTATUS_ERR_OPTION,
+                              "metric '%s': option '%s' must be a whole number of milliseconds "
+                              ">= 0",
+                              name, opt->key);
+    *out = (int64_t)opt->number;
+    return EXTATUS_OK;
+}
 
 static int parse_common(common_options *common, const char *name, const extatus__type *type,
                         const extatus_option *options, size_t count)
@@ -415,6 +434,14 @@ static int parse_common(common_options *common, const char *name, const extatus_
                                       name);
             common->labels = opt->list;
             common->label_count = opt->count;
+        } else if (strcmp(opt->key, "sample_interval") == 0) {
+            if (type->ops.kind != EXTATUS_ENTRY_KIND_PROBE)
+                return extatus__error(EXTATUS_ERR_OPTION,
+                                      "metric '%s': option 'sample_interval' is for probe types, "
+                                      "and type '%s' is not one",
+                                      name, type->name);
+            if (parse_ms(&common->sample_interval_ms, name, opt) != EXTATUS_OK)
+                return EXTATUS_ERR_OPTION;
         } else { /* max_series */
             if (opt->kind != EXTATUS_OPTION_NUMBER || !(opt->number >= 1) ||
                 opt->number != floor(opt->number) || opt->number > (double)SIZE_MAX / 2)
@@ -505,6 +532,9 @@ static int family_build(extatus_family **out, extatus_registry *registry, const 
     family->registry = registry;
     family->type = type;
     family->max_series = common->max_series ? common->max_series : registry->max_series;
+    family->sample_interval_ms = common->sample_interval_ms >= 0
+                                     ? common->sample_interval_ms
+                                     : EXTATUS_PROBE_DEFAULT_INTERVAL_MS;
     family->name = extatus__strdup(name);
     family->help = extatus__strdup(common->help ? common->help : "");
     family->unit = extatus__strdup(common->unit);
@@ -592,7 +622,7 @@ int extatus_family_new(extatus_family **out, extatus_registry *registry, const c
     if (!type)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "metric '%s': unknown type '%s'", name,
                               type_name);
-    common_options common = {NULL, NULL, NULL, 0, 0};
+    common_options common = {NULL, NULL, NULL, 0, 0, -1};
     if ((rc = parse_common(&common, name, type, options, option_count)) != EXTATUS_OK)
         return rc;
 

@@ -154,6 +154,7 @@ static void list_unlink(extatus_family *family, extatus_series *series)
 static void series_destroy(extatus_family *family, extatus_series *series)
 {
     extatus__probe_detach(series); /* no sample runs on the ref after this */
+    extatus__cache_detach(series);
     if (family->type->ops.destroy) {
         extatus_entry_ctx ctx;
         extatus__entry_ctx(&ctx, family, series);
@@ -225,7 +226,8 @@ static int series_build(extatus_series **out, extatus_family *family, const char
                            family->name, family->type_name, extatus_strerror(rc));
         return rc;
     }
-    if ((rc = extatus__probe_attach(series)) != EXTATUS_OK) {
+    if ((rc = extatus__cache_attach(series)) != EXTATUS_OK ||
+        (rc = extatus__probe_attach(series)) != EXTATUS_OK) {
         series_destroy(family, series);
         return rc;
     }
@@ -393,6 +395,7 @@ typedef struct common_options {
     const char *const *labels;
     size_t label_count;
     size_t max_series;
+    int64_t cache_ms;           /* option cache; 0: none */
     int64_t sample_interval_ms; /* option sample_interval; -1: not given */
 } common_options;
 
@@ -434,6 +437,9 @@ static int parse_common(common_options *common, const char *name, const extatus_
                                       name);
             common->labels = opt->list;
             common->label_count = opt->count;
+        } else if (strcmp(opt->key, "cache") == 0) {
+            if (parse_ms(&common->cache_ms, name, opt) != EXTATUS_OK)
+                return EXTATUS_ERR_OPTION;
         } else if (strcmp(opt->key, "sample_interval") == 0) {
             if (type->ops.kind != EXTATUS_ENTRY_KIND_PROBE)
                 return extatus__error(EXTATUS_ERR_OPTION,
@@ -532,6 +538,7 @@ static int family_build(extatus_family **out, extatus_registry *registry, const 
     family->registry = registry;
     family->type = type;
     family->max_series = common->max_series ? common->max_series : registry->max_series;
+    family->cache_ms = common->cache_ms;
     family->sample_interval_ms = common->sample_interval_ms >= 0
                                      ? common->sample_interval_ms
                                      : EXTATUS_PROBE_DEFAULT_INTERVAL_MS;
@@ -622,7 +629,7 @@ int extatus_family_new(extatus_family **out, extatus_registry *registry, const c
     if (!type)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "metric '%s': unknown type '%s'", name,
                               type_name);
-    common_options common = {NULL, NULL, NULL, 0, 0, -1};
+    common_options common = {NULL, NULL, NULL, 0, 0, 0, -1};
     if ((rc = parse_common(&common, name, type, options, option_count)) != EXTATUS_OK)
         return rc;
 
@@ -922,9 +929,7 @@ int extatus_series_get_value(extatus_series *series, const char *const *datapoin
     }
     for (size_t i = 0; i < count; i++)
         values[i] = (extatus_value){EXTATUS_VALUE_UNDEFINED, 0, 0};
-    extatus_entry_ctx ctx;
-    extatus__entry_ctx(&ctx, family, series);
-    int rc = family->type->ops.get_value(series->ref, &ctx, datapoints, count, values);
+    int rc = extatus__series_read(series, datapoints, count, values);
     if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
         extatus__error(rc, "metric '%s': reading the value failed (%s)", family->name,
                        extatus_strerror(rc));

@@ -178,6 +178,7 @@ struct extatus_series {
     uint32_t pins;                /* readers holding it (under family lock) */
     uint8_t removed;              /* unlinked; free when pins drops to 0 */
     struct extatus__probe *probe; /* scheduling of a probe-kind entry, else NULL */
+    struct extatus__cache *cache; /* read cache when the family has `cache`, else NULL */
 };
 
 struct extatus_family {
@@ -201,6 +202,7 @@ struct extatus_family {
     extatus_series *last;         /* creation order */
     atomic_uint refs;             /* registry's reference + one per scrape */
     bool unregistered;            /* removed from its registry */
+    int64_t cache_ms;             /* option `cache`: get_value answers from a cache this long */
     int64_t sample_interval_ms;   /* option `sample_interval` of probe kinds; 0: manual */
 };
 
@@ -259,6 +261,17 @@ static inline bool extatus__family_is(const extatus_family *family,
 {
     return family->type->ops.create == ops_create;
 }
+
+/*
+ * Read datapoints of a series through its entry, or from its read cache
+ * when the family has the `cache` option (see core/cache.c). The
+ * exposition and extatus_series_get_value both read this way.
+ */
+int extatus__series_read(extatus_series *series, const char *const *datapoints, size_t count,
+                         extatus_value *values);
+/* Set up / free the read cache of a new series (no-op without `cache`). */
+int extatus__cache_attach(extatus_series *series);
+void extatus__cache_detach(extatus_series *series);
 
 /* ---- scheduler (probe/scheduler.c) -------------------------------------
  *

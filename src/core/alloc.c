@@ -108,6 +108,7 @@ static void shutdown_locked(void)
     extatus__sched_stop();
     extatus__registries_shutdown();
     extatus__sched_reset();
+    extatus__defaults_free();
     extatus__types_free();
     extatus__cells_shutdown();
 }

@@ -606,6 +606,9 @@ static int family_prepare_entries(extatus_family *family)
     return EXTATUS_OK;
 }
 
+static int family_new(extatus_family **out, extatus_registry *registry, const char *name,
+                      const char *type_name, const extatus_option *options, size_t option_count);
+
 int extatus_family_new(extatus_family **out, extatus_registry *registry, const char *name,
                        const char *type_name, const extatus_option *options, size_t option_count)
 {
@@ -614,6 +617,32 @@ int extatus_family_new(extatus_family **out, extatus_registry *registry, const c
     int rc = extatus__ensure_init();
     if (rc != EXTATUS_OK)
         return rc;
+    if (option_count && !options)
+        return extatus__error(EXTATUS_ERR_INVALID, "metric '%s': options are NULL",
+                              name ? name : "(null)");
+    /* Defaults set for the name's pattern go first; the caller's options win. */
+    extatus_option *merged = NULL;
+    size_t merged_count = 0;
+    if (name && type_name &&
+        (rc = extatus__defaults_merge(&merged, &merged_count, name, type_name, options,
+                                      option_count)) != EXTATUS_OK)
+        return rc;
+    extatus_family *family = NULL;
+    if (merged)
+        rc = family_new(&family, registry, name, type_name, merged, merged_count);
+    else
+        rc = family_new(&family, registry, name, type_name, options, option_count);
+    extatus__options_free(merged, merged_count);
+    if (out)
+        *out = family;
+    return rc;
+}
+
+/* extatus_family_new once the options are final; *out is set on success only. */
+static int family_new(extatus_family **out, extatus_registry *registry, const char *name,
+                      const char *type_name, const extatus_option *options, size_t option_count)
+{
+    int rc;
     registry = extatus__registry_resolve(registry);
     if (!registry)
         return extatus__error(EXTATUS_ERR_NOMEM, "cannot initialise the default registry");

@@ -273,6 +273,18 @@ int extatus__series_read(extatus_series *series, const char *const *datapoints, 
 int extatus__cache_attach(extatus_series *series);
 void extatus__cache_detach(extatus_series *series);
 
+/* ---- type defaults by name pattern (core/defaults.c) ------------------ */
+
+/*
+ * The defaults for a family `name` of `type`: the option list of the most
+ * specific matching pattern, merged in front of the caller's options into
+ * a new array (*merged, *merged_count; free with extatus__free). *merged
+ * is NULL when no default applies.
+ */
+int extatus__defaults_merge(extatus_option **merged, size_t *merged_count, const char *name,
+                            const char *type, const extatus_option *options, size_t count);
+void extatus__defaults_free(void);
+
 /* ---- scheduler (probe/scheduler.c) -------------------------------------
  *
  * One clock for the whole library and a small pool of workers. A task runs

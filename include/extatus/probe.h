@@ -1,5 +1,6 @@
 /*
- * extatus/probe.h - probes: entries that sample on their own.
+ * extatus/probe.h - probes: entries that sample on their own, the
+ * process collector and exometer's cpu probe.
  *
  * A probe is an entry whose type has kind EXTATUS_ENTRY_KIND_PROBE (see
  * extatus/sys/entry.h). Each series of it is sampled by the library's one
@@ -11,6 +12,14 @@
  * sample is counted in the counter extatus_probe_sample_errors_total{probe}
  * (skipped turns in extatus_probe_sample_skips_total{probe}), both in the
  * default registry, and never stops the other probes.
+ *
+ * Built-in probe types:
+ *   "cpu"      exometer's cpu probe: datapoints avg1 (exposed), avg5,
+ *              avg15 (load averages), nprocs (processes, as exometer),
+ *              ncpus (online processors).
+ *   "process_gauge", "process_counter"
+ *              one value of the process collector each (option "field");
+ *              create them with extatus_process_collector_register().
  */
 #ifndef EXTATUS_PROBE_H
 #define EXTATUS_PROBE_H
@@ -51,6 +60,34 @@ EXTATUS_API int extatus_sample(extatus_registry *registry, const char *name,
 EXTATUS_API int extatus_probe_get_stats(extatus_registry *registry, const char *name,
                                         const char *const *label_values,
                                         extatus_probe_stats *stats);
+
+/*
+ * Create the process collector's families in `registry` (NULL: default):
+ * process_cpu_seconds_total, process_resident_memory_bytes,
+ * process_virtual_memory_bytes, process_virtual_memory_max_bytes,
+ * process_open_fds, process_max_fds, process_start_time_seconds and
+ * process_threads. A value this system cannot give (no /proc) is left
+ * out: its family is not created. `options` (may be NULL) go to every
+ * family, for example sample_interval or cache. Calling it again for the
+ * same registry changes nothing.
+ * Errors: EXTATUS_ERR_EXISTS (a name taken by another definition),
+ * _OPTION, _NOMEM.
+ * Thread safety: any thread.
+ */
+EXTATUS_API int extatus_process_collector_register(extatus_registry *registry,
+                                                   const extatus_option *options,
+                                                   size_t option_count);
+
+/*
+ * Whether initialisation registers the process collector in the default
+ * registry (it does unless switched off here or by the environment
+ * variable EXTATUS_PROCESS_COLLECTOR=0). Takes effect at the next
+ * initialisation (extatus_init(), the first call that needs the library,
+ * or the first after extatus_shutdown()).
+ * Errors: EXTATUS_ERR_STATE when the library is already initialised.
+ * Thread safety: any thread, before initialisation.
+ */
+EXTATUS_API int extatus_process_collector_set_default(int enabled);
 
 EXTATUS_END_DECLS
 

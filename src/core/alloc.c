@@ -125,8 +125,12 @@ int extatus__ensure_init(void)
         if (rc == EXTATUS_OK) {
             rc = extatus__entries_register_builtin();
             if (rc == EXTATUS_OK)
+                rc = extatus__probes_register_builtin();
+            if (rc == EXTATUS_OK)
                 rc = extatus__registries_init();
-            if (rc != EXTATUS_OK) {
+            if (rc == EXTATUS_OK && (rc = extatus__process_collector_init()) != EXTATUS_OK)
+                shutdown_locked();
+            else if (rc != EXTATUS_OK) {
                 extatus__types_free();
                 extatus__cells_shutdown();
             }
@@ -152,4 +156,9 @@ void extatus_shutdown(void)
         atomic_store(&initialized, 0);
     }
     pthread_mutex_unlock(&init_lock);
+}
+
+bool extatus__initialized(void)
+{
+    return atomic_load(&initialized) != 0;
 }

@@ -41,6 +41,8 @@ char *extatus__strdup(const char *text); /* NULL in, NULL out */
 
 /* Set up the library if it is not (idempotent, thread-safe). */
 int extatus__ensure_init(void);
+/* Is the library initialised right now? */
+bool extatus__initialized(void);
 
 /* ---- time (core/clock.c) ---------------------------------------------- */
 
@@ -317,6 +319,10 @@ void extatus__sched_reset(void);
 int extatus__probe_attach(extatus_series *series);
 /* Stop sampling it (waits for a sample in progress). */
 void extatus__probe_detach(extatus_series *series);
+/* Register the built-in probe types (process collector, cpu). */
+int extatus__probes_register_builtin(void);
+/* At initialisation: the process collector in the default registry, unless switched off. */
+int extatus__process_collector_init(void);
 
 /* ---- output buffer (core/buf.c) --------------------------------------- */
 

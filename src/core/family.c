@@ -18,6 +18,8 @@
 
 #define INITIAL_SLOTS 8
 
+_Atomic(extatus__family_hook) extatus__family_hook_fn;
+
 /* ---- small helpers ----------------------------------------------------- */
 
 void extatus__entry_ctx(extatus_entry_ctx *ctx, const extatus_family *family,
@@ -700,6 +702,9 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot add it to registry '%s'",
                               name, registry->name);
     }
+    extatus__family_hook hook = atomic_load(&extatus__family_hook_fn);
+    if (hook)
+        hook(family, NULL, 0);
     if (out)
         *out = family;
     return EXTATUS_OK;

@@ -287,6 +287,15 @@ int extatus__defaults_merge(extatus_option **merged, size_t *merged_count, const
                             const char *type, const extatus_option *options, size_t count);
 void extatus__defaults_free(void);
 
+/*
+ * Called outside every lock of the core after a family was added to a
+ * registry (options NULL) or extatus_setopts() changed its options: the
+ * reporters' new-entry and setopts notifications. NULL when unset.
+ */
+typedef void (*extatus__family_hook)(extatus_family *family, const extatus_option *options,
+                                     size_t option_count);
+extern _Atomic(extatus__family_hook) extatus__family_hook_fn;
+
 /* ---- scheduler (probe/scheduler.c) -------------------------------------
  *
  * One clock for the whole library and a small pool of workers. A task runs

@@ -22,5 +22,6 @@
 #include "extatus/spiral.h"
 #include "extatus/expose.h"
 #include "extatus/probe.h"
+#include "extatus/report.h"
 
 #endif /* EXTATUS_H */

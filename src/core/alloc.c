@@ -99,12 +99,13 @@ void extatus_free(void *ptr)
 
 /*
  * Tear everything down, in the order that keeps every pointer valid:
- * the scheduler's threads first (no sample runs after this), then the
- * registries (whose probe series remove their tasks), the types and the
- * cells.
+ * reporters first (they read metrics), then the scheduler's threads (no
+ * sample runs after this), then the registries (whose probe series remove
+ * their tasks), the defaults, the types and the cells.
  */
 static void shutdown_locked(void)
 {
+    extatus__report_shutdown();
     extatus__sched_stop();
     extatus__registries_shutdown();
     extatus__sched_reset();

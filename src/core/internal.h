@@ -333,6 +333,11 @@ int extatus__probes_register_builtin(void);
 /* At initialisation: the process collector in the default registry, unless switched off. */
 int extatus__process_collector_init(void);
 
+/* ---- reporters (report/report.c) --------------------------------------- */
+
+/* Terminate every reporter and drop the subscriptions (extatus_shutdown). */
+void extatus__report_shutdown(void);
+
 /* ---- output buffer (core/buf.c) --------------------------------------- */
 
 /* Make room for `extra` more bytes (plus NUL); fixed buffers just count. */

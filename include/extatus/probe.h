@@ -80,10 +80,12 @@ EXTATUS_API int extatus_process_collector_register(extatus_registry *registry,
 
 /*
  * Whether initialisation registers the process collector in the default
- * registry (it does unless switched off here or by the environment
- * variable EXTATUS_PROCESS_COLLECTOR=0). Takes effect at the next
- * initialisation (extatus_init(), the first call that needs the library,
- * or the first after extatus_shutdown()).
+ * registry: 1 yes, 0 no, negative: as the environment says (the default).
+ * Without a call, it is registered unless the environment variable
+ * EXTATUS_PROCESS_COLLECTOR is "0", "off", "false" or "no"; a call wins
+ * over the environment. Takes effect at the next initialisation
+ * (extatus_init(), the first call that needs the library, or the first
+ * after extatus_shutdown()).
  * Errors: EXTATUS_ERR_STATE when the library is already initialised.
  * Thread safety: any thread, before initialisation.
  */

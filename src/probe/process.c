@@ -400,7 +400,7 @@ int extatus_process_collector_set_default(int enabled)
         return extatus__error(EXTATUS_ERR_STATE,
                               "process collector: the library is initialised; choose before "
                               "extatus_init() or after extatus_shutdown()");
-    atomic_store(&collector_default, enabled ? 1 : 0);
+    atomic_store(&collector_default, enabled < 0 ? -1 : enabled ? 1 : 0);
     return EXTATUS_OK;
 }
 

@@ -10,8 +10,9 @@
  * threads runs the samples, so a slow probe delays no other; a probe still
  * sampling when its next turn comes is skipped, not stacked. A failing
  * sample is counted in the counter extatus_probe_sample_errors_total{probe}
- * (skipped turns in extatus_probe_sample_skips_total{probe}), both in the
- * default registry, and never stops the other probes.
+ * (0 from the probe's creation on) and never stops the other probes;
+ * skipped turns are counted in extatus_probe_sample_skips_total{probe}
+ * (from the first skip on). Both live in the default registry.
  *
  * Built-in probe types:
  *   "cpu"      exometer's cpu probe: datapoints avg1 (exposed), avg5,

@@ -88,11 +88,12 @@ int extatus__probe_attach(extatus_series *series)
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': out of memory for its probe",
                               family->name);
     probe->series = series;
-    /* Make both counters exist at 0 so rate() works from the first scrape. */
-    if (strcmp(family->name, ERRORS_NAME) != 0 && strcmp(family->name, SKIPS_NAME) != 0) {
-        count_metric(ERRORS_NAME, family->name, 0);
-        count_metric(SKIPS_NAME, family->name, 0);
-    }
+    /*
+     * The error counter exists at 0 from the start, so that rate() and
+     * alerts work from the first scrape; the skip counter appears at the
+     * first skip (most probes never skip, and it would double the lines).
+     */
+    count_metric(ERRORS_NAME, family->name, 0);
     if (family->sample_interval_ms > 0) {
         int rc = extatus__sched_add(&probe->task, family->sample_interval_ms, 0, probe_run, probe);
         if (rc != EXTATUS_OK) {

@@ -207,7 +207,7 @@ static void test_slow_and_failing_probes_disturb_no_other(void **state)
     assert_true(counter_of("extatus_probe_sample_errors_total", "normal_probe") == 0);
     assert_true(counter_of("extatus_probe_sample_errors_total", "slow_probe") == 0);
     assert_true(counter_of("extatus_probe_sample_skips_total", "slow_probe") >= 1);
-    assert_true(counter_of("extatus_probe_sample_skips_total", "normal_probe") == 0);
+    assert_true(counter_of("extatus_probe_sample_skips_total", "normal_probe") < 0); /* none */
 }
 
 /* sample_interval 0: sampled only on request; extatus_sample counts and reports errors. */

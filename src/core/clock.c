@@ -26,3 +26,8 @@ int64_t extatus__now_coarse_ns(void)
 {
     return read_clock(CLOCK_MONOTONIC_COARSE);
 }
+
+int64_t extatus__now_realtime_coarse_ns(void)
+{
+    return read_clock(CLOCK_REALTIME_COARSE);
+}

@@ -13,6 +13,8 @@
  */
 #include "internal.h"
 
+#include "format.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -51,31 +53,6 @@ static bool values_equal(const extatus_series *series, const char *const *values
         if (strcmp(series->label_values[i], values[i]) != 0)
             return false;
     return true;
-}
-
-/* Length of a label value escaped for the exposition (\\, \", \n). */
-static size_t escaped_length(const char *value)
-{
-    size_t length = 0;
-    for (const char *p = value; *p; p++)
-        length += (*p == '\\' || *p == '"' || *p == '\n') ? 2 : 1;
-    return length;
-}
-
-static char *write_escaped(char *to, const char *value)
-{
-    for (const char *p = value; *p; p++) {
-        if (*p == '\\' || *p == '"') {
-            *to++ = '\\';
-            *to++ = *p;
-        } else if (*p == '\n') {
-            *to++ = '\\';
-            *to++ = 'n';
-        } else {
-            *to++ = *p;
-        }
-    }
-    return to;
 }
 
 static const char *metric_type_label_reserved(extatus_metric_type type)
@@ -177,9 +154,13 @@ static int series_build(extatus_series **out, extatus_family *family, const char
             return extatus__error(EXTATUS_ERR_LABEL,
                                   "metric '%s': value of label '%s' is not valid UTF-8 (byte %zu)",
                                   family->name, family->label_names[i], bad);
+        if (memchr(values[i], '\r', length))
+            return extatus__error(EXTATUS_ERR_LABEL,
+                                  "metric '%s': value of label '%s' contains a carriage return",
+                                  family->name, family->label_names[i]);
         values_bytes += length + 1;
-        text_bytes +=
-            (i ? 1 : 0) + strlen(family->label_names[i]) + 2 + escaped_length(values[i]) + 1;
+        text_bytes += (i ? 1 : 0) + strlen(family->label_names[i]) + 2 +
+                      extatus__escape_size(values[i], length, true) + 1;
     }
     if (text_bytes > UINT32_MAX)
         return extatus__error(EXTATUS_ERR_LABEL, "metric '%s': label values too long",
@@ -209,7 +190,7 @@ static int series_build(extatus_series **out, extatus_family *family, const char
         to += name_length;
         *to++ = '=';
         *to++ = '"';
-        to = write_escaped(to, values[i]);
+        to = extatus__escape(to, values[i], strlen(values[i]), true);
         *to++ = '"';
     }
     *to = '\0';
@@ -464,6 +445,9 @@ static int parse_common(common_options *common, const char *name, const extatus_
     if (common->help && extatus__check_utf8(common->help, strlen(common->help), &bad))
         return extatus__error(EXTATUS_ERR_OPTION, "metric '%s': help is not valid UTF-8 (byte %zu)",
                               name, bad);
+    if (common->help && strchr(common->help, '\r'))
+        return extatus__error(EXTATUS_ERR_OPTION, "metric '%s': help contains a carriage return",
+                              name);
     if (common->unit) {
         size_t unit_length = strlen(common->unit), name_length = strlen(name);
         if (type->metric_type == EXTATUS_METRIC_COUNTER && name_length > 6 &&

@@ -29,7 +29,7 @@
 
 /* Record `code` and a formatted message for the calling thread; returns code. */
 int extatus__error(int code, const char *format, ...) EXTATUS__PRINTF(2, 3);
-int extatus__error_v(int code, const char *format, va_list args);
+int extatus__error_v(int code, const char *format, va_list args) EXTATUS__PRINTF(2, 0);
 
 /* ---- allocation (core/alloc.c) --------------------------------------- */
 
@@ -46,9 +46,10 @@ bool extatus__initialized(void);
 
 /* ---- time (core/clock.c) ---------------------------------------------- */
 
-int64_t extatus__now_realtime_ns(void);  /* CLOCK_REALTIME */
-int64_t extatus__now_monotonic_ns(void); /* CLOCK_MONOTONIC */
-int64_t extatus__now_coarse_ns(void);    /* CLOCK_MONOTONIC_COARSE: cheap, ms resolution */
+int64_t extatus__now_realtime_ns(void);        /* CLOCK_REALTIME */
+int64_t extatus__now_monotonic_ns(void);       /* CLOCK_MONOTONIC */
+int64_t extatus__now_coarse_ns(void);          /* CLOCK_MONOTONIC_COARSE: cheap, ms resolution */
+int64_t extatus__now_realtime_coarse_ns(void); /* CLOCK_REALTIME_COARSE: cheap, ms resolution */
 
 /* ---- sharded cells (core/cells.c) ------------------------------------
  *

@@ -40,10 +40,15 @@ static inline extatus_value extatus__double_value(double value)
     return v;
 }
 
-/* Milliseconds since a CLOCK_REALTIME stamp in nanoseconds. */
+/*
+ * Milliseconds since a CLOCK_REALTIME stamp in nanoseconds, read from the
+ * coarse clock: exact enough for ms_since_reset and several times cheaper,
+ * which matters because a scrape reads it for every series.
+ */
 static inline int64_t extatus__ms_since(int64_t realtime_ns)
 {
-    return (extatus__now_realtime_ns() - realtime_ns) / 1000000;
+    int64_t elapsed = (extatus__now_realtime_coarse_ns() - realtime_ns) / 1000000;
+    return elapsed > 0 ? elapsed : 0;
 }
 
 /*

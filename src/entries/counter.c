@@ -1,23 +1,25 @@
 /*
  * counter.c - the built-in "counter" entry and its typed hot path.
  *
- * State: two sharded cells, [0] the integer total and [1] the float total
- * (double bits), so both integer and float increments are plain stores on
- * the thread's own shard. Reset never writes the cells (other threads own
- * them): it records the current sums as a baseline that reads subtract.
+ * State: one sharded cell for the integer total, so integer increments are
+ * plain stores on the thread's own shard, and one atomic double for
+ * fractional increments (rare; a compare-and-swap, not worth 8 bytes per
+ * shard per series). Reset never writes the cells (other threads own
+ * them): it records the integer sum as a baseline that reads subtract,
+ * and clears the fractional total.
  */
 #include "entries/common.h"
 
 #include <math.h>
 
 struct extatus_counter {
-    extatus__cell *cells;          /* [0] integer total, [1] float total (double bits) */
+    extatus__cell *cells;          /* [0] integer total (sharded) */
+    _Atomic double floats;         /* fractional increments since the last reset */
     _Atomic uint64_t int_baseline; /* integer total at the last reset */
-    _Atomic double float_baseline; /* float total at the last reset */
     _Atomic int64_t reset_ns;      /* CLOCK_REALTIME of creation or last reset */
 };
 
-#define COUNTER_CELLS 2
+#define COUNTER_CELLS 1
 
 static const extatus_datapoint counter_datapoints[] = {
     {"value", EXTATUS_SAMPLE_VALUE, 0},
@@ -57,8 +59,8 @@ static double counter_total(const extatus_counter *counter, uint64_t *integer, b
 {
     uint64_t ints = extatus__cell_sum(&counter->cells[0]) -
                     atomic_load_explicit(&counter->int_baseline, memory_order_relaxed);
-    double floats = extatus__cell_sum_double(&counter->cells[1]) -
-                    atomic_load_explicit(&counter->float_baseline, memory_order_relaxed);
+    double floats =
+        atomic_load_explicit((_Atomic double *)(uintptr_t)&counter->floats, memory_order_relaxed);
     *integer = ints;
     *integral = floats == 0;
     return (double)ints + floats;
@@ -175,8 +177,12 @@ int extatus_counter_add_float(extatus_counter *counter, double amount)
     /* Whole amounts stay on the exact integer path. */
     if (amount < 9007199254740992.0 && amount == floor(amount))
         extatus__cell_add(&counter->cells[0], (uint64_t)amount);
-    else
-        extatus__cell_add_double(&counter->cells[1], amount);
+    else {
+        double old = atomic_load_explicit(&counter->floats, memory_order_relaxed);
+        while (!atomic_compare_exchange_weak_explicit(&counter->floats, &old, old + amount,
+                                                      memory_order_relaxed, memory_order_relaxed)) {
+        }
+    }
     return EXTATUS_OK;
 }
 
@@ -190,6 +196,7 @@ double extatus_counter_value(const extatus_counter *counter)
 void extatus_counter_reset(extatus_counter *counter)
 {
     atomic_store(&counter->int_baseline, extatus__cell_sum(&counter->cells[0]));
-    atomic_store(&counter->float_baseline, extatus__cell_sum_double(&counter->cells[1]));
+    /* Not sharded, so it can simply be cleared (an infinite total could not be subtracted). */
+    atomic_store(&counter->floats, 0.0);
     atomic_store(&counter->reset_ns, extatus__now_realtime_ns());
 }

@@ -1,13 +1,14 @@
 /*
- * format.h - the pure text pieces of the exposition writers: numbers and
+ * format.h - the pure text pieces shared by the exposition writers and the
+ * entries (canonical le and quantile names): numbers and
  * escaping. Nothing here allocates, takes a lock or looks at the C locale.
  *
  * Every writer takes a destination with enough room (see the *_MAX sizes
  * and extatus__escape_size()) and returns the end of what it wrote. No
  * terminating NUL is written.
  */
-#ifndef EXTATUS_EXPOSE_FORMAT_H
-#define EXTATUS_EXPOSE_FORMAT_H
+#ifndef EXTATUS_CORE_FORMAT_H
+#define EXTATUS_CORE_FORMAT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,4 +53,4 @@ char *extatus__escape(char *dst, const char *text, size_t length, bool quote);
 /* Bytes extatus__escape() writes for `text` (at most 2 * length). */
 size_t extatus__escape_size(const char *text, size_t length, bool quote);
 
-#endif /* EXTATUS_EXPOSE_FORMAT_H */
+#endif /* EXTATUS_CORE_FORMAT_H */

@@ -16,7 +16,7 @@
  * text without a radix ("1234567e-10"), which strtod parses the same in
  * every locale.
  */
-#include "expose/format.h"
+#include "core/format.h"
 
 #include <float.h>
 #include <math.h>

@@ -180,17 +180,40 @@ static bool read_open_fds(double *value)
     return true;
 }
 
+/* What "unlimited" reads as: 2^64-1, as procfs (and so the Go client) reads it. */
+#define UNLIMITED 18446744073709551615.0
+
 /*
- * A soft limit as a number. RLIM_INFINITY is reported as 2^64-1, as the
- * Go client does (procfs reads "unlimited" as math.MaxUint64), so that
- * dashboards built for it keep working.
+ * A soft limit from /proc/self/limits (the row starting with `row`), as
+ * the Go client reads it; getrlimit() when that file cannot be read.
+ * "unlimited" is reported as 2^64-1 so that dashboards built for the Go
+ * client keep working.
  */
-static bool read_limit(int resource, double *value)
+static bool read_limit(const char *row, int resource, double *value)
 {
+    char buf[4096];
+    if (read_small_file("/proc/self/limits", buf, sizeof(buf))) {
+        const char *line = strstr(buf, row);
+        if (line) {
+            const char *p = line + strlen(row);
+            while (*p == ' ')
+                p++;
+            if (strncmp(p, "unlimited", 9) == 0) {
+                *value = UNLIMITED;
+                return true;
+            }
+            char *end;
+            unsigned long long limit = strtoull(p, &end, 10);
+            if (end != p) {
+                *value = (double)limit;
+                return true;
+            }
+        }
+    }
     struct rlimit limit;
     if (getrlimit(resource, &limit) != 0)
         return false;
-    *value = limit.rlim_cur == RLIM_INFINITY ? 18446744073709551615.0 : (double)limit.rlim_cur;
+    *value = limit.rlim_cur == RLIM_INFINITY ? UNLIMITED : (double)limit.rlim_cur;
     return true;
 }
 
@@ -207,11 +230,11 @@ static bool read_field(field which, double *value)
     case FIELD_VIRTUAL:
         return read_stat_field(23, value);
     case FIELD_VIRTUAL_MAX:
-        return read_limit(RLIMIT_AS, value);
+        return read_limit("Max address space", RLIMIT_AS, value);
     case FIELD_OPEN_FDS:
         return read_open_fds(value);
     case FIELD_MAX_FDS:
-        return read_limit(RLIMIT_NOFILE, value);
+        return read_limit("Max open files", RLIMIT_NOFILE, value);
     case FIELD_START_TIME:
         pthread_once(&start_once, compute_start_time);
         *value = start_time;

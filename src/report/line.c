@@ -13,7 +13,7 @@
  * again later, which reconnects.
  */
 #include "core/internal.h"
-#include "expose/format.h"
+#include "core/format.h"
 #include "extatus/sys/reporter.h"
 
 #include <errno.h>

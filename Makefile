@@ -6,7 +6,7 @@ BENCH_BUILD ?= build-bench
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX      ?= /usr/local
 
-BUILD_DEPS = cmake make gcc pkg-config libc6-dev
+BUILD_DEPS = cmake make gcc pkg-config libc6-dev libyaml-dev
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales valgrind clang-format
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev
 

@@ -7,7 +7,7 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX      ?= /usr/local
 
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev libyaml-dev
-TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales valgrind clang-format
+TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales valgrind clang-tidy cppcheck clang-format
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)

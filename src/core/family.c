@@ -49,9 +49,12 @@ static uint32_t hash_values(const char *const *values, size_t count)
 
 static bool values_equal(const extatus_series *series, const char *const *values, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
+    /* count > 0 means label_values holds count strings. */
+    for (size_t i = 0; i < count; i++) {
+        // NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker)
         if (strcmp(series->label_values[i], values[i]) != 0)
             return false;
+    }
     return true;
 }
 
@@ -147,9 +150,12 @@ static int series_build(extatus_series **out, extatus_family *family, const char
                         uint32_t hash)
 {
     size_t count = family->label_count;
-    size_t values_bytes = 0, text_bytes = 0;
+    size_t values_bytes = 0;
+    size_t text_bytes = 0;
     for (size_t i = 0; i < count; i++) {
-        size_t length = strlen(values[i]), bad;
+        /* series_get refused NULL values before we get here. */
+        size_t length = strlen(values[i]); // NOLINT(clang-analyzer-core.NonNullParamChecker)
+        size_t bad;
         if (extatus__check_utf8(values[i], length, &bad) != EXTATUS_OK)
             return extatus__error(EXTATUS_ERR_LABEL,
                                   "metric '%s': value of label '%s' is not valid UTF-8 (byte %zu)",
@@ -181,7 +187,8 @@ static int series_build(extatus_series **out, extatus_family *family, const char
         strings += length;
     }
     series->label_values = count ? pointers : NULL;
-    char *text = strings, *to = text;
+    char *text = strings;
+    char *to = text;
     for (size_t i = 0; i < count; i++) {
         if (i)
             *to++ = ',';
@@ -205,8 +212,9 @@ static int series_build(extatus_series **out, extatus_family *family, const char
     if (rc != EXTATUS_OK) {
         extatus__free(series);
         if (extatus_error_last_code() != rc)
-            extatus__error(rc, "metric '%s': entry of type '%s' refused to create a series (%s)",
-                           family->name, family->type_name, extatus_strerror(rc));
+            extatus__error_set(rc,
+                               "metric '%s': entry of type '%s' refused to create a series (%s)",
+                               family->name, family->type_name, extatus_strerror(rc));
         return rc;
     }
     if ((rc = extatus__cache_attach(series)) != EXTATUS_OK ||
@@ -449,7 +457,8 @@ static int parse_common(common_options *common, const char *name, const extatus_
         return extatus__error(EXTATUS_ERR_OPTION, "metric '%s': help contains a carriage return",
                               name);
     if (common->unit) {
-        size_t unit_length = strlen(common->unit), name_length = strlen(name);
+        size_t unit_length = strlen(common->unit);
+        size_t name_length = strlen(name);
         if (type->metric_type == EXTATUS_METRIC_COUNTER && name_length > 6 &&
             strcmp(name + name_length - 6, "_total") == 0)
             name_length -= 6;
@@ -583,8 +592,8 @@ static int family_prepare_entries(extatus_family *family)
     int rc = family->type->ops.create(&ref, &ctx, family->options, family->option_count);
     if (rc != EXTATUS_OK) {
         if (extatus_error_last_code() != rc)
-            extatus__error(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
-                           family->type_name, extatus_strerror(rc));
+            extatus__error_set(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
+                               family->type_name, extatus_strerror(rc));
         return rc;
     }
     if (family->type->ops.destroy)
@@ -878,7 +887,8 @@ int extatus__family_snapshot(extatus_family *family, extatus_series ***out, size
     size_t i = 0;
     for (extatus_series *s = family->first; s; s = s->next) {
         s->pins++;
-        series[i++] = s;
+        /* The list holds series_count series, so `series` was allocated. */
+        series[i++] = s; // NOLINT(clang-analyzer-core.NullDereference)
     }
     pthread_mutex_unlock(&family->lock);
     *out = series;
@@ -949,8 +959,8 @@ int extatus_series_get_value(extatus_series *series, const char *const *datapoin
         values[i] = (extatus_value){EXTATUS_VALUE_UNDEFINED, 0, 0};
     int rc = extatus__series_read(series, datapoints, count, values);
     if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-        extatus__error(rc, "metric '%s': reading the value failed (%s)", family->name,
-                       extatus_strerror(rc));
+        extatus__error_set(rc, "metric '%s': reading the value failed (%s)", family->name,
+                           extatus_strerror(rc));
     return rc;
 }
 
@@ -999,8 +1009,8 @@ static int setopts_one(extatus_series *series, const void *arg)
     extatus__entry_ctx(&ctx, family, series);
     int rc = family->type->ops.setopts(series->ref, &ctx, what->options, what->count);
     if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-        extatus__error(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
-                       family->type_name, extatus_strerror(rc));
+        extatus__error_set(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
+                           family->type_name, extatus_strerror(rc));
     return rc;
 }
 

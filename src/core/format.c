@@ -163,6 +163,9 @@ static int shortest_digits(double magnitude, char *digits, int *point)
             }
         }
     }
+    /* digits[0..count) were all written above; the analyzer loses track. */
+    // cppcheck-suppress uninitvar
+    // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
     while (count > 1 && digits[count - 1] == '0')
         count--;
     return count;

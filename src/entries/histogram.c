@@ -180,7 +180,7 @@ static int histogram_create(void **ref, const extatus_entry_ctx *ctx, const exta
     if (histogram == NULL)
         return extatus_entry_error(EXTATUS_ERR_NOMEM, "histogram: out of memory");
     own_bounds = (double *)(histogram + 1);
-    histogram->base = (uint64_t *)(own_bounds + scan_count);
+    histogram->base = (uint64_t *)(void *)((char *)own_bounds + scan_count * sizeof(double));
     histogram->datapoints = (extatus_datapoint *)(histogram->base + cell_count);
     names = (char *)(histogram->datapoints + point_count);
 
@@ -297,6 +297,8 @@ static void snapshot_value(const extatus_histogram *histogram, const histogram_s
     memset(value, 0, sizeof(*value));
     if (index < buckets) {
         value->kind = EXTATUS_VALUE_INT;
+        /* histogram_read filled cumulative[0..buckets). */
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign)
         value->integer = (int64_t)snapshot->cumulative[index];
     } else if (index == buckets) {
         value->kind = EXTATUS_VALUE_INT;

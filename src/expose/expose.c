@@ -201,7 +201,8 @@ static int write_sample(writer *w, const family_info *f, size_t name_length, con
     size_t suffix_length = strlen(suffix);
     size_t labels_length = series->labels_text_len;
     /* name, suffix, braces, labels, ",quantile=\"b\"", space, value, newline */
-    size_t max = name_length + suffix_length + 2 + labels_length + 12 + 2 * EXTATUS__NUMBER_MAX + 2;
+    size_t max =
+        name_length + suffix_length + 2 + labels_length + 12 + 2 * (size_t)EXTATUS__NUMBER_MAX + 2;
     char *start = line_begin(w, max);
     if (!start)
         return EXTATUS_ERR_NOMEM;

@@ -312,7 +312,10 @@ extern _Atomic(extatus__family_hook) extatus__family_hook_fn;
 typedef struct extatus__task extatus__task;
 typedef void (*extatus__task_fn)(void *arg);
 
-/* Run fn(arg) every interval_ms (0: never by itself), first after first_delay_ms. */
+/*
+ * Run fn(arg) every interval_ms (0: never by itself), first after
+ * first_delay_ms. *out is set before the first run can start.
+ */
 int extatus__sched_add(extatus__task **out, int64_t interval_ms, int64_t first_delay_ms,
                        extatus__task_fn fn, void *arg);
 /*

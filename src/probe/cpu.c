@@ -30,19 +30,29 @@ typedef struct cpu_state {
 /* Read /proc/loadavg: "0.20 0.18 0.12 1/80 11206". */
 static bool read_loadavg(double out[CPU_POINTS])
 {
+    char buf[256];
     FILE *file = fopen("/proc/loadavg", "re");
     if (!file)
         return false;
-    double avg1, avg5, avg15;
-    unsigned long running, total;
-    int matched = fscanf(file, "%lf %lf %lf %lu/%lu", &avg1, &avg5, &avg15, &running, &total);
+    size_t length = fread(buf, 1, sizeof(buf) - 1, file);
     fclose(file);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (matched != 5 || cpus < 1)
+    buf[length] = '\0';
+    char *p = buf;
+    char *end = NULL;
+    for (int i = AVG1; i <= AVG15; i++) {
+        out[i] = strtod(p, &end);
+        if (end == p)
+            return false;
+        p = end;
+    }
+    strtoul(p, &end, 10); /* running tasks */
+    if (end == p || *end != '/')
         return false;
-    out[AVG1] = avg1;
-    out[AVG5] = avg5;
-    out[AVG15] = avg15;
+    p = end + 1;
+    unsigned long total = strtoul(p, &end, 10);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (end == p || cpus < 1)
+        return false;
     out[NPROCS] = (double)total;
     out[NCPUS] = (double)cpus;
     return true;

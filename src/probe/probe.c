@@ -153,7 +153,7 @@ int extatus_sample(extatus_registry *registry, const char *name, const char *con
     if (series->probe) {
         rc = probe_sample(series->probe);
         if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-            extatus__error(rc, "metric '%s': sample failed (%s)", name, extatus_strerror(rc));
+            (void)extatus__error(rc, "metric '%s': sample failed (%s)", name, extatus_strerror(rc));
     }
     extatus__series_unpin(series);
     extatus__family_drop(family);

@@ -153,7 +153,8 @@ static bool start_time_ok;
 
 static void compute_start_time(void)
 {
-    double boot, ticks;
+    double boot = 0;
+    double ticks = 0;
     if (read_boot_time(&boot) && read_stat_field(22, &ticks)) {
         start_time = boot + ticks / clock_ticks();
         start_time_ok = true;
@@ -171,7 +172,7 @@ static bool read_open_fds(double *value)
     while ((entry = readdir(dir)) != NULL) {
         if (entry->d_name[0] == '.')
             continue;
-        if (atoi(entry->d_name) == own) /* the descriptor reading the directory */
+        if (strtol(entry->d_name, NULL, 10) == own) /* the descriptor reading the directory */
             continue;
         count++;
     }

@@ -75,7 +75,8 @@ static void queue_push(extatus__task *task)
 
 static void queue_unlink(extatus__task *task)
 {
-    extatus__task **link = &sched.head, *prev = NULL;
+    extatus__task **link = &sched.head;
+    extatus__task *prev = NULL;
     while (*link && *link != task) {
         prev = *link;
         link = &(*link)->queue_next;
@@ -237,6 +238,12 @@ int extatus__sched_add(extatus__task **out, int64_t interval_ms, int64_t first_d
     pthread_mutex_lock(&sched.lock);
     int rc = start_locked();
     if (rc == EXTATUS_OK) {
+        /*
+         * Publish the handle before the task can run: its first run may
+         * start at once on a worker and look at *out (to remove itself,
+         * for example); the lock orders this store before that run.
+         */
+        *out = task;
         task->next = sched.tasks;
         sched.tasks = task;
         pthread_cond_signal(&sched.clock_wake);
@@ -246,7 +253,6 @@ int extatus__sched_add(extatus__task **out, int64_t interval_ms, int64_t first_d
         extatus__free(task);
         return rc;
     }
-    *out = task;
     return EXTATUS_OK;
 }
 

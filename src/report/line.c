@@ -64,7 +64,9 @@ static bool tag_char(char c)
 static int append_clean(extatus_buf *out, const char *text, bool (*keep)(char), bool dots)
 {
     for (const char *p = text; *p; p++) {
-        char c = (keep(*p) || (dots && *p == '.')) ? *p : '_';
+        char c = '_';
+        if (keep(*p) || (dots && *p == '.'))
+            c = *p;
         int rc = extatus__buf_append(out, &c, 1);
         if (rc != EXTATUS_OK)
             return rc;
@@ -104,7 +106,9 @@ static int line_init(void **state, const char *name, const extatus_option *optio
     }
     self->fd = -1;
     self->out = (extatus_buf)EXTATUS_BUF_INIT;
-    const extatus_option *fd = NULL, *address = NULL, *prefix = NULL;
+    const extatus_option *fd = NULL;
+    const extatus_option *address = NULL;
+    const extatus_option *prefix = NULL;
     int rc = EXTATUS_OK;
     for (size_t i = 0; i < option_count && rc == EXTATUS_OK; i++) {
         const extatus_option *opt = &options[i];
@@ -148,7 +152,8 @@ static int line_init(void **state, const char *name, const extatus_option *optio
 
 static int connect_tcp(line_state *self)
 {
-    struct addrinfo hints, *found = NULL;
+    struct addrinfo hints;
+    struct addrinfo *found = NULL;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

@@ -436,7 +436,7 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
         pthread_mutex_unlock(&reporters_lock);
         reporter_destroy(r);
         if (extatus_error_last_code() != rc)
-            extatus__error(rc, "reporter '%s': init failed (%s)", name, extatus_strerror(rc));
+            (void)extatus__error(rc, "reporter '%s': init failed (%s)", name, extatus_strerror(rc));
         return rc;
     }
     r->running = true;
@@ -627,8 +627,8 @@ int extatus_subscribe(const char *reporter_name, const extatus_subscription *spe
         subscription_free(s);
         extatus__free(fresh);
         if (extatus_error_last_code() != rc)
-            extatus__error(rc, "reporter '%s' refused the subscription to '%s' (%s)", reporter_name,
-                           spec->metric, extatus_strerror(rc));
+            (void)extatus__error(rc, "reporter '%s' refused the subscription to '%s' (%s)",
+                                 reporter_name, spec->metric, extatus_strerror(rc));
         return rc;
     }
     replaced = unlink_locked(r, spec, &emptied); /* subscribing again: new interval */

@@ -38,6 +38,7 @@ static int fail(const loader *l, const yaml_node_t *node, int code, const char *
     char text[512];
     va_list args;
     va_start(args, format);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
     vsnprintf(text, sizeof(text), format, args);
     va_end(args);
     return extatus_entry_error(code, "%s:%lu: %s", l->path,
@@ -218,7 +219,8 @@ static int registry_named(const loader *l, const yaml_node_t *at, const char *na
 static int apply_default(const loader *l, const yaml_node_t *entry, option_set *set)
 {
     static const char *const keys[] = {"pattern", "type", "options", NULL};
-    const char *pattern, *type;
+    const char *pattern = NULL;
+    const char *type = NULL;
     int rc;
     if ((rc = check_keys(l, entry, "a default", keys)) != EXTATUS_OK ||
         (rc = string_field(l, entry, "pattern", true, &pattern)) != EXTATUS_OK ||
@@ -232,7 +234,9 @@ static int apply_default(const loader *l, const yaml_node_t *entry, option_set *
 static int apply_metric(const loader *l, const yaml_node_t *entry, option_set *set)
 {
     static const char *const keys[] = {"name", "type", "registry", "options", NULL};
-    const char *name, *type, *registry_name;
+    const char *name = NULL;
+    const char *type = NULL;
+    const char *registry_name = NULL;
     extatus_registry *registry;
     int rc;
     if ((rc = check_keys(l, entry, "a metric", keys)) != EXTATUS_OK ||
@@ -249,18 +253,19 @@ static int apply_metric(const loader *l, const yaml_node_t *entry, option_set *s
 static int apply_reporter(const loader *l, const yaml_node_t *entry, option_set *set)
 {
     static const char *const keys[] = {"name", "type", "options", NULL};
-    const char *name, *type;
+    const char *name = NULL;
+    const char *type = NULL;
     int rc;
     if ((rc = check_keys(l, entry, "a reporter", keys)) != EXTATUS_OK ||
         (rc = string_field(l, entry, "name", true, &name)) != EXTATUS_OK ||
         (rc = string_field(l, entry, "type", true, &type)) != EXTATUS_OK ||
         (rc = parse_options(l, lookup(l, entry, "options"), set)) != EXTATUS_OK)
         return rc;
-    if (strcmp(type, "line") != 0)
+    if (!type || strcmp(type, "line") != 0)
         return fail(l, entry, EXTATUS_ERR_INVALID,
                     "reporter '%s': type '%s' cannot be set up from a file (only 'line'; add "
                     "callback and custom reporters from code)",
-                    name, type);
+                    name, type ? type : "");
     rc = extatus_reporter_add(name, extatus_reporter_line(), set->options, set->count);
     return rc == EXTATUS_OK ? rc : failed_call(l, entry, rc);
 }
@@ -269,7 +274,10 @@ static int apply_subscription(const loader *l, const yaml_node_t *entry, option_
 {
     static const char *const keys[] = {"reporter",  "metric",   "registry", "labels",
                                        "datapoint", "interval", NULL};
-    const char *reporter, *metric, *registry, *datapoint;
+    const char *reporter = NULL;
+    const char *metric = NULL;
+    const char *registry = NULL;
+    const char *datapoint = NULL;
     int rc;
     if ((rc = check_keys(l, entry, "a subscription", keys)) != EXTATUS_OK ||
         (rc = string_field(l, entry, "reporter", true, &reporter)) != EXTATUS_OK ||

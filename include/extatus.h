@@ -23,5 +23,7 @@
 #include "extatus/expose.h"
 #include "extatus/exporter.h" /* in the extatus-http library */
 #include "extatus/config.h"   /* in the extatus-http library */
+#include "extatus/probe.h"
+#include "extatus/report.h"
 
 #endif /* EXTATUS_H */

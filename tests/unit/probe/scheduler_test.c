@@ -33,10 +33,17 @@ static void sleep_ms(long ms)
     }
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 /* Wait (at most 5 s) until *value reaches at least `want`; true if it did. */
 static bool wait_for(atomic_int *value, int want)
 {
-    for (int waited = 0; waited < 5000; waited += 2) {
+    for (int waited = 0; waited < 10000; waited += 2) {
         if (atomic_load(value) >= want)
             return true;
         sleep_ms(2);
@@ -76,15 +83,15 @@ static void test_runs_at_interval(void **state)
     static job fast;
     memset(&fast, 0, sizeof(fast));
     extatus__task *task = NULL;
+    int64_t start = now_ms();
     assert_ok(extatus__sched_add(&task, 20, 0, job_run, &fast));
-    sleep_ms(5);
-    assert_true(atomic_load(&fast.runs) <= 1); /* first run right away, no second yet */
-    sleep_ms(295);
+    assert_true(wait_for(&fast.runs, 8)); /* first at once, then every 20 ms */
+    int64_t took = now_ms() - start;
     int runs = atomic_load(&fast.runs);
     extatus__sched_remove(task);
-    print_message("20 ms task: %d runs in 300 ms\n", runs);
-    /* 16 on time; fewer only when the machine is starved (valgrind, load). */
-    assert_in_range(runs, 3, 17);
+    print_message("20 ms task: %d runs in %lld ms\n", runs, (long long)took);
+    assert_true(took >= 7 * 20 - 5);    /* never faster than the interval */
+    assert_true(runs <= took / 20 + 2); /* and no bursts */
     int after = atomic_load(&fast.runs);
     sleep_ms(60);
     assert_int_equal(atomic_load(&fast.runs), after); /* removed: no more runs */
@@ -103,22 +110,21 @@ static void test_slow_task_is_skipped_and_delays_no_other(void **state)
     memset(&fast, 0, sizeof(fast));
     slow.sleep_ms = 100;
     extatus__task *slow_task = NULL, *fast_task = NULL;
+    int64_t start = now_ms();
     assert_ok(extatus__sched_add(&slow_task, 20, 0, job_run, &slow));
     assert_ok(extatus__sched_add(&fast_task, 20, 0, job_run, &fast));
-    sleep_ms(330);
+    assert_true(wait_for(&fast.runs, 12));
+    int64_t took = now_ms() - start;
     uint64_t runs = 0, skips = 0;
     extatus__sched_stats(slow_task, &runs, &skips);
-    int fast_runs = atomic_load(&fast.runs);
     extatus__sched_remove(slow_task);
     extatus__sched_remove(fast_task);
-    print_message("slow: %llu runs, %llu skips; fast: %d runs\n", (unsigned long long)runs,
-                  (unsigned long long)skips, fast_runs);
-    /* Bounds allow for a starved machine (valgrind, parallel tests). */
-    assert_int_equal(atomic_load(&slow.most), 1);
-    assert_in_range(runs, 1, 4);
-    assert_true(skips >= 2);
-    assert_in_range(fast_runs, 3, 19);
-    assert_true((uint64_t)fast_runs > runs); /* the slow task did not hold the fast one back */
+    print_message("fast: 12 runs in %lld ms; slow: %llu runs, %llu skips\n", (long long)took,
+                  (unsigned long long)runs, (unsigned long long)skips);
+    assert_int_equal(atomic_load(&slow.most), 1); /* never two runs at once */
+    assert_true(runs >= 1 && runs <= (uint64_t)(took / 100 + 2));
+    assert_true(skips >= 1);
+    assert_true(took >= 11 * 20 - 5); /* the fast one at its own pace */
 }
 
 /* Removing waits for a run in progress: nothing runs on the argument afterwards. */

@@ -21,5 +21,7 @@
 #include "extatus/function.h"
 #include "extatus/spiral.h"
 #include "extatus/expose.h"
+#include "extatus/process.h"
+#include "extatus/events.h"
 
 #endif /* EXTATUS_H */

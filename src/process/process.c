@@ -265,6 +265,7 @@ static void take_down_locked(extatus_worker *worker, extatus_process_reason reas
         pname->worker = NULL;
     if (!pname->worker) {
         /* Not taken over by a new worker yet: the retention starts. */
+        down_queue_remove_locked(pname); /* an earlier worker of the name may be queued */
         pname->down_ns = now;
         down_queue_append_locked(pname);
     }

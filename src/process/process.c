@@ -171,13 +171,8 @@ void extatus__pname_event(const extatus__pname *pname, extatus_process_event *ev
 {
     memset(event, 0, sizeof(*event));
     memcpy(event->name, pname->name, sizeof(event->name));
-    if (pname->state == EXTATUS__STATE_NONE) {
-        event->state = EXTATUS_PROCESS_IDLE;
-        event->reason = EXTATUS_REASON_TIMEOUT;
-    } else {
-        event->state = (extatus_process_state)pname->state;
-        event->reason = pname->reason;
-    }
+    event->state = (extatus_process_state)pname->state;
+    event->reason = pname->reason;
     event->time_ns = pname->time_ns;
     event->sequence = pname->sequence;
 }
@@ -299,6 +294,7 @@ static void verdict_locked(uint64_t round)
         if (atomic_load_explicit(&worker->asked, memory_order_relaxed) != round ||
             atomic_load_explicit(&worker->ending, memory_order_relaxed))
             continue; /* registered after the question, or on its way down */
+        worker->pname->polled = true;
         if (atomic_load_explicit(&worker->answered, memory_order_acquire) == round)
             transition_locked(worker->pname, EXTATUS_PROCESS_UP, EXTATUS_REASON_ANSWERED);
         else
@@ -699,12 +695,14 @@ static int attach_locked(extatus_worker *worker, extatus__pname *pname, const ch
     } else {
         /*
          * A restart under a retained name: same series, no longer
-         * expiring, and a fresh status (its first answer publishes up).
+         * expiring. The last published state stays what transitions are
+         * measured against: the first answer publishes up after the
+         * down, and a worker that ends before its first poll publishes
+         * nothing new (its exit is still counted).
          */
         down_queue_remove_locked(pname);
-        pname->state = EXTATUS__STATE_NONE;
-        pname->sequence = 0;
     }
+    pname->polled = false;
     pname->worker = worker;
     worker->pname = pname;
     /* Alive but not answered yet: idle until the first verdict says more. */
@@ -911,8 +909,16 @@ int extatus_process_list(extatus_process_event **out, size_t *count)
         return extatus__error(EXTATUS_ERR_NOMEM, "process list: no memory for %zu workers", n);
     }
     size_t i = 0;
-    for (const extatus__pname *pname = extatus__proc.first; pname; pname = pname->next)
-        extatus__pname_event(pname, &events[i++]);
+    for (const extatus__pname *pname = extatus__proc.first; pname; pname = pname->next) {
+        extatus_process_event *event = &events[i++];
+        extatus__pname_event(pname, event);
+        if (pname->worker && !pname->polled) {
+            /* Alive but not judged yet: idle, and nothing published for it. */
+            event->state = EXTATUS_PROCESS_IDLE;
+            event->reason = EXTATUS_REASON_TIMEOUT;
+            event->sequence = 0;
+        }
+    }
     pthread_mutex_unlock(&extatus__proc.lock);
     *out = events;
     *count = n;
@@ -938,7 +944,7 @@ int extatus_process_stats_get(extatus_process_stats *stats)
     for (const extatus__pname *pname = extatus__proc.first; pname; pname = pname->next) {
         if (!pname->worker)
             stats->retained_down++;
-        else if (pname->state == EXTATUS_PROCESS_UP)
+        else if (pname->polled && pname->state == EXTATUS_PROCESS_UP)
             stats->up++;
         else
             stats->idle++;

@@ -36,6 +36,7 @@ typedef struct extatus__pname {
     extatus_worker *worker;                 /* live worker, NULL while down */
     extatus_gauge *activity;                /* extatus_process_activity{name} */
     int state;                              /* last published state, or EXTATUS__STATE_NONE */
+    bool polled;                            /* its current worker has been judged once */
     extatus_process_reason reason;          /* reason of that state */
     int64_t time_ns;                        /* wall clock of that state */
     uint64_t sequence;                      /* sequence of that event (0: none) */

@@ -7,12 +7,12 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX      ?= /usr/local
 
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev
-TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales clang-format
+TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales valgrind clang-tidy cppcheck clang-format
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
-.PHONY: all build demo test bench install clean format deps-build deps-test deps-bench
+.PHONY: all build demo test bench fuzz install clean format deps-build deps-test deps-bench
 
 all: build
 
@@ -43,6 +43,20 @@ bench: deps-bench
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench/run-bench
 
+# Fuzz every target with libFuzzer for FUZZ_SECONDS each, growing a copy
+# of its corpus under build-fuzz/corpus (merge new inputs back by hand).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps.sh $(BUILD_DEPS) clang libclang-rt-14-dev
+	CC=clang cmake -S . -B build-fuzz -DEXTATUS_FUZZ=ON -DBUILD_TESTING=OFF \
+	    -DEXTATUS_BUILD_EXAMPLES=OFF >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	for target in $$(ls fuzz/*_fuzz.c | sed 's|fuzz/||; s|_fuzz.c||'); do \
+	    mkdir -p build-fuzz/corpus/$$target && cp fuzz/corpus/$$target/* build-fuzz/corpus/$$target/; \
+	    build-fuzz/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        build-fuzz/corpus/$$target || exit 1; \
+	done
+
 install: build
 	cmake --install $(BUILD)
 
@@ -50,4 +64,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(BENCH_BUILD) build-fuzz

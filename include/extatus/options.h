@@ -12,7 +12,7 @@
  *     };
  *
  * Keys understood for every type (taken by the library, not the entry):
- *   "help"       STRING   help text (UTF-8; may be empty)
+ *   "help"       STRING   help text (UTF-8 without carriage returns; may be empty)
  *   "unit"       STRING   OpenMetrics unit; the name must end in "_<unit>"
  *   "labels"     STRINGS  label names, in exposition order
  *   "max_series" NUMBER   series limit of the family (default: registry's)

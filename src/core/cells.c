@@ -152,7 +152,7 @@ void extatus__cell_add_double_shared(extatus__cell *mine, double amount)
 uint64_t extatus__cell_sum(const extatus__cell *cell)
 {
     uint64_t sum = 0;
-    for (unsigned s = 0; s < extatus__shard_count; s++)
+    for (size_t s = 0; s < extatus__shard_count; s++)
         sum += atomic_load_explicit((extatus__cell *)(uintptr_t)(cell + s * EXTATUS__CELL_CHUNK),
                                     memory_order_relaxed);
     return sum;
@@ -161,7 +161,7 @@ uint64_t extatus__cell_sum(const extatus__cell *cell)
 double extatus__cell_sum_double(const extatus__cell *cell)
 {
     double sum = 0;
-    for (unsigned s = 0; s < extatus__shard_count; s++)
+    for (size_t s = 0; s < extatus__shard_count; s++)
         sum += extatus__bits_double(atomic_load_explicit(
             (extatus__cell *)(uintptr_t)(cell + s * EXTATUS__CELL_CHUNK), memory_order_relaxed));
     return sum;
@@ -169,7 +169,7 @@ double extatus__cell_sum_double(const extatus__cell *cell)
 
 static void zero_run(extatus__cell *cells, size_t count)
 {
-    for (unsigned s = 0; s < extatus__shard_count; s++)
+    for (size_t s = 0; s < extatus__shard_count; s++)
         for (size_t i = 0; i < count; i++)
             atomic_store_explicit(cells + s * EXTATUS__CELL_CHUNK + i, 0, memory_order_relaxed);
 }

@@ -13,6 +13,8 @@
  */
 #include "internal.h"
 
+#include "format.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -45,35 +47,13 @@ static uint32_t hash_values(const char *const *values, size_t count)
 
 static bool values_equal(const extatus_series *series, const char *const *values, size_t count)
 {
-    for (size_t i = 0; i < count; i++)
+    /* count > 0 means label_values holds count strings. */
+    for (size_t i = 0; i < count; i++) {
+        // NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker)
         if (strcmp(series->label_values[i], values[i]) != 0)
             return false;
-    return true;
-}
-
-/* Length of a label value escaped for the exposition (\\, \", \n). */
-static size_t escaped_length(const char *value)
-{
-    size_t length = 0;
-    for (const char *p = value; *p; p++)
-        length += (*p == '\\' || *p == '"' || *p == '\n') ? 2 : 1;
-    return length;
-}
-
-static char *write_escaped(char *to, const char *value)
-{
-    for (const char *p = value; *p; p++) {
-        if (*p == '\\' || *p == '"') {
-            *to++ = '\\';
-            *to++ = *p;
-        } else if (*p == '\n') {
-            *to++ = '\\';
-            *to++ = 'n';
-        } else {
-            *to++ = *p;
-        }
     }
-    return to;
+    return true;
 }
 
 static const char *metric_type_label_reserved(extatus_metric_type type)
@@ -166,16 +146,23 @@ static int series_build(extatus_series **out, extatus_family *family, const char
                         uint32_t hash)
 {
     size_t count = family->label_count;
-    size_t values_bytes = 0, text_bytes = 0;
+    size_t values_bytes = 0;
+    size_t text_bytes = 0;
     for (size_t i = 0; i < count; i++) {
-        size_t length = strlen(values[i]), bad;
+        /* series_get refused NULL values before we get here. */
+        size_t length = strlen(values[i]); // NOLINT(clang-analyzer-core.NonNullParamChecker)
+        size_t bad;
         if (extatus__check_utf8(values[i], length, &bad) != EXTATUS_OK)
             return extatus__error(EXTATUS_ERR_LABEL,
                                   "metric '%s': value of label '%s' is not valid UTF-8 (byte %zu)",
                                   family->name, family->label_names[i], bad);
+        if (memchr(values[i], '\r', length))
+            return extatus__error(EXTATUS_ERR_LABEL,
+                                  "metric '%s': value of label '%s' contains a carriage return",
+                                  family->name, family->label_names[i]);
         values_bytes += length + 1;
-        text_bytes +=
-            (i ? 1 : 0) + strlen(family->label_names[i]) + 2 + escaped_length(values[i]) + 1;
+        text_bytes += (i ? 1 : 0) + strlen(family->label_names[i]) + 2 +
+                      extatus__escape_size(values[i], length, true) + 1;
     }
     if (text_bytes > UINT32_MAX)
         return extatus__error(EXTATUS_ERR_LABEL, "metric '%s': label values too long",
@@ -196,7 +183,8 @@ static int series_build(extatus_series **out, extatus_family *family, const char
         strings += length;
     }
     series->label_values = count ? pointers : NULL;
-    char *text = strings, *to = text;
+    char *text = strings;
+    char *to = text;
     for (size_t i = 0; i < count; i++) {
         if (i)
             *to++ = ',';
@@ -205,7 +193,7 @@ static int series_build(extatus_series **out, extatus_family *family, const char
         to += name_length;
         *to++ = '=';
         *to++ = '"';
-        to = write_escaped(to, values[i]);
+        to = extatus__escape(to, values[i], strlen(values[i]), true);
         *to++ = '"';
     }
     *to = '\0';
@@ -220,8 +208,9 @@ static int series_build(extatus_series **out, extatus_family *family, const char
     if (rc != EXTATUS_OK) {
         extatus__free(series);
         if (extatus_error_last_code() != rc)
-            extatus__error(rc, "metric '%s': entry of type '%s' refused to create a series (%s)",
-                           family->name, family->type_name, extatus_strerror(rc));
+            extatus__error_set(rc,
+                               "metric '%s': entry of type '%s' refused to create a series (%s)",
+                               family->name, family->type_name, extatus_strerror(rc));
         return rc;
     }
     *out = series;
@@ -429,8 +418,12 @@ static int parse_common(common_options *common, const char *name, const extatus_
     if (common->help && extatus__check_utf8(common->help, strlen(common->help), &bad))
         return extatus__error(EXTATUS_ERR_OPTION, "metric '%s': help is not valid UTF-8 (byte %zu)",
                               name, bad);
+    if (common->help && strchr(common->help, '\r'))
+        return extatus__error(EXTATUS_ERR_OPTION, "metric '%s': help contains a carriage return",
+                              name);
     if (common->unit) {
-        size_t unit_length = strlen(common->unit), name_length = strlen(name);
+        size_t unit_length = strlen(common->unit);
+        size_t name_length = strlen(name);
         if (type->metric_type == EXTATUS_METRIC_COUNTER && name_length > 6 &&
             strcmp(name + name_length - 6, "_total") == 0)
             name_length -= 6;
@@ -560,8 +553,8 @@ static int family_prepare_entries(extatus_family *family)
     int rc = family->type->ops.create(&ref, &ctx, family->options, family->option_count);
     if (rc != EXTATUS_OK) {
         if (extatus_error_last_code() != rc)
-            extatus__error(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
-                           family->type_name, extatus_strerror(rc));
+            extatus__error_set(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
+                               family->type_name, extatus_strerror(rc));
         return rc;
     }
     if (family->type->ops.destroy)
@@ -823,7 +816,8 @@ int extatus__family_snapshot(extatus_family *family, extatus_series ***out, size
     size_t i = 0;
     for (extatus_series *s = family->first; s; s = s->next) {
         s->pins++;
-        series[i++] = s;
+        /* The list holds series_count series, so `series` was allocated. */
+        series[i++] = s; // NOLINT(clang-analyzer-core.NullDereference)
     }
     pthread_mutex_unlock(&family->lock);
     *out = series;
@@ -896,8 +890,8 @@ int extatus_series_get_value(extatus_series *series, const char *const *datapoin
     extatus__entry_ctx(&ctx, family, series);
     int rc = family->type->ops.get_value(series->ref, &ctx, datapoints, count, values);
     if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-        extatus__error(rc, "metric '%s': reading the value failed (%s)", family->name,
-                       extatus_strerror(rc));
+        extatus__error_set(rc, "metric '%s': reading the value failed (%s)", family->name,
+                           extatus_strerror(rc));
     return rc;
 }
 
@@ -946,8 +940,8 @@ static int setopts_one(extatus_series *series, const void *arg)
     extatus__entry_ctx(&ctx, family, series);
     int rc = family->type->ops.setopts(series->ref, &ctx, what->options, what->count);
     if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-        extatus__error(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
-                       family->type_name, extatus_strerror(rc));
+        extatus__error_set(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
+                           family->type_name, extatus_strerror(rc));
     return rc;
 }
 

@@ -27,9 +27,14 @@
 
 /* ---- errors (core/error.c) ------------------------------------------ */
 
-/* Record `code` and a formatted message for the calling thread; returns code. */
-int extatus__error(int code, const char *format, ...) EXTATUS__PRINTF(2, 3);
-int extatus__error_v(int code, const char *format, va_list args);
+/*
+ * Record `code` and a formatted message for the calling thread; the
+ * expression's value is `code`. A macro so that callers (and static
+ * analysis) see the code that is returned.
+ */
+void extatus__error_set(int code, const char *format, ...) EXTATUS__PRINTF(2, 3);
+#define extatus__error(code, ...) (extatus__error_set((code), __VA_ARGS__), (code))
+int extatus__error_v(int code, const char *format, va_list args) EXTATUS__PRINTF(2, 0);
 
 /* ---- allocation (core/alloc.c) --------------------------------------- */
 
@@ -248,7 +253,7 @@ void extatus__entry_ctx(extatus_entry_ctx *ctx, const extatus_family *family,
 int extatus__registry_snapshot(extatus_registry *registry, extatus_family ***families,
                                size_t *count);
 void extatus__families_release(extatus_family **families, size_t count);
-int extatus__family_snapshot(extatus_family *family, extatus_series ***series, size_t *count);
+int extatus__family_snapshot(extatus_family *family, extatus_series ***out, size_t *count);
 void extatus__series_release(extatus_family *family, extatus_series **series, size_t count);
 
 /* The family's type is implemented by `ops_create` (typed getters' check). */

@@ -184,7 +184,8 @@ size_t extatus_registry_family_count(extatus_registry *registry)
 size_t extatus__registry_search_locked(const extatus_registry *registry, const char *name,
                                        bool *found)
 {
-    size_t low = 0, high = registry->family_count;
+    size_t low = 0;
+    size_t high = registry->family_count;
     while (low < high) {
         size_t mid = low + (high - low) / 2;
         int order = strcmp(registry->families[mid]->name, name);

@@ -51,7 +51,8 @@ int extatus__check_utf8(const char *text, size_t length, size_t *bad_offset)
     while (i < length) {
         unsigned char c = s[i];
         size_t need;
-        uint32_t code, min;
+        uint32_t code;
+        uint32_t min;
         if (c < 0x80) {
             i++;
             continue;

@@ -5,7 +5,8 @@
  * plain stores on the thread's own shard, and one atomic double for
  * fractional increments (rare; a compare-and-swap, not worth 8 bytes per
  * shard per series). Reset never writes the cells (other threads own
- * them): it records the current sums as a baseline that reads subtract.
+ * them): it records the integer sum as a baseline that reads subtract,
+ * and clears the fractional total.
  */
 #include "entries/common.h"
 
@@ -13,9 +14,8 @@
 
 struct extatus_counter {
     extatus__cell *cells;          /* [0] integer total (sharded) */
-    _Atomic double floats;         /* total of the fractional increments */
+    _Atomic double floats;         /* fractional increments since the last reset */
     _Atomic uint64_t int_baseline; /* integer total at the last reset */
-    _Atomic double float_baseline; /* float total at the last reset */
     _Atomic int64_t reset_ns;      /* CLOCK_REALTIME of creation or last reset */
 };
 
@@ -60,8 +60,7 @@ static double counter_total(const extatus_counter *counter, uint64_t *integer, b
     uint64_t ints = extatus__cell_sum(&counter->cells[0]) -
                     atomic_load_explicit(&counter->int_baseline, memory_order_relaxed);
     double floats =
-        atomic_load_explicit((_Atomic double *)(uintptr_t)&counter->floats, memory_order_relaxed) -
-        atomic_load_explicit(&counter->float_baseline, memory_order_relaxed);
+        atomic_load_explicit((_Atomic double *)(uintptr_t)&counter->floats, memory_order_relaxed);
     *integer = ints;
     *integral = floats == 0;
     return (double)ints + floats;
@@ -197,6 +196,7 @@ double extatus_counter_value(const extatus_counter *counter)
 void extatus_counter_reset(extatus_counter *counter)
 {
     atomic_store(&counter->int_baseline, extatus__cell_sum(&counter->cells[0]));
-    atomic_store(&counter->float_baseline, atomic_load(&counter->floats));
+    /* Not sharded, so it can simply be cleared (an infinite total could not be subtracted). */
+    atomic_store(&counter->floats, 0.0);
     atomic_store(&counter->reset_ns, extatus__now_realtime_ns());
 }

@@ -5,6 +5,7 @@
 #ifndef EXTATUS_ENTRIES_H
 #define EXTATUS_ENTRIES_H
 
+#include "core/format.h"
 #include "entries/common.h"
 
 /* Registration of the built-in types (called from entries/builtin.c). */
@@ -13,18 +14,20 @@ int extatus__summary_register(void);
 int extatus__spiral_register(void);
 
 /* Bytes enough for any text extatus__format_canonical() writes, with NUL. */
-#define EXTATUS__CANONICAL_MAX 32
+#define EXTATUS__CANONICAL_MAX (EXTATUS__NUMBER_MAX + 1)
 
 /*
- * Write the canonical label text of `value` (an le bound or a quantile)
- * into out[0..EXTATUS__CANONICAL_MAX): the shortest decimal that reads
- * back as the same double, laid out like Go's strconv 'g' format with
- * ".0" appended when the text would look like an integer: "0.005",
- * "1.0", "1e-05", "1e+06", "+Inf", "-Inf", "NaN". -0 is written as "0.0".
- * The result never depends on the C locale. Returns the text length, or
- * EXTATUS_ERR_NOMEM if the C locale object could not be made.
+ * Write the canonical label text of `value` (an le bound or a quantile),
+ * NUL-terminated, into out[0..EXTATUS__CANONICAL_MAX): the same text the
+ * exposition writes in le and quantile labels ("0.005", "1.0", "1e-05",
+ * "+Inf"), independent of the C locale. Returns the text length.
  */
-int extatus__format_canonical(char *out, double value);
+static inline int extatus__format_canonical(char *out, double value)
+{
+    char *end = extatus__format_bound(out, value);
+    *end = '\0';
+    return (int)(end - out);
+}
 
 /*
  * Epoch seconds of the realtime clock, the value of every "created"

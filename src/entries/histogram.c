@@ -20,7 +20,6 @@
  * same reason: a NaN added to the sum cell could never be subtracted
  * again, so after a reset the sum would stay NaN for good.
  */
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,106 +73,6 @@ typedef struct histogram_snapshot {
 
 static const double default_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                         0.5,   1.0,  2.5,   5.0,  10.0};
-
-/* ---- canonical number text ------------------------------------------- */
-
-/*
- * Shortest round-trip digits of a finite non-zero |value|: digits[0..n)
- * without trailing zeros and the decimal exponent of the first digit.
- * printf/strtod run under the C locale so the radix character is '.'.
- */
-static int shortest_digits(double value, char *digits, int *exponent)
-{
-    char text[40];
-    locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    locale_t previous;
-    int precision;
-    int n = 0;
-    const char *p;
-
-    if (c_locale == (locale_t)0)
-        return EXTATUS_ERR_NOMEM;
-    previous = uselocale(c_locale);
-    for (precision = 0; precision < 17; precision++) {
-        snprintf(text, sizeof(text), "%.*e", precision, value);
-        if (strtod(text, NULL) == value)
-            break;
-    }
-    uselocale(previous);
-    freelocale(c_locale);
-
-    /* text is "d.ddde[+-]XX" (the sign of value is dropped by the caller). */
-    for (p = text; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9')
-            digits[n++] = *p;
-    while (n > 1 && digits[n - 1] == '0')
-        n--;
-    digits[n] = '\0';
-    *exponent = (int)strtol(p + 1, NULL, 10);
-    return n;
-}
-
-int extatus__format_canonical(char *out, double value)
-{
-    char digits[24];
-    int exponent;
-    int n;
-    int length = 0;
-    int i;
-
-    if (isnan(value)) {
-        strcpy(out, "NaN");
-        return 3;
-    }
-    if (isinf(value)) {
-        strcpy(out, value > 0 ? "+Inf" : "-Inf");
-        return 4;
-    }
-    if (value == 0) {
-        strcpy(out, "0.0");
-        return 3;
-    }
-    n = shortest_digits(fabs(value), digits, &exponent);
-    if (n < 0)
-        return n;
-    if (value < 0)
-        out[length++] = '-';
-
-    if (exponent < -4 || exponent >= 6) {
-        /* Scientific: d[.ddd]e[+-]XX with at least two exponent digits. */
-        out[length++] = digits[0];
-        if (n > 1) {
-            out[length++] = '.';
-            for (i = 1; i < n; i++)
-                out[length++] = digits[i];
-        }
-        length += snprintf(out + length, (size_t)(EXTATUS__CANONICAL_MAX - length), "e%c%02d",
-                           exponent < 0 ? '-' : '+', abs(exponent));
-        return length;
-    }
-    if (exponent < 0) {
-        /* 0.000ddd */
-        out[length++] = '0';
-        out[length++] = '.';
-        for (i = -1; i > exponent; i--)
-            out[length++] = '0';
-        for (i = 0; i < n; i++)
-            out[length++] = digits[i];
-    } else {
-        /* Integer part (padded with zeros), then the fraction if any. */
-        for (i = 0; i <= exponent; i++)
-            out[length++] = i < n ? digits[i] : '0';
-        out[length++] = '.';
-        if (n > exponent + 1) {
-            for (i = exponent + 1; i < n; i++)
-                out[length++] = digits[i];
-        } else {
-            out[length++] = '0'; /* integral: "1.0" */
-        }
-    }
-    out[length] = '\0';
-    return length;
-}
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -281,7 +180,7 @@ static int histogram_create(void **ref, const extatus_entry_ctx *ctx, const exta
     if (histogram == NULL)
         return extatus_entry_error(EXTATUS_ERR_NOMEM, "histogram: out of memory");
     own_bounds = (double *)(histogram + 1);
-    histogram->base = (uint64_t *)(own_bounds + scan_count);
+    histogram->base = (uint64_t *)(void *)((char *)own_bounds + scan_count * sizeof(double));
     histogram->datapoints = (extatus_datapoint *)(histogram->base + cell_count);
     names = (char *)(histogram->datapoints + point_count);
 
@@ -398,6 +297,8 @@ static void snapshot_value(const extatus_histogram *histogram, const histogram_s
     memset(value, 0, sizeof(*value));
     if (index < buckets) {
         value->kind = EXTATUS_VALUE_INT;
+        /* histogram_read filled cumulative[0..buckets). */
+        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign)
         value->integer = (int64_t)snapshot->cumulative[index];
     } else if (index == buckets) {
         value->kind = EXTATUS_VALUE_INT;
@@ -647,6 +548,7 @@ const double *extatus_buckets_default(size_t *count)
 
 int extatus_buckets_linear(double *out, double start, double width, size_t count)
 {
+    double previous = 0;
     size_t i;
 
     if (out == NULL || count == 0)
@@ -657,19 +559,24 @@ int extatus_buckets_linear(double *out, double start, double width, size_t count
                               "extatus_buckets_linear: start (%g) and width (%g) must be finite "
                               "and width > 0",
                               start, width);
+    /* Check every bound before writing any: out is untouched on failure. */
     for (i = 0; i < count; i++) {
-        out[i] = start + (double)i * width;
-        if (!isfinite(out[i]) || (i > 0 && !(out[i] > out[i - 1])))
+        double bound = start + (double)i * width;
+        if (!isfinite(bound) || (i > 0 && !(bound > previous)))
             return extatus__error(EXTATUS_ERR_INVALID,
-                                  "extatus_buckets_linear: bound %zu (%g) is not finite and "
+                                  "extatus_buckets_linear: bound %zu (%g) is not finite or not "
                                   "greater than the one before",
-                                  i, out[i]);
+                                  i, bound);
+        previous = bound;
     }
+    for (i = 0; i < count; i++)
+        out[i] = start + (double)i * width;
     return EXTATUS_OK;
 }
 
 int extatus_buckets_exponential(double *out, double start, double factor, size_t count)
 {
+    double bound;
     size_t i;
 
     if (out == NULL || count == 0)
@@ -680,13 +587,19 @@ int extatus_buckets_exponential(double *out, double start, double factor, size_t
                               "extatus_buckets_exponential: start (%g) must be finite and > 0, "
                               "factor (%g) finite and > 1",
                               start, factor);
-    out[0] = start;
+    /* Check every bound before writing any: out is untouched on failure. */
+    bound = start;
     for (i = 1; i < count; i++) {
-        out[i] = out[i - 1] * factor;
-        if (!isfinite(out[i]))
+        bound *= factor;
+        if (!isfinite(bound))
             return extatus__error(EXTATUS_ERR_INVALID,
                                   "extatus_buckets_exponential: bound %zu overflows (%g)", i,
-                                  out[i]);
+                                  bound);
+    }
+    bound = start;
+    for (i = 0; i < count; i++) {
+        out[i] = bound;
+        bound *= factor;
     }
     return EXTATUS_OK;
 }

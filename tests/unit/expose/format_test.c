@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expose/format.h"
+#include "core/format.h"
 
 typedef struct double_case {
     double value;

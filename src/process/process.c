@@ -439,9 +439,18 @@ static int timeout_from_environment(unsigned *out)
     return EXTATUS_OK;
 }
 
-static int check_options(const extatus_process_options *options, unsigned *timeout,
-                         unsigned *deadline, unsigned *retention, unsigned *lock_threads)
+/* The handler's settings once defaults and the environment are applied. */
+typedef struct settings {
+    unsigned timeout;      /* ms */
+    unsigned deadline;     /* ms */
+    unsigned retention;    /* ms */
+    unsigned lock_threads; /* pool limit */
+} settings;
+
+static int check_options(const extatus_process_options *options, settings *out)
 {
+    unsigned *timeout = &out->timeout;
+    unsigned *deadline = &out->deadline;
     extatus_process_options defaults = EXTATUS_PROCESS_OPTIONS_INIT;
     if (!options)
         options = &defaults;
@@ -462,12 +471,12 @@ static int check_options(const extatus_process_options *options, unsigned *timeo
         return extatus__error(EXTATUS_ERR_INVALID,
                               "process options: deadline_ms %u is above timeout_ms %u", *deadline,
                               *timeout);
-    *retention = options->retention_ms;
-    *lock_threads =
+    out->retention = options->retention_ms;
+    out->lock_threads =
         options->lock_threads ? options->lock_threads : EXTATUS_PROCESS_DEFAULT_LOCK_THREADS;
-    if (*lock_threads > EXTATUS_PROCESS_MAX_LOCK_THREADS)
+    if (out->lock_threads > EXTATUS_PROCESS_MAX_LOCK_THREADS)
         return extatus__error(EXTATUS_ERR_INVALID, "process options: lock_threads %u is above %u",
-                              *lock_threads, EXTATUS_PROCESS_MAX_LOCK_THREADS);
+                              out->lock_threads, EXTATUS_PROCESS_MAX_LOCK_THREADS);
     return EXTATUS_OK;
 }
 
@@ -506,8 +515,8 @@ static void make_key(void)
 
 static int start_locked(const extatus_process_options *options)
 {
-    unsigned timeout = 0, deadline = 0, retention = 0, lock_threads = 0;
-    int rc = check_options(options, &timeout, &deadline, &retention, &lock_threads);
+    settings config = {0, 0, 0, 0};
+    int rc = check_options(options, &config);
     if (rc != EXTATUS_OK)
         return rc;
     if ((rc = extatus__ensure_init()) != EXTATUS_OK)
@@ -522,7 +531,7 @@ static int start_locked(const extatus_process_options *options)
     extatus_counter *dropped = NULL;
     if ((rc = create_families(registry, &dropped)) != EXTATUS_OK)
         return rc;
-    if ((rc = extatus__pool_start(lock_threads)) != EXTATUS_OK)
+    if ((rc = extatus__pool_start(config.lock_threads)) != EXTATUS_OK)
         return rc;
 
     pthread_condattr_t attr;
@@ -531,10 +540,10 @@ static int start_locked(const extatus_process_options *options)
     pthread_mutex_lock(&extatus__proc.lock);
     pthread_cond_init(&extatus__proc.wake, &attr);
     pthread_condattr_destroy(&attr);
-    extatus__proc.timeout_ms = timeout;
-    extatus__proc.deadline_ms = deadline;
-    extatus__proc.retention_ms = retention;
-    extatus__proc.lock_threads = lock_threads;
+    extatus__proc.timeout_ms = config.timeout;
+    extatus__proc.deadline_ms = config.deadline;
+    extatus__proc.retention_ms = config.retention;
+    extatus__proc.lock_threads = config.lock_threads;
     extatus__proc.registry = registry;
     extatus__proc.stopping = false;
     extatus__proc.round = 0;
@@ -607,7 +616,8 @@ static int check_name(const char *name)
 {
     if (!name)
         return extatus__error(EXTATUS_ERR_CALLBACK, "worker: get_name returned NULL");
-    size_t length = strlen(name), bad;
+    size_t length = strlen(name);
+    size_t bad = 0;
     if (length == 0)
         return extatus__error(EXTATUS_ERR_LABEL, "worker: get_name returned an empty name");
     if (length > EXTATUS_WORKER_NAME_MAX)
@@ -909,7 +919,7 @@ int extatus_process_list(extatus_process_event **out, size_t *count)
         return extatus__error(EXTATUS_ERR_NOMEM, "process list: no memory for %zu workers", n);
     }
     size_t i = 0;
-    for (const extatus__pname *pname = extatus__proc.first; pname; pname = pname->next) {
+    for (const extatus__pname *pname = extatus__proc.first; pname && i < n; pname = pname->next) {
         extatus_process_event *event = &events[i++];
         extatus__pname_event(pname, event);
         if (pname->worker && !pname->polled) {

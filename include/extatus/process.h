@@ -131,7 +131,7 @@ typedef struct extatus_process_options {
     unsigned version; /* EXTATUS_PROCESS_OPTIONS_VERSION */
     /*
      * Poll period in ms. 0: the EXTATUS_TIMEOUT environment variable if
-     * set (milliseconds, 1 to 3600000), otherwise 1000.
+     * set and not empty (milliseconds, 1 to 86400000), otherwise 1000.
      */
     unsigned timeout_ms;
     /* Answer deadline in ms after each poll, at most timeout_ms. 0: timeout_ms. */

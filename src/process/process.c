@@ -27,8 +27,8 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_TIMEOUT_MS  3600000u
-#define MAX_SERIES      100000 /* names the process families may hold */
+#define MAX_TIMEOUT_MS  86400000u /* one day, as the exporter's configuration */
+#define MAX_SERIES      100000    /* names the process families may hold */
 #define INITIAL_BUCKETS 64u
 
 extatus__proc_state extatus__proc = {
@@ -424,7 +424,7 @@ static int timeout_from_environment(unsigned *out)
 {
     const char *text = getenv("EXTATUS_TIMEOUT");
     *out = EXTATUS_PROCESS_DEFAULT_TIMEOUT_MS;
-    if (!text)
+    if (!text || !*text) /* unset or empty: the default */
         return EXTATUS_OK;
     char *end = NULL;
     errno = 0;

@@ -417,6 +417,12 @@ static void test_options_and_environment(void **state)
     assert_non_null(strstr(extatus_error_last(), "EXTATUS_TIMEOUT='soon'"));
     setenv("EXTATUS_TIMEOUT", "0", 1);
     assert_extatus(EXTATUS_ERR_OPTION, extatus_process_start(NULL));
+    setenv("EXTATUS_TIMEOUT", "", 1); /* empty counts as unset */
+    assert_ok(extatus_process_start(NULL));
+    extatus_process_stats defaults;
+    assert_ok(extatus_process_stats_get(&defaults));
+    assert_int_equal(defaults.timeout_ms, EXTATUS_PROCESS_DEFAULT_TIMEOUT_MS);
+    assert_ok(extatus_process_stop());
     setenv("EXTATUS_TIMEOUT", "70", 1);
     assert_ok(extatus_process_start(NULL));
     assert_extatus(EXTATUS_ERR_STATE, extatus_process_start(NULL)); /* already running */

@@ -6,9 +6,12 @@ BENCH_BUILD ?= build-bench
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX      ?= /usr/local
 
-BUILD_DEPS = cmake make gcc pkg-config libc6-dev
-TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales valgrind clang-tidy cppcheck clang-format
-BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev
+# libmicrohttpd-dev and libdeflate-dev build the exporter library
+# extatus-http (the core library needs neither).
+BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev
+TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales valgrind clang-tidy cppcheck \
+             clang-format curl openssl zlib1g-dev gzip
+BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -42,6 +45,8 @@ bench: deps-bench
 	    -DBUILD_TESTING=OFF -DEXTATUS_BUILD_EXAMPLES=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench/run-bench
+	$(BENCH_BUILD)/bench/http-gzip-choice
+	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 
 # Fuzz every target with libFuzzer for FUZZ_SECONDS each, growing a copy
 # of its corpus under build-fuzz/corpus (merge new inputs back by hand).

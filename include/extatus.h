@@ -23,5 +23,7 @@
 #include "extatus/expose.h"
 #include "extatus/process.h"
 #include "extatus/events.h"
+#include "extatus/exporter.h" /* in the extatus-http library */
+#include "extatus/config.h"   /* in the extatus-http library */
 
 #endif /* EXTATUS_H */

@@ -89,6 +89,9 @@ step "cmake --install of $build_dir failed" "$cmake" "$@"
 [ -f "$prefix/$libdir/libextatus.so.${version%%.*}" ] ||
     fail "$libdir/libextatus.so.${version%%.*} was not installed"
 [ -f "$prefix/$libdir/libextatus.a" ] || fail "$libdir/libextatus.a was not installed"
+[ -f "$prefix/$libdir/libextatus-http.so.${version%%.*}" ] ||
+    fail "$libdir/libextatus-http.so.${version%%.*} was not installed"
+[ -f "$prefix/$libdir/libextatus-http.a" ] || fail "$libdir/libextatus-http.a was not installed"
 
 # Every public header of the source tree must be installed, unchanged.
 source_include=$(cd "$consumer_dir/../../include" && pwd)
@@ -118,6 +121,19 @@ step "the pkg-config consumer does not compile and link" \
 check_loads_from_prefix "$tmp/consumer_pkgconfig"
 run_consumer "$tmp/consumer_pkgconfig"
 
+# The exporter library: extatus-http.pc requires extatus.pc.
+"$pkg_config" --exists extatus-http || fail "pkg-config does not find extatus-http"
+[ "$("$pkg_config" --modversion extatus-http)" = "$version" ] ||
+    fail "pkg-config reports extatus-http version $("$pkg_config" --modversion extatus-http)"
+cflags=$("$pkg_config" --cflags extatus-http)
+libs=$("$pkg_config" --libs extatus-http)
+# shellcheck disable=SC2086 # the flags are word lists
+step "the pkg-config exporter consumer does not compile and link" \
+    "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror $cflags \
+    -o "$tmp/consumer_http_pkgconfig" "$consumer_dir/consumer_http.c" $libs
+check_loads_from_prefix "$tmp/consumer_http_pkgconfig"
+run_consumer "$tmp/consumer_http_pkgconfig"
+
 # 3. CMake find_package.
 set -- -S "$consumer_dir/project" -B "$tmp/cmake-build" \
     -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
@@ -128,15 +144,18 @@ step "the CMake consumer project does not configure" "$cmake" "$@"
 set -- --build "$tmp/cmake-build"
 [ -n "$config" ] && set -- "$@" --config "$config"
 step "the CMake consumer project does not build" "$cmake" "$@"
-for variant in shared static; do
+for variant in shared static http_shared http_static; do
     program=$(find "$tmp/cmake-build" -type f -name "consumer_$variant" | head -n 1)
     [ -n "$program" ] || fail "the CMake build produced no consumer_$variant"
-    if [ "$variant" = shared ]; then
-        check_loads_from_prefix "$program"
-    elif command -v ldd >/dev/null 2>&1 && ldd "$program" | grep -q 'libextatus\.so'; then
-        fail "consumer_static links libextatus.so instead of the static archive"
-    fi
+    case $variant in
+    *shared) check_loads_from_prefix "$program" ;;
+    *)
+        if command -v ldd >/dev/null 2>&1 && ldd "$program" | grep -q 'libextatus[-a-z]*\.so'; then
+            fail "consumer_$variant links a shared extatus library instead of the static archive"
+        fi
+        ;;
+    esac
     run_consumer "$program"
 done
 
-echo "$me: ok: pkg-config and find_package (shared and static) consumers work"
+echo "$me: ok: pkg-config and find_package (shared and static) consumers of extatus and extatus-http work"

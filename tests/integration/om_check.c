@@ -362,7 +362,7 @@ static bool check_sample(checker *c, const char *line)
     if (!suffix)
         return report(c, "sample %s does not belong to family %s", name, c->family);
 
-    char label_names[MAX_LABELS][128];
+    static char label_names[MAX_LABELS][MAX_TEXT];
     static char label_values[MAX_LABELS][MAX_TEXT];
     size_t labels = 0;
     char key[MAX_TEXT] = "";
@@ -391,8 +391,10 @@ static bool check_sample(checker *c, const char *line)
                 quantile = label_values[labels];
             else {
                 size_t used = strlen(key);
-                snprintf(key + used, sizeof(key) - used, "%s%s=\"%s\"", used ? "," : "", label,
-                         label_values[labels]);
+                int wrote = snprintf(key + used, sizeof(key) - used, "%s%s=\"%s\"", used ? "," : "",
+                                     label, label_values[labels]);
+                if (wrote < 0 || (size_t)wrote >= sizeof(key) - used)
+                    return report(c, "labels longer than the checker's %d bytes", MAX_TEXT);
             }
             labels++;
             if (*p == ',') {
@@ -465,8 +467,8 @@ static bool check_sample(checker *c, const char *line)
         const char *bound_label = histogram ? "le" : "quantile";
         if (bound_sample && !bound_text)
             return report(c, "%s without %s label", name, bound_label);
-        if (!bound_sample && (le || quantile))
-            return report(c, "%s with an le or quantile label", name);
+        if (!bound_sample && bound_text)
+            return report(c, "%s with a %s label", name, bound_label);
         break;
     }
     default:

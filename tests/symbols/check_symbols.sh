@@ -1,11 +1,12 @@
 #!/bin/sh
 # Check what the built libraries show to the linker.
 #
-# Usage: check_symbols.sh shared LIBRARY MAJOR HEADER_DIR
+# Usage: check_symbols.sh shared LIBRARY MAJOR HEADER_DIR [BASENAME]
 #   The shared library must export at least one symbol, every exported
 #   symbol must be public API (extatus_ but not the internal extatus__
 #   prefix) and declared with EXTATUS_API in a public header, and its
-#   SONAME must be libextatus.so.MAJOR.
+#   SONAME must be BASENAME.so.MAJOR (BASENAME defaults to libextatus;
+#   the exporter library is libextatus-http).
 # Usage: check_symbols.sh static ARCHIVE
 #   Every global symbol the static archive defines must start with
 #   extatus_ (internals use extatus__), so that linking it statically
@@ -29,6 +30,7 @@ check_shared() {
     lib=$1
     major=$2
     header_dir=$3
+    basename=${4:-libextatus}
     [ -f "$lib" ] || fail "shared library '$lib' does not exist"
     [ -d "$header_dir" ] || fail "header directory '$header_dir' does not exist"
 
@@ -80,8 +82,8 @@ check_shared() {
 
     soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
     [ -n "$soname" ] || fail "$lib has no SONAME"
-    [ "$soname" = "libextatus.so.$major" ] ||
-        fail "$lib has SONAME '$soname', expected 'libextatus.so.$major'"
+    [ "$soname" = "$basename.so.$major" ] ||
+        fail "$lib has SONAME '$soname', expected '$basename.so.$major'"
 
     count=$(wc -l <"$tmp/exported")
     echo "$me: ok: $lib exports $count extatus_ symbols; SONAME $soname"
@@ -104,12 +106,12 @@ check_static() {
     echo "$me: ok: $archive defines $count global symbols, all prefixed extatus_"
 }
 
-[ $# -ge 1 ] || fail "usage: $0 shared LIBRARY MAJOR HEADER_DIR | static ARCHIVE"
+[ $# -ge 1 ] || fail "usage: $0 shared LIBRARY MAJOR HEADER_DIR [BASENAME] | static ARCHIVE"
 mode=$1
 shift
 case "$mode" in
 shared)
-    [ $# -eq 3 ] || fail "usage: $0 shared LIBRARY MAJOR HEADER_DIR"
+    [ $# -eq 3 ] || [ $# -eq 4 ] || fail "usage: $0 shared LIBRARY MAJOR HEADER_DIR [BASENAME]"
     check_shared "$@"
     ;;
 static)

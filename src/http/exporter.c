@@ -1,0 +1,672 @@
+/*
+ * exporter.c - the HTTP exporter on libmicrohttpd: /metrics through
+ * extatus_scrape_render(), a landing page at /, 404, 405, optional basic
+ * auth and TLS, and the limits that keep slow or idle clients from
+ * starving scrapes.
+ *
+ * Threading: libmicrohttpd runs `threads` event-loop threads (epoll),
+ * each accepting from the one listening socket and serving its
+ * connections without blocking on any of them. A scrape renders in the
+ * thread that received the request; rendering takes no lock that
+ * application threads' updates take (see docs/architecture.md).
+ *
+ * We open the listening socket ourselves and hand it over, so that a
+ * failure to bind is reported with the real errno, address and port, and
+ * so that port 0 can be read back.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#define DEFAULT_PATH   "/metrics"
+#define PATH_MAX_BYTES 256
+#define LISTEN_BACKLOG 128
+#define LOG_MAX        256
+#define REALM          "extatus"
+
+/* Biggest PEM file we read (a certificate chain is a few kilobytes). */
+#define PEM_MAX_BYTES ((size_t)1024 * 1024)
+
+struct extatus_exporter {
+    struct MHD_Daemon *daemon;     /* the server; NULL until started */
+    int listen_fd;                 /* our listening socket, owned by daemon once started */
+    unsigned port;                 /* port bound */
+    char *path;                    /* metrics path */
+    extatus_registry **registries; /* registries served */
+    extatus_scrape_options scrape; /* how to render (points at registries) */
+    extatus_registry *self;        /* where the request counter goes; NULL: none */
+    unsigned max_scrapes;          /* scrapes rendered at once */
+    atomic_uint scrapes;           /* scrapes rendering now */
+    char *user;                    /* basic auth user, NULL: no auth */
+    char *password;                /* basic auth password */
+    char *tls_cert;                /* PEM text, NULL: plain HTTP */
+    char *tls_key;                 /* PEM text */
+    char *landing;                 /* the HTML of / */
+    atomic_bool starting;          /* log messages are kept only while starting */
+    char log[LOG_MAX];             /* last libmicrohttpd message while starting */
+};
+
+/* The text of an errno value; strerror_r (GNU form) because strerror is not thread-safe. */
+static const char *errno_text(int code, char *buffer, size_t size)
+{
+    return strerror_r(code, buffer, size);
+}
+
+static char *copy_string(const char *text)
+{
+    size_t length;
+    char *copy;
+
+    if (!text)
+        return NULL;
+    length = strlen(text);
+    copy = extatus_malloc(length + 1);
+    if (copy)
+        memcpy(copy, text, length + 1);
+    return copy;
+}
+
+static void free_secret(char *secret)
+{
+    if (!secret)
+        return;
+    /* Do not leave passwords and keys behind in freed memory. */
+    volatile char *p = secret;
+    while (*p)
+        *p++ = '\0';
+    extatus_free(secret);
+}
+
+static void exporter_free(extatus_exporter *e)
+{
+    if (!e)
+        return;
+    if (e->daemon)
+        MHD_stop_daemon(e->daemon); /* closes the listening socket too */
+    if (e->listen_fd >= 0)
+        close(e->listen_fd);
+    extatus_free(e->path);
+    extatus_free(e->registries);
+    free_secret(e->user);
+    free_secret(e->password);
+    extatus_free(e->tls_cert);
+    free_secret(e->tls_key);
+    extatus_free(e->landing);
+    extatus_free(e);
+}
+
+/* Keep libmicrohttpd's messages for the start error, and print nothing. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 0)))
+#endif
+static void
+mhd_logger(void *cls, const char *format, va_list args)
+{
+    extatus_exporter *e = cls;
+    if (atomic_load(&e->starting))
+        vsnprintf(e->log, sizeof e->log, format, args);
+}
+
+static bool valid_path(const char *path)
+{
+    size_t length = strlen(path);
+    if (length == 0 || length > PATH_MAX_BYTES || path[0] != '/')
+        return false;
+    for (size_t i = 0; i < length; i++) {
+        char c = path[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '/' || c == '.' || c == '_' || c == '~' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Read a whole PEM file into memory (NUL-terminated). */
+static int read_pem(char **out, const char *file, const char *what)
+{
+    FILE *f = fopen(file, "rb");
+    size_t used = 0;
+    char reason[128];
+    char *text;
+
+    *out = NULL;
+    if (!f)
+        return extatus_entry_error(EXTATUS_ERR_OPTION, "%s '%s': %s", what, file,
+                                   errno_text(errno, reason, sizeof reason));
+    text = extatus_malloc(PEM_MAX_BYTES + 1);
+    if (!text) {
+        fclose(f);
+        return extatus_entry_error(EXTATUS_ERR_NOMEM, "%s '%s': out of memory", what, file);
+    }
+    used = fread(text, 1, PEM_MAX_BYTES + 1, f);
+    if (ferror(f) || used == 0 || used > PEM_MAX_BYTES) {
+        int rc = extatus_entry_error(EXTATUS_ERR_OPTION, "%s '%s': %s", what, file,
+                                     ferror(f)   ? errno_text(errno, reason, sizeof reason)
+                                     : used == 0 ? "the file is empty"
+                                                 : "the file is larger than 1 MiB");
+        fclose(f);
+        extatus_free(text);
+        return rc;
+    }
+    fclose(f);
+    text[used] = '\0';
+    *out = text;
+    return EXTATUS_OK;
+}
+
+/*
+ * Open, bind and listen. With no address: IPv6 any with IPV6_V6ONLY off
+ * (dual stack), or IPv4 any where the kernel has no IPv6.
+ */
+static int open_listener(extatus_exporter *e, const char *address, unsigned port)
+{
+    struct sockaddr_storage storage;
+    socklen_t length;
+    const char *shown = address;
+    char reason[128];
+    int family;
+    int fd;
+    int one = 1;
+
+    memset(&storage, 0, sizeof storage);
+    if (!address) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&storage;
+        family = AF_INET6;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_addr = in6addr_any;
+        in6->sin6_port = htons((uint16_t)port);
+        length = sizeof *in6;
+        shown = "[::] (all addresses)";
+    } else {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&storage;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&storage;
+        if (inet_pton(AF_INET, address, &in4->sin_addr) == 1) {
+            family = AF_INET;
+            in4->sin_family = AF_INET;
+            in4->sin_port = htons((uint16_t)port);
+            length = sizeof *in4;
+        } else if (inet_pton(AF_INET6, address, &in6->sin6_addr) == 1) {
+            family = AF_INET6;
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = htons((uint16_t)port);
+            length = sizeof *in6;
+        } else {
+            return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                       "bind_address '%s' is not a numeric IPv4 or IPv6 address",
+                                       address);
+        }
+    }
+
+    fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 && !address && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) {
+        /* No IPv6 in this kernel: all IPv4 addresses instead. */
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&storage;
+        memset(&storage, 0, sizeof storage);
+        family = AF_INET;
+        in4->sin_family = AF_INET;
+        in4->sin_addr.s_addr = htonl(INADDR_ANY);
+        in4->sin_port = htons((uint16_t)port);
+        length = sizeof *in4;
+        shown = "0.0.0.0 (all IPv4 addresses)";
+        fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    }
+    if (fd < 0)
+        return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot open a socket for %s port %u: %s",
+                                   shown, port, errno_text(errno, reason, sizeof reason));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (family == AF_INET6) {
+        int v6only = address ? 1 : 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    }
+    if (bind(fd, (struct sockaddr *)&storage, length) != 0) {
+        int saved = errno;
+        close(fd);
+        return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot bind %s port %u: %s", shown, port,
+                                   errno_text(saved, reason, sizeof reason));
+    }
+    if (listen(fd, LISTEN_BACKLOG) != 0) {
+        int saved = errno;
+        close(fd);
+        return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot listen on %s port %u: %s", shown,
+                                   port, errno_text(saved, reason, sizeof reason));
+    }
+    length = sizeof storage;
+    if (getsockname(fd, (struct sockaddr *)&storage, &length) != 0) {
+        int saved = errno;
+        close(fd);
+        return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot read the port of %s: %s", shown,
+                                   errno_text(saved, reason, sizeof reason));
+    }
+    e->port = storage.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&storage)->sin_port)
+                                           : ntohs(((struct sockaddr_in6 *)&storage)->sin6_port);
+    e->listen_fd = fd;
+    return EXTATUS_OK;
+}
+
+static int build_landing(extatus_exporter *e)
+{
+    static const char format[] =
+        "<!DOCTYPE html>\n"
+        "<html lang=\"en\">\n"
+        "<head><meta charset=\"utf-8\"><title>extatus exporter</title></head>\n"
+        "<body>\n"
+        "<h1>extatus exporter</h1>\n"
+        "<ul>\n"
+        "<li><a href=\"%s\">Metrics</a></li>\n"
+        "</ul>\n"
+        "</body>\n"
+        "</html>\n";
+    /* The path holds no character that needs escaping in HTML (valid_path). */
+    size_t size = sizeof format + strlen(e->path);
+    e->landing = extatus_malloc(size);
+    if (!e->landing)
+        return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
+    snprintf(e->landing, size, format, e->path);
+    return EXTATUS_OK;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+/* Queue `response` with `status`, count it, and drop our reference. */
+static enum MHD_Result send_response(extatus_exporter *e, struct MHD_Connection *connection,
+                                     unsigned status, struct MHD_Response *response)
+{
+    enum MHD_Result result;
+    if (!response)
+        return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
+    result = MHD_queue_response(connection, status, response);
+    MHD_destroy_response(response);
+    if (result == MHD_YES && e->self)
+        extatus__http_count_request(e->self, status);
+    return result;
+}
+
+static struct MHD_Response *text_response(const char *text)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer(
+        strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
+    if (response)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "text/plain; charset=utf-8");
+    return response;
+}
+
+static bool same_secret(const char *given, const char *expected)
+{
+    /* Compare every byte whatever the first difference, so timing tells nothing. */
+    size_t a = strlen(given);
+    size_t b = strlen(expected);
+    unsigned char diff = (unsigned char)(a != b);
+    for (size_t i = 0; i < b; i++)
+        diff |= (unsigned char)(expected[i] ^ (i < a ? given[i] : 0));
+    return diff == 0;
+}
+
+static bool authorised(const extatus_exporter *e, struct MHD_Connection *connection)
+{
+    char *password = NULL;
+    char *user;
+    bool ok;
+
+    if (!e->user)
+        return true;
+    user = MHD_basic_auth_get_username_password(connection, &password);
+    ok = user && password && same_secret(user, e->user) && same_secret(password, e->password);
+    if (user)
+        MHD_free(user);
+    if (password)
+        MHD_free(password);
+    return ok;
+}
+
+/*
+ * A request header that may be sent as several lines (RFC 9110 5.3: the
+ * lines of a list-valued field combine into one list joined by commas).
+ */
+typedef struct header_list {
+    const char *name;  /* header to collect */
+    const char *first; /* the value of its first line */
+    char *joined;      /* all lines joined by ", " when there are several, or NULL */
+    size_t used;       /* bytes in joined */
+    bool failed;       /* out of memory while joining */
+} header_list;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    header_list *list = cls;
+    size_t length;
+    char *grown;
+
+    (void)kind;
+    if (!value || strcasecmp(key, list->name) != 0)
+        return MHD_YES;
+    if (!list->first) {
+        list->first = value;
+        return MHD_YES;
+    }
+    if (!list->joined) { /* second line: start the joined copy with the first */
+        length = strlen(list->first);
+        list->joined = extatus_malloc(length + 1);
+        if (!list->joined) {
+            list->failed = true;
+            return MHD_NO;
+        }
+        memcpy(list->joined, list->first, length + 1);
+        list->used = length;
+    }
+    length = strlen(value);
+    grown = extatus_malloc(list->used + 2 + length + 1);
+    if (!grown) {
+        list->failed = true;
+        return MHD_NO;
+    }
+    memcpy(grown, list->joined, list->used);
+    grown[list->used] = ',';
+    grown[list->used + 1] = ' ';
+    memcpy(grown + list->used + 2, value, length + 1);
+    extatus_free(list->joined);
+    list->joined = grown;
+    list->used += 2 + length;
+    return MHD_YES;
+}
+
+/* The header's value with all its lines (NULL: absent); release with header_list_dispose. */
+static const char *header_value(struct MHD_Connection *connection, header_list *list,
+                                const char *name)
+{
+    memset(list, 0, sizeof *list);
+    list->name = name;
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, collect_header, list);
+    return list->joined ? list->joined : list->first;
+}
+
+static void header_list_dispose(header_list *list)
+{
+    extatus_free(list->joined);
+    list->joined = NULL;
+}
+
+static enum MHD_Result serve_scrape(extatus_exporter *e, struct MHD_Connection *connection)
+{
+    header_list accept_lines;
+    header_list encoding_lines;
+    extatus_scrape scrape = EXTATUS_SCRAPE_INIT;
+    struct MHD_Response *response;
+    const char *accept;
+    const char *encoding;
+    unsigned inflight;
+    int rc;
+
+    inflight = atomic_fetch_add(&e->scrapes, 1) + 1;
+    if (inflight > e->max_scrapes) {
+        atomic_fetch_sub(&e->scrapes, 1);
+        response = text_response("Too many scrapes at once; try again.\n");
+        if (response)
+            MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        return send_response(e, connection, MHD_HTTP_SERVICE_UNAVAILABLE, response);
+    }
+    accept = header_value(connection, &accept_lines, MHD_HTTP_HEADER_ACCEPT);
+    encoding = header_value(connection, &encoding_lines, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (accept_lines.failed || encoding_lines.failed)
+        rc = EXTATUS_ERR_NOMEM;
+    else
+        rc = extatus_scrape_render(&scrape, accept, encoding, &e->scrape);
+    header_list_dispose(&accept_lines);
+    header_list_dispose(&encoding_lines);
+    atomic_fetch_sub(&e->scrapes, 1);
+    if (rc != EXTATUS_OK)
+        return send_response(e, connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             text_response("The scrape could not be rendered.\n"));
+
+    /* The response takes the body; libmicrohttpd frees it with extatus_free. */
+    response = MHD_create_response_from_buffer_with_free_callback(scrape.body.size, scrape.body.ptr,
+                                                                  extatus_free);
+    if (!response) {
+        extatus_scrape_dispose(&scrape);
+        return MHD_NO;
+    }
+    scrape.body.ptr = NULL;
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, scrape.content_type);
+    if (scrape.content_encoding)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING,
+                                scrape.content_encoding);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return send_response(e, connection, MHD_HTTP_OK, response);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **request_state)
+{
+    extatus_exporter *e = cls;
+    struct MHD_Response *response;
+    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+    bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    bool is_metrics;
+    bool is_root;
+
+    (void)version;
+    (void)upload_data;
+    /*
+     * A GET or HEAD is answered once its request is complete (the first
+     * call only marks it as seen, later calls drop any body), so the
+     * connection can stay open for the next request. Other methods are
+     * answered at once, which closes the connection without reading a body
+     * we have no use for.
+     */
+    if ((get || head) && *request_state == NULL) {
+        *request_state = e;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    if (!authorised(e, connection)) {
+        response = text_response("Authentication required.\n");
+        if (!response)
+            return MHD_NO;
+        enum MHD_Result result = MHD_queue_basic_auth_fail_response(connection, REALM, response);
+        MHD_destroy_response(response);
+        if (result == MHD_YES && e->self)
+            extatus__http_count_request(e->self, MHD_HTTP_UNAUTHORIZED);
+        return result;
+    }
+
+    is_metrics = strcmp(url, e->path) == 0;
+    is_root = !is_metrics && strcmp(url, "/") == 0;
+    if (!is_metrics && !is_root)
+        return send_response(e, connection, MHD_HTTP_NOT_FOUND, text_response("Not found.\n"));
+    if (!get && !head) {
+        response = text_response("Only GET and HEAD are allowed here.\n");
+        if (response)
+            MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        return send_response(e, connection, MHD_HTTP_METHOD_NOT_ALLOWED, response);
+    }
+    if (is_metrics)
+        return serve_scrape(e, connection);
+
+    response =
+        MHD_create_response_from_buffer(strlen(e->landing), e->landing, MHD_RESPMEM_PERSISTENT);
+    if (response)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    return send_response(e, connection, MHD_HTTP_OK, response);
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+static int copy_options(extatus_exporter *e, const extatus_exporter_options *o)
+{
+    size_t count = o->registry_count;
+
+    if (o->port > 65535)
+        return extatus_entry_error(EXTATUS_ERR_OPTION, "port %u is not in 0..65535", o->port);
+    if (o->path && !valid_path(o->path))
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "path '%s' must start with '/' and hold only letters, digits "
+                                   "and / . _ ~ - (at most %d bytes)",
+                                   o->path, PATH_MAX_BYTES);
+    if (!o->basic_auth_user != !o->basic_auth_password)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "basic_auth_user and basic_auth_password go together");
+    if (o->basic_auth_user && strchr(o->basic_auth_user, ':'))
+        return extatus_entry_error(EXTATUS_ERR_OPTION, "basic_auth_user '%s' must not contain ':'",
+                                   o->basic_auth_user);
+    if (!o->tls_cert_file != !o->tls_key_file)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "tls_cert_file and tls_key_file go together");
+    if (o->gzip_level < 0 || o->gzip_level > 12)
+        return extatus_entry_error(EXTATUS_ERR_OPTION, "gzip_level %d is not in 1..12",
+                                   o->gzip_level);
+
+    e->path = copy_string(o->path ? o->path : DEFAULT_PATH);
+    if (!e->path)
+        return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
+    if (o->basic_auth_user) {
+        e->user = copy_string(o->basic_auth_user);
+        e->password = copy_string(o->basic_auth_password);
+        if (!e->user || !e->password)
+            return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
+    }
+    if (o->tls_cert_file) {
+        int rc = read_pem(&e->tls_cert, o->tls_cert_file, "tls_cert_file");
+        if (rc == EXTATUS_OK)
+            rc = read_pem(&e->tls_key, o->tls_key_file, "tls_key_file");
+        if (rc != EXTATUS_OK)
+            return rc;
+    }
+
+    if (!o->registries || count == 0)
+        count = 1;
+    e->registries = extatus_malloc(count * sizeof *e->registries);
+    if (!e->registries)
+        return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
+    if (o->registries && o->registry_count > 0) {
+        for (size_t i = 0; i < count; i++) {
+            e->registries[i] = o->registries[i] ? o->registries[i] : extatus_registry_default();
+            if (!e->registries[i])
+                return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
+        }
+    } else {
+        const char *name = o->registry_name ? o->registry_name : "default";
+        if (extatus_registry_lookup(&e->registries[0], name) != EXTATUS_OK)
+            return extatus_entry_error(EXTATUS_ERR_NOT_FOUND, "registry '%s' does not exist", name);
+    }
+
+    e->scrape.version = EXTATUS_SCRAPE_OPTIONS_VERSION;
+    e->scrape.registries = e->registries;
+    e->scrape.registry_count = count;
+    e->scrape.force_text = o->force_text;
+    e->scrape.no_gzip = o->no_gzip;
+    e->scrape.gzip_level = o->gzip_level;
+    e->scrape.no_self_metrics = o->no_self_metrics;
+    e->scrape.self_registry = e->registries[0];
+    e->self = o->no_self_metrics ? NULL : e->registries[0];
+    e->max_scrapes = o->max_scrapes ? o->max_scrapes : EXTATUS_DEFAULT_MAX_SCRAPES;
+    return build_landing(e);
+}
+
+int extatus_exporter_start(extatus_exporter **out, const extatus_exporter_options *options)
+{
+    static const extatus_exporter_options defaults = EXTATUS_EXPORTER_OPTIONS_INIT;
+    const extatus_exporter_options *o = options ? options : &defaults;
+    extatus_exporter *e;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    unsigned threads;
+    unsigned timeout;
+    unsigned max_connections;
+    size_t header_bytes;
+    int rc;
+
+    if (!out)
+        return extatus_entry_error(EXTATUS_ERR_INVALID, "extatus_exporter_start: out is NULL");
+    *out = NULL;
+    if (o->version < 1 || o->version > EXTATUS_EXPORTER_OPTIONS_VERSION)
+        return extatus_entry_error(
+            EXTATUS_ERR_INVALID, "extatus_exporter_start: unknown options version %u", o->version);
+    rc = extatus_init();
+    if (rc != EXTATUS_OK)
+        return rc;
+    e = extatus_malloc(sizeof *e);
+    if (!e)
+        return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
+    memset(e, 0, sizeof *e);
+    e->listen_fd = -1;
+    atomic_init(&e->scrapes, 0);
+    atomic_init(&e->starting, true);
+
+    rc = copy_options(e, o);
+    if (rc == EXTATUS_OK)
+        rc = open_listener(e, o->bind_address, o->port);
+    if (rc != EXTATUS_OK) {
+        exporter_free(e);
+        return rc;
+    }
+
+    threads = o->threads ? o->threads : EXTATUS_DEFAULT_EXPORTER_THREADS;
+    timeout = o->connection_timeout ? o->connection_timeout : EXTATUS_DEFAULT_CONNECTION_TIMEOUT;
+    max_connections = o->max_connections ? o->max_connections : EXTATUS_DEFAULT_MAX_CONNECTIONS;
+    header_bytes =
+        o->max_request_headers ? o->max_request_headers : EXTATUS_DEFAULT_MAX_REQUEST_HEADERS;
+    if (e->tls_cert)
+        flags |= MHD_USE_TLS;
+
+    /* Options common to every configuration, then TLS, then the end marker. */
+    struct MHD_OptionItem items[12];
+    size_t n = 0;
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, e->listen_fd, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, e};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, max_connections, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL};
+    items[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)header_bytes, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
+    if (threads > 1)
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+    if (e->tls_cert) {
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, e->tls_cert};
+        items[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, e->tls_key};
+    }
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+    e->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, e, MHD_OPTION_ARRAY, items,
+                                 MHD_OPTION_END);
+    /* libmicrohttpd owns the socket now: it closes it on failure and at stop. */
+    e->listen_fd = -1;
+    atomic_store(&e->starting, false);
+    if (!e->daemon) {
+        rc =
+            extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot start the HTTP server on port %u%s%s%s",
+                                e->port, e->tls_cert ? " (is the TLS certificate or key bad?)" : "",
+                                e->log[0] ? ": " : "", e->log);
+        exporter_free(e);
+        return rc;
+    }
+    *out = e;
+    return EXTATUS_OK;
+}
+
+unsigned extatus_exporter_port(const extatus_exporter *exporter)
+{
+    return exporter ? exporter->port : 0;
+}
+
+void extatus_exporter_stop(extatus_exporter *exporter)
+{
+    exporter_free(exporter);
+}

@@ -543,8 +543,6 @@ static int start_locked(const extatus_process_options *options)
     extatus__proc.timeout_ms = config.timeout;
     extatus__proc.deadline_ms = config.deadline;
     extatus__proc.retention_ms = config.retention;
-    extatus__proc.lock_threads = config.lock_threads;
-    extatus__proc.registry = registry;
     extatus__proc.stopping = false;
     extatus__proc.round = 0;
     extatus__proc.verdict_due = false;

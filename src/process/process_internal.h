@@ -73,32 +73,30 @@ typedef struct extatus__proc_state {
     bool stopping;             /* stop requested */
     pthread_t handler;         /* the handler thread */
     /* configuration in effect */
-    unsigned timeout_ms;
-    unsigned deadline_ms;
-    unsigned retention_ms;
-    unsigned lock_threads;
-    extatus_registry *registry;
+    unsigned timeout_ms;      /* poll period */
+    unsigned deadline_ms;     /* answer time after each poll */
+    unsigned retention_ms;    /* how long a down name stays */
     extatus_family *activity; /* extatus_process_activity{name} */
     extatus_family *exits;    /* extatus_process_exits_total{name,reason} */
     /* workers and names */
-    extatus_worker **workers; /* live workers, any order */
-    size_t worker_count;
-    size_t worker_capacity;
-    extatus__pname **buckets; /* name hash table */
-    size_t bucket_mask;
-    size_t name_count;
-    extatus__pname *first; /* names in registration order */
-    extatus__pname *last;
-    extatus__pname *down_first; /* retention queue */
-    extatus__pname *down_last;
+    extatus_worker **workers;    /* live workers, any order */
+    size_t worker_count;         /* entries used */
+    size_t worker_capacity;      /* entries allocated */
+    extatus__pname **buckets;    /* name hash table */
+    size_t bucket_mask;          /* bucket count - 1 (power of two) */
+    size_t name_count;           /* names in the table */
+    extatus__pname *first;       /* names in registration order */
+    extatus__pname *last;        /* names in registration order */
+    extatus__pname *down_first;  /* retention queue, oldest first */
+    extatus__pname *down_last;   /* retention queue */
     extatus_worker *ended_first; /* workers to take down */
-    extatus_worker *ended_last;
-    unsigned enders; /* threads between marking a worker ending and queueing it */
+    extatus_worker *ended_last;  /* workers to take down */
+    unsigned enders;             /* threads between marking a worker ending and queueing it */
     /* the handler's schedule and counters */
-    uint64_t round;   /* last round asked */
-    bool verdict_due; /* round `round` awaits its verdict */
-    uint64_t polls;   /* rounds judged */
-    uint64_t sequence;
+    uint64_t round;    /* last round asked */
+    bool verdict_due;  /* round `round` awaits its verdict */
+    uint64_t polls;    /* rounds judged */
+    uint64_t sequence; /* last event sequence number */
 } extatus__proc_state;
 
 extern extatus__proc_state extatus__proc;

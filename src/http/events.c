@@ -36,7 +36,7 @@
 
 #define QUEUE_CAPACITY 4096 /* events a client may fall behind by */
 #define MAX_STREAMS    32   /* streams open at once per exporter; more get 503 */
-#define TEXT_MAX       512  /* one formatted event (names are at most 127 bytes, escaped x6) */
+#define TEXT_MAX       1024 /* one formatted event: a 127-byte name escaped x6, and the rest */
 #define EPOLL_BATCH    32
 
 typedef struct stream stream;

@@ -169,7 +169,19 @@ curl)
         fetch "http://[::1]:$port/metrics"
         expect_status 200 "dual stack over IPv6"
     else
-        fail "this machine has no IPv6 loopback, so dual stack cannot be tested"
+        # No ::1 to connect to (IPv6 disabled on lo): check the listening
+        # socket itself, on :: in /proc/net/tcp6 (state 0A is LISTEN), or on
+        # 0.0.0.0 in /proc/net/tcp where the kernel has no IPv6 at all.
+        hex_port=$(printf '%04X' "$port")
+        if [ -r /proc/net/tcp6 ]; then
+            grep -q "^ *[0-9]*: 00000000000000000000000000000000:$hex_port 0\{32\}:0000 0A" \
+                /proc/net/tcp6 || fail "no dual-stack listening socket on [::]:$port"
+            echo "curl_test: no IPv6 loopback here; the [::]:$port listening socket was checked"
+        else
+            grep -q "^ *[0-9]*: 00000000:$hex_port 00000000:0000 0A" /proc/net/tcp ||
+                fail "no IPv4 fallback listening socket on 0.0.0.0:$port"
+            echo "curl_test: kernel without IPv6; the 0.0.0.0:$port fallback socket was checked"
+        fi
     fi
     stop_server
     start_server --bind=127.0.0.1

@@ -25,5 +25,7 @@
 #include "extatus/events.h"
 #include "extatus/exporter.h" /* in the extatus-http library */
 #include "extatus/config.h"   /* in the extatus-http library */
+#include "extatus/probe.h"
+#include "extatus/report.h"
 
 #endif /* EXTATUS_H */

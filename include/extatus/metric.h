@@ -67,6 +67,27 @@ EXTATUS_API int extatus_new(extatus_registry *registry, const char *name, const 
                             const extatus_option *options, size_t option_count);
 
 /*
+ * Set default options for families of `type` whose name matches `pattern`
+ * (exometer's set_default). The pattern is a name prefix in which '*'
+ * stands for any run of characters: "http_*" matches every name that
+ * starts with "http_". When a family of that type is created (extatus_new,
+ * extatus_family_new and the typed constructors) under a matching name, the
+ * default options come first and the caller's options after them, so the
+ * caller's win. Of several matching patterns the one with the most
+ * characters other than '*' applies. Any option may be a default except
+ * "labels"; for example help, cache, sample_interval or a type's own
+ * options such as buckets. Setting (pattern, type) again replaces its
+ * default; option_count 0 removes it. Options are copied. Defaults last
+ * until extatus_shutdown().
+ * Errors: EXTATUS_ERR_INVALID (bad pattern), _NOT_FOUND (unknown type),
+ * _OPTION ("labels" or a key missing), _NOMEM.
+ * Thread safety: any thread; families created meanwhile see the old or
+ * the new default.
+ */
+EXTATUS_API int extatus_type_set_default(const char *pattern, const char *type,
+                                         const extatus_option *options, size_t option_count);
+
+/*
  * Feed `value` to the series `label_values` of family `name` (creating the
  * series if it is missing), through the entry's update: a counter adds
  * it (refusing negative values with EXTATUS_ERR_RANGE), a gauge is set to

@@ -97,6 +97,23 @@ void extatus_free(void *ptr)
     extatus__free(ptr);
 }
 
+/*
+ * Tear everything down, in the order that keeps every pointer valid:
+ * reporters first (they read metrics), then the scheduler's threads (no
+ * sample runs after this), then the registries (whose probe series remove
+ * their tasks), the defaults, the types and the cells.
+ */
+static void shutdown_locked(void)
+{
+    extatus__report_shutdown();
+    extatus__sched_stop();
+    extatus__registries_shutdown();
+    extatus__sched_reset();
+    extatus__defaults_free();
+    extatus__types_free();
+    extatus__cells_shutdown();
+}
+
 int extatus__ensure_init(void)
 {
     if (EXTATUS__LIKELY(atomic_load_explicit(&initialized, memory_order_acquire)) || initializing)
@@ -109,8 +126,12 @@ int extatus__ensure_init(void)
         if (rc == EXTATUS_OK) {
             rc = extatus__entries_register_builtin();
             if (rc == EXTATUS_OK)
+                rc = extatus__probes_register_builtin();
+            if (rc == EXTATUS_OK)
                 rc = extatus__registries_init();
-            if (rc != EXTATUS_OK) {
+            if (rc == EXTATUS_OK && (rc = extatus__process_collector_init()) != EXTATUS_OK)
+                shutdown_locked();
+            else if (rc != EXTATUS_OK) {
                 extatus__types_free();
                 extatus__cells_shutdown();
             }
@@ -132,10 +153,13 @@ void extatus_shutdown(void)
 {
     pthread_mutex_lock(&init_lock);
     if (atomic_load(&initialized)) {
-        extatus__registries_shutdown();
-        extatus__types_free();
-        extatus__cells_shutdown();
+        shutdown_locked();
         atomic_store(&initialized, 0);
     }
     pthread_mutex_unlock(&init_lock);
+}
+
+bool extatus__initialized(void)
+{
+    return atomic_load(&initialized) != 0;
 }

@@ -20,6 +20,8 @@
 
 #define INITIAL_SLOTS 8
 
+_Atomic(extatus__family_hook) extatus__family_hook_fn;
+
 /* ---- small helpers ----------------------------------------------------- */
 
 void extatus__entry_ctx(extatus_entry_ctx *ctx, const extatus_family *family,
@@ -133,6 +135,8 @@ static void list_unlink(extatus_family *family, extatus_series *series)
 
 static void series_destroy(extatus_family *family, extatus_series *series)
 {
+    extatus__probe_detach(series); /* no sample runs on the ref after this */
+    extatus__cache_detach(series);
     if (family->type->ops.destroy) {
         extatus_entry_ctx ctx;
         extatus__entry_ctx(&ctx, family, series);
@@ -211,6 +215,11 @@ static int series_build(extatus_series **out, extatus_family *family, const char
             extatus__error_set(rc,
                                "metric '%s': entry of type '%s' refused to create a series (%s)",
                                family->name, family->type_name, extatus_strerror(rc));
+        return rc;
+    }
+    if ((rc = extatus__cache_attach(series)) != EXTATUS_OK ||
+        (rc = extatus__probe_attach(series)) != EXTATUS_OK) {
+        series_destroy(family, series);
         return rc;
     }
     *out = series;
@@ -377,7 +386,22 @@ typedef struct common_options {
     const char *const *labels;
     size_t label_count;
     size_t max_series;
+    int64_t cache_ms;           /* option cache; 0: none */
+    int64_t sample_interval_ms; /* option sample_interval; -1: not given */
 } common_options;
+
+/* A whole number of milliseconds in [0, 2^31) from a NUMBER option. */
+static int parse_ms(int64_t *out, const char *name, const extatus_option *opt)
+{
+    if (opt->kind != EXTATUS_OPTION_NUMBER || !(opt->number >= 0) ||
+        opt->number != floor(opt->number) || opt->number > 2147483647.0)
+        return extatus__error(EXTATUS_ERR_OPTION,
+                              "metric '%s': option '%s' must be a whole number of milliseconds "
+                              ">= 0",
+                              name, opt->key);
+    *out = (int64_t)opt->number;
+    return EXTATUS_OK;
+}
 
 static int parse_common(common_options *common, const char *name, const extatus__type *type,
                         const extatus_option *options, size_t count)
@@ -404,6 +428,17 @@ static int parse_common(common_options *common, const char *name, const extatus_
                                       name);
             common->labels = opt->list;
             common->label_count = opt->count;
+        } else if (strcmp(opt->key, "cache") == 0) {
+            if (parse_ms(&common->cache_ms, name, opt) != EXTATUS_OK)
+                return EXTATUS_ERR_OPTION;
+        } else if (strcmp(opt->key, "sample_interval") == 0) {
+            if (type->ops.kind != EXTATUS_ENTRY_KIND_PROBE)
+                return extatus__error(EXTATUS_ERR_OPTION,
+                                      "metric '%s': option 'sample_interval' is for probe types, "
+                                      "and type '%s' is not one",
+                                      name, type->name);
+            if (parse_ms(&common->sample_interval_ms, name, opt) != EXTATUS_OK)
+                return EXTATUS_ERR_OPTION;
         } else { /* max_series */
             if (opt->kind != EXTATUS_OPTION_NUMBER || !(opt->number >= 1) ||
                 opt->number != floor(opt->number) || opt->number > (double)SIZE_MAX / 2)
@@ -498,6 +533,10 @@ static int family_build(extatus_family **out, extatus_registry *registry, const 
     family->registry = registry;
     family->type = type;
     family->max_series = common->max_series ? common->max_series : registry->max_series;
+    family->cache_ms = common->cache_ms;
+    family->sample_interval_ms = common->sample_interval_ms >= 0
+                                     ? common->sample_interval_ms
+                                     : EXTATUS_PROBE_DEFAULT_INTERVAL_MS;
     family->name = extatus__strdup(name);
     family->help = extatus__strdup(common->help ? common->help : "");
     family->unit = extatus__strdup(common->unit);
@@ -562,6 +601,9 @@ static int family_prepare_entries(extatus_family *family)
     return EXTATUS_OK;
 }
 
+static int family_new(extatus_family **out, extatus_registry *registry, const char *name,
+                      const char *type_name, const extatus_option *options, size_t option_count);
+
 int extatus_family_new(extatus_family **out, extatus_registry *registry, const char *name,
                        const char *type_name, const extatus_option *options, size_t option_count)
 {
@@ -570,6 +612,32 @@ int extatus_family_new(extatus_family **out, extatus_registry *registry, const c
     int rc = extatus__ensure_init();
     if (rc != EXTATUS_OK)
         return rc;
+    if (option_count && !options)
+        return extatus__error(EXTATUS_ERR_INVALID, "metric '%s': options are NULL",
+                              name ? name : "(null)");
+    /* Defaults set for the name's pattern go first; the caller's options win. */
+    extatus_option *merged = NULL;
+    size_t merged_count = 0;
+    if (name && type_name &&
+        (rc = extatus__defaults_merge(&merged, &merged_count, name, type_name, options,
+                                      option_count)) != EXTATUS_OK)
+        return rc;
+    extatus_family *family = NULL;
+    if (merged)
+        rc = family_new(&family, registry, name, type_name, merged, merged_count);
+    else
+        rc = family_new(&family, registry, name, type_name, options, option_count);
+    extatus__options_free(merged, merged_count);
+    if (out)
+        *out = family;
+    return rc;
+}
+
+/* extatus_family_new once the options are final; *out is set on success only. */
+static int family_new(extatus_family **out, extatus_registry *registry, const char *name,
+                      const char *type_name, const extatus_option *options, size_t option_count)
+{
+    int rc;
     registry = extatus__registry_resolve(registry);
     if (!registry)
         return extatus__error(EXTATUS_ERR_NOMEM, "cannot initialise the default registry");
@@ -585,7 +653,7 @@ int extatus_family_new(extatus_family **out, extatus_registry *registry, const c
     if (!type)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "metric '%s': unknown type '%s'", name,
                               type_name);
-    common_options common = {NULL, NULL, NULL, 0, 0};
+    common_options common = {NULL, NULL, NULL, 0, 0, 0, -1};
     if ((rc = parse_common(&common, name, type, options, option_count)) != EXTATUS_OK)
         return rc;
 
@@ -627,6 +695,9 @@ int extatus_family_new(extatus_family **out, extatus_registry *registry, const c
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot add it to registry '%s'",
                               name, registry->name);
     }
+    extatus__family_hook hook = atomic_load(&extatus__family_hook_fn);
+    if (hook)
+        hook(family, NULL, 0);
     if (out)
         *out = family;
     return EXTATUS_OK;
@@ -886,9 +957,7 @@ int extatus_series_get_value(extatus_series *series, const char *const *datapoin
     }
     for (size_t i = 0; i < count; i++)
         values[i] = (extatus_value){EXTATUS_VALUE_UNDEFINED, 0, 0};
-    extatus_entry_ctx ctx;
-    extatus__entry_ctx(&ctx, family, series);
-    int rc = family->type->ops.get_value(series->ref, &ctx, datapoints, count, values);
+    int rc = extatus__series_read(series, datapoints, count, values);
     if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
         extatus__error_set(rc, "metric '%s': reading the value failed (%s)", family->name,
                            extatus_strerror(rc));

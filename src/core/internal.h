@@ -46,6 +46,8 @@ char *extatus__strdup(const char *text); /* NULL in, NULL out */
 
 /* Set up the library if it is not (idempotent, thread-safe). */
 int extatus__ensure_init(void);
+/* Is the library initialised right now? */
+bool extatus__initialized(void);
 
 /* ---- time (core/clock.c) ---------------------------------------------- */
 
@@ -173,16 +175,18 @@ bool extatus__option_is_common(const char *key);
 /* ---- registry, families and series (core/registry.c, core/family.c) --- */
 
 struct extatus_series {
-    extatus_family *family;    /* owner */
-    extatus_series *next;      /* creation order */
-    extatus_series *prev;      /* creation order */
-    void *ref;                 /* the entry's state */
-    const char **label_values; /* label_count pointers into this allocation */
-    const char *labels_text;   /* escaped `a="x",b="y"` (no braces), NUL-terminated */
-    uint32_t labels_text_len;  /* strlen(labels_text) */
-    uint32_t hash;             /* of the label values */
-    uint32_t pins;             /* readers holding it (under family lock) */
-    uint8_t removed;           /* unlinked; free when pins drops to 0 */
+    extatus_family *family;       /* owner */
+    extatus_series *next;         /* creation order */
+    extatus_series *prev;         /* creation order */
+    void *ref;                    /* the entry's state */
+    const char **label_values;    /* label_count pointers into this allocation */
+    const char *labels_text;      /* escaped `a="x",b="y"` (no braces), NUL-terminated */
+    uint32_t labels_text_len;     /* strlen(labels_text) */
+    uint32_t hash;                /* of the label values */
+    uint32_t pins;                /* readers holding it (under family lock) */
+    uint8_t removed;              /* unlinked; free when pins drops to 0 */
+    struct extatus__probe *probe; /* scheduling of a probe-kind entry, else NULL */
+    struct extatus__cache *cache; /* read cache when the family has `cache`, else NULL */
 };
 
 struct extatus_family {
@@ -206,6 +210,8 @@ struct extatus_family {
     extatus_series *last;         /* creation order */
     atomic_uint refs;             /* registry's reference + one per scrape */
     bool unregistered;            /* removed from its registry */
+    int64_t cache_ms;             /* option `cache`: get_value answers from a cache this long */
+    int64_t sample_interval_ms;   /* option `sample_interval` of probe kinds; 0: manual */
 };
 
 struct extatus_registry {
@@ -263,6 +269,83 @@ static inline bool extatus__family_is(const extatus_family *family,
 {
     return family->type->ops.create == ops_create;
 }
+
+/*
+ * Read datapoints of a series through its entry, or from its read cache
+ * when the family has the `cache` option (see core/cache.c). The
+ * exposition and extatus_series_get_value both read this way.
+ */
+int extatus__series_read(extatus_series *series, const char *const *datapoints, size_t count,
+                         extatus_value *values);
+/* Set up / free the read cache of a new series (no-op without `cache`). */
+int extatus__cache_attach(extatus_series *series);
+void extatus__cache_detach(extatus_series *series);
+
+/* ---- type defaults by name pattern (core/defaults.c) ------------------ */
+
+/*
+ * The defaults for a family `name` of `type`: the option list of the most
+ * specific matching pattern, merged in front of the caller's options into
+ * a new array (*merged, *merged_count; free with extatus__free). *merged
+ * is NULL when no default applies.
+ */
+int extatus__defaults_merge(extatus_option **merged, size_t *merged_count, const char *name,
+                            const char *type, const extatus_option *options, size_t count);
+void extatus__defaults_free(void);
+
+/*
+ * Called outside every lock of the core after a family was added to a
+ * registry (options NULL) or extatus_setopts() changed its options: the
+ * reporters' new-entry and setopts notifications. NULL when unset.
+ */
+typedef void (*extatus__family_hook)(extatus_family *family, const extatus_option *options,
+                                     size_t option_count);
+extern _Atomic(extatus__family_hook) extatus__family_hook_fn;
+
+/* ---- scheduler (probe/scheduler.c) -------------------------------------
+ *
+ * One clock for the whole library and a small pool of workers. A task runs
+ * fn(arg) every interval; a turn that comes while the previous run is
+ * still queued or running is skipped and counted. Any layer may add tasks
+ * (probes, reporters, the worker-status handler).
+ */
+typedef struct extatus__task extatus__task;
+typedef void (*extatus__task_fn)(void *arg);
+
+/*
+ * Run fn(arg) every interval_ms (0: never by itself), first after
+ * first_delay_ms. *out is set before the first run can start.
+ */
+int extatus__sched_add(extatus__task **out, int64_t interval_ms, int64_t first_delay_ms,
+                       extatus__task_fn fn, void *arg);
+/*
+ * Remove a task and free it. No run starts after this returns; a run in
+ * progress is waited for, except when called from inside that run.
+ */
+void extatus__sched_remove(extatus__task *task);
+void extatus__sched_set_interval(extatus__task *task, int64_t interval_ms);
+void extatus__sched_stats(const extatus__task *task, uint64_t *runs, uint64_t *skips);
+/* The task whose run the calling thread is in, or NULL. */
+extatus__task *extatus__sched_current(void);
+/* Stop the threads (tasks stay registered); then, after every owner tidied up, free the rest. */
+void extatus__sched_stop(void);
+void extatus__sched_reset(void);
+
+/* ---- probes (probe/probe.c) -------------------------------------------- */
+
+/* Start sampling a new series of a probe-kind type; no-op for plain entries. */
+int extatus__probe_attach(extatus_series *series);
+/* Stop sampling it (waits for a sample in progress). */
+void extatus__probe_detach(extatus_series *series);
+/* Register the built-in probe types (process collector, cpu). */
+int extatus__probes_register_builtin(void);
+/* At initialisation: the process collector in the default registry, unless switched off. */
+int extatus__process_collector_init(void);
+
+/* ---- reporters (report/report.c) --------------------------------------- */
+
+/* Terminate every reporter and drop the subscriptions (extatus_shutdown). */
+void extatus__report_shutdown(void);
 
 /* ---- output buffer (core/buf.c) --------------------------------------- */
 

@@ -6,7 +6,8 @@
 #include <string.h>
 
 /* Keys the library takes for itself; the entry never sees them. */
-static const char *const common_keys[] = {"help", "unit", "labels", "max_series"};
+static const char *const common_keys[] = {"help",       "unit",  "labels",
+                                          "max_series", "cache", "sample_interval"};
 
 bool extatus__option_is_common(const char *key)
 {

@@ -373,7 +373,7 @@ static int write_series(writer *w, const family_info *f, extatus_series *series)
     if (rc != EXTATUS_OK)
         return rc;
     memset(w->values, 0, count * sizeof(*w->values)); /* all EXTATUS_VALUE_UNDEFINED */
-    if (ops->get_value(series->ref, &ctx, NULL, count, w->values) != EXTATUS_OK)
+    if (extatus__series_read(series, NULL, count, w->values) != EXTATUS_OK)
         return EXTATUS_OK;
     switch (f->type) {
     case EXTATUS_METRIC_HISTOGRAM:

@@ -77,8 +77,8 @@ int main(void)
     extatus_option request_options[] = {EXTATUS_OPT_STRINGS("labels", request_labels, 2)};
     extatus_option session_options[] = {EXTATUS_OPT_STRINGS("labels", session_labels, 1)};
     extatus_option latency_options[] = {EXTATUS_OPT_STRINGS("labels", latency_labels, 1)};
-    if (extatus_family_new(&requests, NULL, "load_requests_total", "counter", request_options,
-                           1) != EXTATUS_OK ||
+    if (extatus_family_new(&requests, NULL, "load_requests_total", "counter", request_options, 1) !=
+            EXTATUS_OK ||
         extatus_family_new(&sessions, NULL, "load_session_value", "gauge", session_options, 1) !=
             EXTATUS_OK ||
         extatus_family_new(&latency, NULL, "load_latency_seconds", "histogram", latency_options,

@@ -1,0 +1,705 @@
+/*
+ * report.c - reporters and subscriptions (exometer_report).
+ *
+ * A reporter owns its subscriptions, grouped by interval; each group is
+ * one task on the library's scheduler. At each tick the group reads every
+ * subscribed series (pinned, so a concurrent delete cannot free it) and
+ * hands the values to the reporter in one bulk call, or one call per item.
+ * A metric that does not exist yet is simply not found at that tick: the
+ * subscription waits and delivers once it appears.
+ *
+ * Isolation: a reporter's methods run one at a time under its own lock;
+ * one that fails is terminated and marked failed, its subscriptions stay,
+ * and a later tick starts it again (init, then subscribe for each kept
+ * subscription) once its back-off has passed. Other reporters never wait
+ * for it beyond the scheduler's pool.
+ *
+ * Locks: reporters_lock guards the list of reporters; a reporter's lock
+ * guards its state, counters, groups and subscriptions. Order:
+ * reporters_lock, then a reporter's lock, then the core's locks. A group's
+ * task is removed from the scheduler only with no reporter lock held,
+ * because removing waits for a tick that takes that lock.
+ */
+#include "core/internal.h"
+#include "extatus/sys/reporter.h"
+
+#include <string.h>
+
+#define NAME_MAX_BYTES   63
+#define BACKOFF_LIMIT_MS 60000
+
+typedef struct subscription {
+    extatus_subscription spec; /* strings point into the copies below */
+    char *registry;            /* owned copy ("default" when none was given) */
+    char *metric;              /* owned copy */
+    char **labels;             /* owned copies, label_count of them */
+    char *datapoint;           /* owned copy or NULL */
+    struct subscription *next; /* in its group */
+} subscription;
+
+typedef struct reporter reporter;
+
+typedef struct group {
+    reporter *owner;     /* the reporter it delivers to */
+    int64_t interval_ms; /* the subscriptions' interval */
+    extatus__task *task; /* its scheduler task */
+    subscription *subs;  /* subscriptions with this interval */
+    struct group *next;  /* the reporter's groups */
+} group;
+
+struct reporter {
+    char *name;               /* unique name */
+    extatus_reporter_ops ops; /* copy of the table */
+    extatus_option *options;  /* options for init (deep copy) */
+    size_t option_count;      /* entries in options */
+    int64_t restart_delay_ms; /* first back-off after a failure */
+    int64_t backoff_ms;       /* current back-off */
+    pthread_mutex_t lock;     /* serialises the methods; guards what follows */
+    void *state;              /* what init made */
+    bool running;             /* init succeeded and no failure since */
+    int64_t restart_at_ns;    /* CLOCK_MONOTONIC of the next restart attempt */
+    uint64_t reports;         /* successful deliveries */
+    uint64_t failures;        /* failed method calls */
+    uint64_t restarts;        /* successful restarts */
+    int last_error;           /* code of the last failure */
+    group *groups;            /* by interval */
+    reporter *next;           /* list of reporters */
+};
+
+static pthread_mutex_t reporters_lock = PTHREAD_MUTEX_INITIALIZER;
+static reporter *reporters;
+
+/* ---- failure and restart ------------------------------------------------- */
+
+static void fail_locked(reporter *r, int rc)
+{
+    r->failures++;
+    r->last_error = rc;
+    if (r->running && r->ops.terminate)
+        r->ops.terminate(r->state, rc);
+    r->state = NULL;
+    r->running = false;
+    r->restart_at_ns = extatus__now_monotonic_ns() + r->backoff_ms * 1000000;
+    r->backoff_ms = r->backoff_ms * 2 > BACKOFF_LIMIT_MS ? BACKOFF_LIMIT_MS : r->backoff_ms * 2;
+}
+
+/* init again, then hand every kept subscription back. */
+static void restart_locked(reporter *r)
+{
+    void *state = NULL;
+    int rc = r->ops.init(&state, r->name, r->options, r->option_count);
+    if (rc != EXTATUS_OK) {
+        fail_locked(r, rc);
+        return;
+    }
+    r->state = state;
+    r->running = true;
+    r->restarts++;
+    for (group *g = r->groups; g; g = g->next)
+        for (subscription *s = g->subs; s; s = s->next)
+            if (r->ops.subscribe && (rc = r->ops.subscribe(state, &s->spec)) != EXTATUS_OK) {
+                fail_locked(r, rc);
+                return;
+            }
+}
+
+/* ---- one tick: read and deliver ---------------------------------------------- */
+
+typedef struct held {
+    extatus_family *family;  /* referenced */
+    extatus_series **series; /* pinned */
+    size_t count;            /* entries in series */
+    bool single;             /* series is one pinned series, not a snapshot array */
+} held;
+
+typedef struct batch {
+    extatus_report_item *items;
+    size_t count, capacity;
+    held *held;
+    size_t held_count, held_capacity;
+    int rc; /* EXTATUS_ERR_NOMEM once an allocation failed */
+} batch;
+
+static bool grow(void **array, size_t *capacity, size_t need, size_t size)
+{
+    if (need <= *capacity)
+        return true;
+    size_t next = *capacity ? *capacity * 2 : 16;
+    while (next < need)
+        next *= 2;
+    void *grown = extatus__realloc(*array, next * size);
+    if (!grown)
+        return false;
+    *array = grown;
+    *capacity = next;
+    return true;
+}
+
+static void add_item(batch *b, const char *registry, extatus_series *series, const char *datapoint,
+                     const extatus_value *value, int64_t now_ms)
+{
+    if (value->kind == EXTATUS_VALUE_UNDEFINED)
+        return;
+    if (!grow((void **)&b->items, &b->capacity, b->count + 1, sizeof(*b->items))) {
+        b->rc = EXTATUS_ERR_NOMEM;
+        return;
+    }
+    const extatus_family *family = series->family;
+    extatus_report_item *item = &b->items[b->count++];
+    item->registry = registry;
+    item->metric = family->name;
+    item->label_names = (const char *const *)family->label_names;
+    item->label_values = series->label_values;
+    item->label_count = family->label_count;
+    item->datapoint = datapoint;
+    item->value = *value;
+    item->timestamp_ms = now_ms;
+}
+
+static void read_series(batch *b, const subscription *s, const char *registry,
+                        extatus_series *series)
+{
+    int64_t now_ms = extatus__now_realtime_ns() / 1000000;
+    const extatus_datapoint *points = NULL;
+    size_t count = 0;
+    if (extatus_series_get_datapoints(series, &points, &count) != EXTATUS_OK || !points)
+        return;
+    if (s->datapoint) {
+        for (size_t i = 0; i < count; i++)
+            if (strcmp(points[i].name, s->datapoint) == 0) {
+                extatus_value value = {EXTATUS_VALUE_UNDEFINED, 0, 0};
+                const char *wanted[1] = {points[i].name};
+                if (extatus__series_read(series, wanted, 1, &value) == EXTATUS_OK)
+                    add_item(b, registry, series, points[i].name, &value, now_ms);
+                return;
+            }
+        return;
+    }
+    extatus_value stack[16];
+    extatus_value *values = count <= 16 ? stack : extatus__calloc(count, sizeof(*values));
+    if (!values) {
+        b->rc = EXTATUS_ERR_NOMEM;
+        return;
+    }
+    memset(values, 0, count * sizeof(*values));
+    if (extatus__series_read(series, NULL, count, values) == EXTATUS_OK)
+        for (size_t i = 0; i < count; i++)
+            add_item(b, registry, series, points[i].name, &values[i], now_ms);
+    if (values != stack)
+        extatus__free(values);
+}
+
+/* Collect the values of one subscription; a missing metric just waits. */
+static void read_subscription(batch *b, const subscription *s)
+{
+    extatus_registry *registry = NULL;
+    if (strcmp(s->registry, "default") == 0)
+        registry = extatus__registry_resolve(NULL);
+    else if (extatus_registry_lookup(&registry, s->registry) != EXTATUS_OK)
+        registry = NULL;
+    if (!registry)
+        return;
+    extatus_family *family = extatus__family_acquire(registry, s->metric);
+    if (!family)
+        return;
+    if (!grow((void **)&b->held, &b->held_capacity, b->held_count + 1, sizeof(*b->held))) {
+        extatus__family_drop(family);
+        b->rc = EXTATUS_ERR_NOMEM;
+        return;
+    }
+    held *h = &b->held[b->held_count];
+    *h = (held){family, NULL, 0, false};
+    if (s->spec.label_values) {
+        extatus_series *series = NULL;
+        if (s->spec.label_count != family->label_count ||
+            extatus__series_acquire(&series, family, s->spec.label_values, false) != EXTATUS_OK) {
+            extatus__family_drop(family);
+            return; /* that series does not exist (yet) */
+        }
+        h->series = extatus__malloc(sizeof(*h->series));
+        if (!h->series) {
+            extatus__series_unpin(series);
+            extatus__family_drop(family);
+            b->rc = EXTATUS_ERR_NOMEM;
+            return;
+        }
+        h->series[0] = series;
+        h->count = 1;
+        h->single = true;
+    } else if (extatus__family_snapshot(family, &h->series, &h->count) != EXTATUS_OK) {
+        extatus__family_drop(family);
+        b->rc = EXTATUS_ERR_NOMEM;
+        return;
+    }
+    b->held_count++;
+    for (size_t i = 0; i < h->count; i++)
+        read_series(b, s, registry->name, h->series[i]);
+}
+
+static void batch_release(batch *b)
+{
+    for (size_t i = 0; i < b->held_count; i++) {
+        held *h = &b->held[i];
+        if (h->single) {
+            extatus__series_unpin(h->series[0]);
+            extatus__free(h->series);
+        } else {
+            extatus__series_release(h->family, h->series, h->count);
+        }
+        extatus__family_drop(h->family);
+    }
+    extatus__free(b->held);
+    extatus__free(b->items);
+}
+
+static void group_tick(void *arg)
+{
+    group *g = arg;
+    reporter *r = g->owner;
+    batch b = {0};
+    pthread_mutex_lock(&r->lock);
+    if (!r->running && extatus__now_monotonic_ns() >= r->restart_at_ns)
+        restart_locked(r);
+    if (r->running) {
+        for (subscription *s = g->subs; s; s = s->next)
+            read_subscription(&b, s);
+        int rc = EXTATUS_OK;
+        if (b.count && r->ops.report_bulk) {
+            rc = r->ops.report_bulk(r->state, b.items, b.count);
+        } else {
+            for (size_t i = 0; i < b.count && rc == EXTATUS_OK; i++)
+                rc = r->ops.report(r->state, &b.items[i]);
+        }
+        if (rc != EXTATUS_OK) {
+            fail_locked(r, rc);
+        } else if (b.count) {
+            r->reports += r->ops.report_bulk ? 1 : b.count;
+            r->backoff_ms = r->restart_delay_ms;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    batch_release(&b);
+}
+
+/* ---- reporters ------------------------------------------------------------------ */
+
+static reporter *find_locked(const char *name)
+{
+    for (reporter *r = reporters; r; r = r->next)
+        if (strcmp(r->name, name) == 0)
+            return r;
+    return NULL;
+}
+
+static void subscription_free(subscription *s)
+{
+    if (!s)
+        return;
+    extatus__free(s->registry);
+    extatus__free(s->metric);
+    for (size_t i = 0; s->labels && i < s->spec.label_count; i++)
+        extatus__free(s->labels[i]);
+    extatus__free(s->labels);
+    extatus__free(s->datapoint);
+    extatus__free(s);
+}
+
+/* Stop the groups' tasks (no reporter lock held), then terminate and free. */
+static void reporter_destroy(reporter *r)
+{
+    pthread_mutex_lock(&r->lock);
+    group *groups = r->groups;
+    r->groups = NULL;
+    pthread_mutex_unlock(&r->lock);
+    while (groups) {
+        group *next = groups->next;
+        extatus__sched_remove(groups->task);
+        subscription *s = groups->subs;
+        while (s) {
+            subscription *following = s->next;
+            subscription_free(s);
+            s = following;
+        }
+        extatus__free(groups);
+        groups = next;
+    }
+    if (r->running && r->ops.terminate)
+        r->ops.terminate(r->state, EXTATUS_OK);
+    pthread_mutex_destroy(&r->lock);
+    extatus__options_free(r->options, r->option_count);
+    extatus__free(r->name);
+    extatus__free(r);
+}
+
+/* The core tells us about new families and changed options. */
+static void family_event(extatus_family *family, const extatus_option *options, size_t count)
+{
+    pthread_mutex_lock(&reporters_lock);
+    for (reporter *r = reporters; r; r = r->next) {
+        pthread_mutex_lock(&r->lock);
+        if (r->running && !options && r->ops.new_entry)
+            r->ops.new_entry(r->state, family->registry->name, family->name, family->type_name);
+        if (r->running && options && r->ops.setopts)
+            r->ops.setopts(r->state, family->registry->name, family->name, options, count);
+        pthread_mutex_unlock(&r->lock);
+    }
+    pthread_mutex_unlock(&reporters_lock);
+}
+
+static bool valid_reporter_name(const char *name)
+{
+    size_t length = name ? strlen(name) : 0;
+    return length > 0 && length <= NAME_MAX_BYTES;
+}
+
+int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
+                         const extatus_option *options, size_t option_count)
+{
+    int rc = extatus__ensure_init();
+    if (rc != EXTATUS_OK)
+        return rc;
+    if (!valid_reporter_name(name))
+        return extatus__error(EXTATUS_ERR_INVALID, "reporter name '%s' must be 1 to %d bytes long",
+                              name ? name : "(null)", NAME_MAX_BYTES);
+    if (!ops)
+        return extatus__error(EXTATUS_ERR_INVALID, "reporter '%s': operations table is NULL", name);
+    if (ops->version < 1 || ops->version > EXTATUS_REPORTER_OPS_VERSION)
+        return extatus__error(EXTATUS_ERR_INVALID,
+                              "reporter '%s': operations table version %u is not supported "
+                              "(1..%d)",
+                              name, ops->version, EXTATUS_REPORTER_OPS_VERSION);
+    if (!ops->init || !ops->report)
+        return extatus__error(EXTATUS_ERR_INVALID, "reporter '%s': init and report are required",
+                              name);
+    if (option_count && !options)
+        return extatus__error(EXTATUS_ERR_INVALID, "reporter '%s': options are NULL", name);
+
+    int64_t restart_delay = 1000;
+    size_t kept = 0;
+    for (size_t i = 0; i < option_count; i++) {
+        if (!options[i].key)
+            return extatus__error(EXTATUS_ERR_OPTION, "reporter '%s': option %zu has no key", name,
+                                  i);
+        if (strcmp(options[i].key, "restart_delay") != 0) {
+            kept++;
+            continue;
+        }
+        double ms = options[i].number;
+        if (options[i].kind != EXTATUS_OPTION_NUMBER || !(ms >= 1) || ms > 3600000 ||
+            ms != (double)(int64_t)ms)
+            return extatus__error(EXTATUS_ERR_OPTION,
+                                  "reporter '%s': option 'restart_delay' must be a whole number "
+                                  "of milliseconds from 1 to 3600000",
+                                  name);
+        restart_delay = (int64_t)ms;
+    }
+
+    reporter *r = extatus__calloc(1, sizeof(*r));
+    if (!r)
+        return extatus__error(EXTATUS_ERR_NOMEM, "reporter '%s': out of memory", name);
+    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        extatus__free(r);
+        return extatus__error(EXTATUS_ERR_SYSTEM, "reporter '%s': cannot create its lock", name);
+    }
+    memcpy(&r->ops, ops, sizeof(r->ops));
+    r->ops.version = EXTATUS_REPORTER_OPS_VERSION;
+    r->restart_delay_ms = r->backoff_ms = restart_delay;
+    bool ok = (r->name = extatus__strdup(name)) != NULL;
+    if (ok && kept) {
+        r->options = extatus__calloc(kept, sizeof(*r->options));
+        ok = r->options != NULL;
+        for (size_t i = 0; ok && i < option_count; i++) {
+            if (strcmp(options[i].key, "restart_delay") == 0)
+                continue;
+            extatus_option *copy = NULL;
+            ok = extatus__options_copy(&copy, &options[i], 1) == EXTATUS_OK;
+            if (ok) {
+                r->options[r->option_count++] = *copy;
+                extatus__free(copy);
+            }
+        }
+    }
+    if (!ok) {
+        r->running = false;
+        reporter_destroy(r);
+        return extatus__error(EXTATUS_ERR_NOMEM, "reporter '%s': out of memory", name);
+    }
+
+    pthread_mutex_lock(&reporters_lock);
+    if (find_locked(name)) {
+        pthread_mutex_unlock(&reporters_lock);
+        reporter_destroy(r);
+        return extatus__error(EXTATUS_ERR_EXISTS, "a reporter named '%s' already exists", name);
+    }
+    rc = r->ops.init(&r->state, r->name, r->options, r->option_count);
+    if (rc != EXTATUS_OK) {
+        pthread_mutex_unlock(&reporters_lock);
+        reporter_destroy(r);
+        if (extatus_error_last_code() != rc)
+            (void)extatus__error(rc, "reporter '%s': init failed (%s)", name, extatus_strerror(rc));
+        return rc;
+    }
+    r->running = true;
+    r->next = reporters;
+    reporters = r;
+    atomic_store(&extatus__family_hook_fn, family_event);
+    pthread_mutex_unlock(&reporters_lock);
+    return EXTATUS_OK;
+}
+
+int extatus_reporter_remove(const char *name)
+{
+    if (!name)
+        return extatus__error(EXTATUS_ERR_INVALID, "reporter remove: name is NULL");
+    pthread_mutex_lock(&reporters_lock);
+    reporter *found = NULL;
+    for (reporter **link = &reporters; *link; link = &(*link)->next) {
+        if (strcmp((*link)->name, name) == 0) {
+            found = *link;
+            *link = found->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&reporters_lock);
+    if (!found)
+        return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", name);
+    reporter_destroy(found);
+    return EXTATUS_OK;
+}
+
+int extatus_reporter_get_status(const char *name, extatus_reporter_status *status)
+{
+    if (!name || !status)
+        return extatus__error(EXTATUS_ERR_INVALID, "reporter status: NULL argument");
+    memset(status, 0, sizeof(*status));
+    pthread_mutex_lock(&reporters_lock);
+    reporter *r = find_locked(name);
+    if (r) {
+        pthread_mutex_lock(&r->lock);
+        status->running = r->running;
+        status->last_error = r->last_error;
+        status->reports = r->reports;
+        status->failures = r->failures;
+        status->restarts = r->restarts;
+        for (group *g = r->groups; g; g = g->next)
+            for (subscription *s = g->subs; s; s = s->next)
+                status->subscriptions++;
+        pthread_mutex_unlock(&r->lock);
+    }
+    pthread_mutex_unlock(&reporters_lock);
+    if (!r)
+        return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", name);
+    return EXTATUS_OK;
+}
+
+/* ---- subscriptions ------------------------------------------------------------- */
+
+static int check_spec(const char *reporter_name, const extatus_subscription *spec, bool interval)
+{
+    if (!reporter_name || !spec)
+        return extatus__error(EXTATUS_ERR_INVALID, "subscription: NULL argument");
+    if (spec->version != EXTATUS_SUBSCRIPTION_VERSION)
+        return extatus__error(EXTATUS_ERR_INVALID,
+                              "reporter '%s': subscription version %u is not supported",
+                              reporter_name, spec->version);
+    if (!spec->metric)
+        return extatus__error(EXTATUS_ERR_INVALID, "reporter '%s': subscription has no metric",
+                              reporter_name);
+    if (spec->label_count && !spec->label_values)
+        return extatus__error(EXTATUS_ERR_INVALID,
+                              "reporter '%s', metric '%s': label_count without label_values",
+                              reporter_name, spec->metric);
+    for (size_t i = 0; spec->label_values && i < spec->label_count; i++)
+        if (!spec->label_values[i])
+            return extatus__error(EXTATUS_ERR_INVALID,
+                                  "reporter '%s', metric '%s': label value %zu is NULL",
+                                  reporter_name, spec->metric, i);
+    if (interval && (spec->interval_ms <= 0 || spec->interval_ms > 86400000))
+        return extatus__error(EXTATUS_ERR_INVALID,
+                              "reporter '%s', metric '%s': interval %lld ms is not in 1..86400000",
+                              reporter_name, spec->metric, (long long)spec->interval_ms);
+    return EXTATUS_OK;
+}
+
+static bool same_key(const subscription *s, const extatus_subscription *spec)
+{
+    const char *registry = spec->registry ? spec->registry : "default";
+    if (strcmp(s->registry, registry) != 0 || strcmp(s->metric, spec->metric) != 0)
+        return false;
+    if ((s->datapoint == NULL) != (spec->datapoint == NULL) ||
+        (s->datapoint && strcmp(s->datapoint, spec->datapoint) != 0))
+        return false;
+    if ((s->spec.label_values == NULL) != (spec->label_values == NULL) ||
+        s->spec.label_count != spec->label_count)
+        return false;
+    for (size_t i = 0; spec->label_values && i < spec->label_count; i++)
+        if (strcmp(s->labels[i], spec->label_values[i]) != 0)
+            return false;
+    return true;
+}
+
+static subscription *subscription_copy(const extatus_subscription *spec)
+{
+    subscription *s = extatus__calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->spec = *spec;
+    bool ok = (s->registry = extatus__strdup(spec->registry ? spec->registry : "default")) &&
+              (s->metric = extatus__strdup(spec->metric)) &&
+              (!spec->datapoint || (s->datapoint = extatus__strdup(spec->datapoint)));
+    if (ok && spec->label_values) {
+        s->labels = extatus__calloc(spec->label_count ? spec->label_count : 1, sizeof(char *));
+        ok = s->labels != NULL;
+        for (size_t i = 0; ok && i < spec->label_count; i++)
+            ok = (s->labels[i] = extatus__strdup(spec->label_values[i])) != NULL;
+    }
+    if (!ok) {
+        subscription_free(s);
+        return NULL;
+    }
+    s->spec.registry = s->registry;
+    s->spec.metric = s->metric;
+    s->spec.datapoint = s->datapoint;
+    s->spec.label_values = spec->label_values ? (const char *const *)s->labels : NULL;
+    return s;
+}
+
+/* Unlink the subscription matching `spec`; *emptied is its group when that is now empty. */
+static subscription *unlink_locked(reporter *r, const extatus_subscription *spec, group **emptied)
+{
+    *emptied = NULL;
+    for (group **glink = &r->groups; *glink; glink = &(*glink)->next) {
+        group *g = *glink;
+        for (subscription **link = &g->subs; *link; link = &(*link)->next) {
+            if (same_key(*link, spec)) {
+                subscription *s = *link;
+                *link = s->next;
+                s->next = NULL;
+                if (!g->subs) {
+                    *glink = g->next;
+                    *emptied = g;
+                }
+                return s;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void group_free(group *g)
+{
+    if (!g)
+        return;
+    extatus__sched_remove(g->task); /* waits for a tick in progress */
+    extatus__free(g);
+}
+
+int extatus_subscribe(const char *reporter_name, const extatus_subscription *spec)
+{
+    int rc = extatus__ensure_init();
+    if (rc != EXTATUS_OK)
+        return rc;
+    if ((rc = check_spec(reporter_name, spec, true)) != EXTATUS_OK)
+        return rc;
+    subscription *s = subscription_copy(spec);
+    group *fresh = extatus__calloc(1, sizeof(*fresh));
+    if (!s || !fresh) {
+        subscription_free(s);
+        extatus__free(fresh);
+        return extatus__error(EXTATUS_ERR_NOMEM, "reporter '%s': out of memory", reporter_name);
+    }
+
+    group *emptied = NULL;
+    subscription *replaced = NULL;
+    pthread_mutex_lock(&reporters_lock);
+    reporter *r = find_locked(reporter_name);
+    if (!r) {
+        pthread_mutex_unlock(&reporters_lock);
+        subscription_free(s);
+        extatus__free(fresh);
+        return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", reporter_name);
+    }
+    pthread_mutex_lock(&r->lock);
+    if (r->running && r->ops.subscribe &&
+        (rc = r->ops.subscribe(r->state, &s->spec)) != EXTATUS_OK) {
+        pthread_mutex_unlock(&r->lock);
+        pthread_mutex_unlock(&reporters_lock);
+        subscription_free(s);
+        extatus__free(fresh);
+        if (extatus_error_last_code() != rc)
+            (void)extatus__error(rc, "reporter '%s' refused the subscription to '%s' (%s)",
+                                 reporter_name, spec->metric, extatus_strerror(rc));
+        return rc;
+    }
+    replaced = unlink_locked(r, spec, &emptied); /* subscribing again: new interval */
+    group *g = r->groups;
+    while (g && g->interval_ms != spec->interval_ms)
+        g = g->next;
+    if (!g) {
+        g = fresh;
+        fresh = NULL;
+        g->owner = r;
+        g->interval_ms = spec->interval_ms;
+        rc = extatus__sched_add(&g->task, g->interval_ms, g->interval_ms, group_tick, g);
+        if (rc == EXTATUS_OK) {
+            g->next = r->groups;
+            r->groups = g;
+        }
+    }
+    if (rc == EXTATUS_OK) {
+        s->next = g->subs;
+        g->subs = s;
+        s = NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&reporters_lock);
+    if (rc != EXTATUS_OK)
+        extatus__free(g); /* the fresh group whose task could not start */
+    extatus__free(fresh);
+    subscription_free(s);
+    subscription_free(replaced);
+    group_free(emptied);
+    return rc;
+}
+
+int extatus_unsubscribe(const char *reporter_name, const extatus_subscription *spec)
+{
+    int rc = check_spec(reporter_name, spec, false);
+    if (rc != EXTATUS_OK)
+        return rc;
+    group *emptied = NULL;
+    subscription *s = NULL;
+    pthread_mutex_lock(&reporters_lock);
+    reporter *r = find_locked(reporter_name);
+    if (r) {
+        pthread_mutex_lock(&r->lock);
+        s = unlink_locked(r, spec, &emptied);
+        if (s && r->running && r->ops.unsubscribe)
+            r->ops.unsubscribe(r->state, &s->spec);
+        pthread_mutex_unlock(&r->lock);
+    }
+    pthread_mutex_unlock(&reporters_lock);
+    if (!r)
+        return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", reporter_name);
+    if (!s)
+        return extatus__error(EXTATUS_ERR_NOT_FOUND,
+                              "reporter '%s' has no subscription to '%s' like this one",
+                              reporter_name, spec->metric);
+    subscription_free(s);
+    group_free(emptied);
+    return EXTATUS_OK;
+}
+
+void extatus__report_shutdown(void)
+{
+    atomic_store(&extatus__family_hook_fn, NULL);
+    pthread_mutex_lock(&reporters_lock);
+    reporter *list = reporters;
+    reporters = NULL;
+    pthread_mutex_unlock(&reporters_lock);
+    while (list) {
+        reporter *next = list->next;
+        reporter_destroy(list);
+        list = next;
+    }
+}

@@ -11,7 +11,7 @@ PREFIX      ?= /usr/local
 # (the core library needs none of them).
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev libyaml-dev
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales valgrind clang-tidy cppcheck \
-             clang-format curl openssl zlib1g-dev gzip wrk
+             clang-format curl openssl zlib1g-dev gzip wrk chromium
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)

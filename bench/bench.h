@@ -70,6 +70,13 @@ extern double bench_values[BENCH_VALUE_COUNT];
 
 void bench_inputs_init(void);
 
+/*
+ * CPU time of the process handler (and its lock-mode report threads) with
+ * 10,000 registered workers at the default period, in percent of one core
+ * (process_bench.c); -1 if not every worker came up.
+ */
+double bench_handler_cpu_percent(void);
+
 /* Print a message and exit with status 1 (set-up failures). */
 void bench_fail(const char *what, const char *detail);
 

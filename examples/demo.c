@@ -1,29 +1,75 @@
 /*
- * demo.c - the `make demo` program: two worker threads serve simulated
- * requests for a moment, then the program prints what Prometheus would
- * scrape, first as text 0.0.4, then as OpenMetrics.
+ * demo.c - the `make demo` program: counter servers watched by the process
+ * handler, served over HTTP by the exporter.
  *
- * (Once the HTTP exporter lands this demo will serve /metrics instead.)
+ * Each worker is the seed's counter server (inc, dec, value) on a thread of
+ * its own, reporting its value as instrument_gauge{label="<its name>"}:
+ *
+ *   steady_counter   answers every poll: always up (2);
+ *   busy_counter     every 5 periods gets one request that takes 3 periods,
+ *                    so it shows idle (1), then recovers;
+ *   short_counter    ends after 3 periods (down, 0) and is restarted under
+ *                    the same name 5 periods later; it alternates between
+ *                    deregistering ("normal") and just letting its thread
+ *                    end ("thread_exit").
+ *   job_queue        a mutex-guarded queue in lock mode: up, its depth moving.
+ *
+ * A period is the handler's `timeout` (EXTATUS_TIMEOUT or --timeout=,
+ * default 1000 ms); the exporter listens on EXTATUS_PORT or --port=
+ * (default 4000; 0 picks a free port). Stop with Ctrl-C or SIGTERM.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include <extatus.h>
 
-#define REQUESTS_PER_WORKER 200000
+static extatus_family *instrument; /* instrument_gauge{label} */
+static unsigned period_ms;         /* the handler's timeout */
+static atomic_int stopping;
 
-typedef struct worker {
-    const char *name;        /* value of the "worker" label */
-    extatus_counter *ok;     /* requests_total{worker,code="200"} */
-    extatus_counter *failed; /* requests_total{worker,code="500"} */
-    extatus_histogram *latency;
-    unsigned seed;
-} worker;
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
 
-static extatus_gauge *in_flight;
+/* ---- the counter server ----------------------------------------------------- */
 
-/* A small per-thread pseudo-random generator (xorshift32). */
+typedef enum behaviour { STEADY, BUSY, SHORT } behaviour;
+
+typedef struct counter_server {
+    const char *name;     /* unique worker name */
+    behaviour behaviour;  /* how this one behaves */
+    long n;               /* the state: inc, dec, value */
+    extatus_gauge *gauge; /* instrument_gauge{label=name} */
+    unsigned seed;        /* for inc/dec */
+    unsigned lives;       /* times started */
+    pthread_t thread;     /* current life */
+    bool running;         /* a life was started and not joined */
+    atomic_bool ended;    /* the current life has returned */
+} counter_server;
+
+static const char *server_name(void *state)
+{
+    return ((counter_server *)state)->name;
+}
+
+/* The seed's report/1: Gauge.set(:instrument_gauge, [label: ...], n). */
+static void server_report(void *state)
+{
+    counter_server *server = state;
+    extatus_gauge_set(server->gauge, (double)server->n);
+}
+
+static const extatus_worker_ops server_ops = {EXTATUS_WORKER_OPS_VERSION, server_name,
+                                              server_report};
+
 static unsigned next_random(unsigned *state)
 {
     unsigned x = *state;
@@ -35,76 +81,168 @@ static unsigned next_random(unsigned *state)
 
 static void *serve(void *arg)
 {
-    worker *self = arg;
-    for (int i = 0; i < REQUESTS_PER_WORKER; i++) {
-        extatus_gauge_inc(in_flight);
-        double seconds = (next_random(&self->seed) % 1000) / 2000.0; /* 0 .. 0.5 s */
-        extatus_histogram_observe(self->latency, seconds);
-        if (next_random(&self->seed) % 50 == 0)
-            extatus_counter_inc(self->failed);
-        else
-            extatus_counter_inc(self->ok);
-        extatus_gauge_dec(in_flight);
+    counter_server *server = arg;
+    extatus_worker *self;
+    if (extatus_process_register(&self, &server_ops, server, NULL) != EXTATUS_OK) {
+        fprintf(stderr, "demo: %s\n", extatus_error_last());
+        return NULL;
     }
+    long tick_ms = 10;
+    long ticks_per_period = period_ms / tick_ms ? (long)period_ms / tick_ms : 1;
+    for (long tick = 1; !atomic_load(&stopping); tick++) {
+        /* One request: inc most of the time, dec sometimes. */
+        if (next_random(&server->seed) % 4)
+            server->n++;
+        else
+            server->n--;
+        extatus_worker_checkpoint(self);
+        if (server->behaviour == BUSY && tick % (5 * ticks_per_period) == 0)
+            sleep_ms(3 * (long)period_ms); /* a slow request: no answer meanwhile */
+        else
+            sleep_ms(tick_ms);
+        if (server->behaviour == SHORT && tick >= 3 * ticks_per_period) {
+            if (server->lives % 2)
+                extatus_process_deregister(self, EXTATUS_REASON_NORMAL);
+            /* Every other life the thread just ends, still registered: down all the same. */
+            atomic_store(&server->ended, true);
+            return NULL;
+        }
+    }
+    extatus_process_deregister(self, EXTATUS_REASON_SHUTDOWN);
     return NULL;
 }
 
-static int check(int rc, const char *what)
+static int start_life(counter_server *server)
 {
-    if (rc != EXTATUS_OK)
-        fprintf(stderr, "demo: %s: %s\n", what, extatus_error_last());
-    return rc;
+    server->lives++;
+    atomic_store(&server->ended, false);
+    server->running = pthread_create(&server->thread, NULL, serve, server) == 0;
+    return server->running ? 0 : -1;
 }
 
-int main(void)
+/* ---- a queue in lock mode ------------------------------------------------------ */
+
+typedef struct job_queue {
+    pthread_mutex_t lock; /* guards depth */
+    int depth;            /* jobs waiting */
+    extatus_gauge *gauge; /* instrument_gauge{label="job_queue"} */
+} job_queue;
+
+static const char *queue_name(void *state)
 {
-    const char *request_labels[] = {"worker", "code"};
-    const char *latency_labels[] = {"worker"};
-    extatus_option request_options[] = {
-        EXTATUS_OPT_STRING("help", "Requests served, by worker and status code."),
-        EXTATUS_OPT_STRINGS("labels", request_labels, 2),
-    };
-    extatus_option latency_options[] = {
-        EXTATUS_OPT_STRING("help", "Time to serve a request."),
-        EXTATUS_OPT_STRING("unit", "seconds"),
-        EXTATUS_OPT_STRINGS("labels", latency_labels, 1),
-    };
-    extatus_family *requests, *latency;
-    worker workers[2] = {{"alpha", NULL, NULL, NULL, 1}, {"beta", NULL, NULL, NULL, 2}};
-    pthread_t threads[2];
+    (void)state;
+    return "job_queue";
+}
 
-    if (check(extatus_family_new(&requests, NULL, "demo_requests_total", "counter", request_options,
-                                 2),
-              "requests") ||
-        check(extatus_family_new(&latency, NULL, "demo_request_duration_seconds", "histogram",
-                                 latency_options, 3),
-              "latency") ||
-        check(extatus_gauge_new(&in_flight, NULL, "demo_requests_in_flight", "Being served."),
-              "in flight"))
-        return 1;
-    for (int i = 0; i < 2; i++) {
-        const char *ok[] = {workers[i].name, "200"};
-        const char *failed[] = {workers[i].name, "500"};
-        const char *name[] = {workers[i].name};
-        if (check(extatus_counter_get(&workers[i].ok, requests, ok), "series") ||
-            check(extatus_counter_get(&workers[i].failed, requests, failed), "series") ||
-            check(extatus_histogram_get(&workers[i].latency, latency, name), "series"))
-            return 1;
-        pthread_create(&threads[i], NULL, serve, &workers[i]);
-    }
-    for (int i = 0; i < 2; i++)
-        pthread_join(threads[i], NULL);
+static void queue_report(void *state)
+{
+    job_queue *queue = state;
+    extatus_gauge_set(queue->gauge, queue->depth); /* the library holds queue->lock */
+}
 
-    extatus_format formats[] = {EXTATUS_FORMAT_TEXT, EXTATUS_FORMAT_OPENMETRICS};
-    for (int i = 0; i < 2; i++) {
-        extatus_buf text = EXTATUS_BUF_INIT;
-        extatus_expose_options options = EXTATUS_EXPOSE_OPTIONS_INIT;
-        options.format = formats[i];
-        if (check(extatus_expose(&text, NULL, 0, &options), "expose"))
-            return 1;
-        printf("--- Content-Type: %s\n%s", extatus_format_content_type(formats[i]), text.ptr);
-        extatus_buf_dispose(&text);
+static const extatus_worker_ops queue_ops = {EXTATUS_WORKER_OPS_VERSION, queue_name, queue_report};
+
+/* ---- main ------------------------------------------------------------------------- */
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "demo: %s: %s\n", what, extatus_error_last());
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    extatus_config config = EXTATUS_CONFIG_INIT;
+    const char *label[] = {"label"};
+    extatus_option options[] = {
+        EXTATUS_OPT_STRING("help", "Instrument gauge"),
+        EXTATUS_OPT_STRINGS("labels", label, 1),
+    };
+    counter_server servers[] = {
+        {.name = "steady_counter", .behaviour = STEADY, .seed = 1},
+        {.name = "busy_counter", .behaviour = BUSY, .seed = 2},
+        {.name = "short_counter", .behaviour = SHORT, .seed = 3},
+    };
+    const size_t server_count = sizeof(servers) / sizeof(servers[0]);
+    job_queue queue = {PTHREAD_MUTEX_INITIALIZER, 0, NULL};
+    extatus_worker *queue_worker;
+    extatus_exporter *exporter;
+    sigset_t signals;
+
+    /* Signals go to the sigwait below only: block them before any thread starts. */
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+
+    if (extatus_config_from_env(&config) != EXTATUS_OK ||
+        extatus_config_from_args(&config, &argc, argv) != EXTATUS_OK)
+        return fail("configuration");
+    period_ms = config.timeout_ms;
+
+    extatus_process_options process = EXTATUS_PROCESS_OPTIONS_INIT;
+    process.timeout_ms = config.timeout_ms;
+    process.retention_ms = 60 * config.timeout_ms; /* a minute at the default period */
+    extatus_exporter_options http = EXTATUS_EXPORTER_OPTIONS_INIT;
+    http.port = config.port;
+    if (extatus_family_new(&instrument, NULL, "instrument_gauge", "gauge", options, 2) !=
+            EXTATUS_OK ||
+        extatus_process_start(&process) != EXTATUS_OK)
+        return fail("set-up");
+    if (extatus_exporter_start(&exporter, &http) != EXTATUS_OK)
+        return fail("exporter");
+
+    for (size_t i = 0; i < server_count; i++) {
+        const char *value[] = {servers[i].name};
+        if (extatus_gauge_get(&servers[i].gauge, instrument, value) != EXTATUS_OK)
+            return fail("gauge");
+        start_life(&servers[i]);
     }
+    const char *queue_label[] = {"job_queue"};
+    extatus_worker_options lock_mode = EXTATUS_WORKER_OPTIONS_INIT;
+    lock_mode.mode = EXTATUS_WORKER_LOCK;
+    lock_mode.lock = &queue.lock;
+    if (extatus_gauge_get(&queue.gauge, instrument, queue_label) != EXTATUS_OK ||
+        extatus_process_register(&queue_worker, &queue_ops, &queue, &lock_mode) != EXTATUS_OK)
+        return fail("job_queue");
+
+    unsigned port = extatus_exporter_port(exporter);
+    printf("extatus demo: polling 4 workers every %u ms\n", config.timeout_ms);
+    printf("  metrics:       http://localhost:%u/metrics\n", port);
+    printf("  status events: http://localhost:%u/events\n", port);
+    printf("  workers page:  http://localhost:%u/\n", port);
+    printf("Stop with Ctrl-C.\n");
+    fflush(stdout);
+
+    /* Main loop: move the queue, restart the short-lived server, wait for a signal. */
+    struct timespec step = {0, 100 * 1000000};
+    long down_since = -1;
+    for (long tick = 0;; tick++) {
+        if (sigtimedwait(&signals, NULL, &step) > 0)
+            break;
+        pthread_mutex_lock(&queue.lock);
+        queue.depth = (int)(tick % 20);
+        pthread_mutex_unlock(&queue.lock);
+        counter_server *restartable = &servers[2];
+        long now_ms = tick * 100;
+        if (restartable->running && atomic_load(&restartable->ended)) {
+            pthread_join(restartable->thread, NULL);
+            restartable->running = false;
+            down_since = now_ms;
+        }
+        if (!restartable->running && down_since >= 0 && now_ms - down_since >= 5 * (long)period_ms)
+            start_life(restartable);
+    }
+
+    printf("extatus demo: stopping\n");
+    atomic_store(&stopping, 1);
+    for (size_t i = 0; i < server_count; i++)
+        if (servers[i].running)
+            pthread_join(servers[i].thread, NULL);
+    extatus_process_deregister(queue_worker, EXTATUS_REASON_SHUTDOWN);
+    extatus_process_stop();
+    extatus_exporter_stop(exporter);
     extatus_shutdown();
+    printf("extatus demo: stopped\n");
     return 0;
 }

@@ -21,6 +21,8 @@
 #include "extatus/function.h"
 #include "extatus/spiral.h"
 #include "extatus/expose.h"
+#include "extatus/process.h"
+#include "extatus/events.h"
 #include "extatus/exporter.h" /* in the extatus-http library */
 #include "extatus/config.h"   /* in the extatus-http library */
 #include "extatus/probe.h"

@@ -53,6 +53,7 @@ struct extatus_exporter {
     char *tls_cert;                /* PEM text, NULL: plain HTTP */
     char *tls_key;                 /* PEM text */
     char *landing;                 /* the HTML of / */
+    extatus__http_events *events;  /* the streams of GET /events */
     atomic_bool starting;          /* log messages are kept only while starting */
     char log[LOG_MAX];             /* last libmicrohttpd message while starting */
 };
@@ -92,8 +93,10 @@ static void exporter_free(extatus_exporter *e)
 {
     if (!e)
         return;
+    extatus__http_events_close(e->events); /* end the event streams first */
     if (e->daemon)
         MHD_stop_daemon(e->daemon); /* closes the listening socket too */
+    extatus__http_events_free(e->events);
     if (e->listen_fd >= 0)
         close(e->listen_fd);
     extatus_free(e->path);
@@ -255,17 +258,77 @@ static int open_listener(extatus_exporter *e, const char *address, unsigned port
     return EXTATUS_OK;
 }
 
+/*
+ * The landing page: links, and the workers with their states, kept live
+ * from GET /events by a few lines of JavaScript (no external assets).
+ * Names are inserted with textContent, never as HTML.
+ */
 static int build_landing(extatus_exporter *e)
 {
     static const char format[] =
         "<!DOCTYPE html>\n"
         "<html lang=\"en\">\n"
-        "<head><meta charset=\"utf-8\"><title>extatus exporter</title></head>\n"
+        "<head>\n"
+        "<meta charset=\"utf-8\">\n"
+        "<title>extatus exporter</title>\n"
+        "<style>\n"
+        "body { font-family: sans-serif; margin: 2em; }\n"
+        "table { border-collapse: collapse; }\n"
+        "th, td { border: 1px solid #bbb; padding: 0.3em 0.8em; text-align: left; }\n"
+        "tr.up td.state { background: #c8f0c8; }\n"
+        "tr.idle td.state { background: #f8eca0; }\n"
+        "tr.down td.state { background: #f4c0c0; }\n"
+        "</style>\n"
+        "</head>\n"
         "<body>\n"
         "<h1>extatus exporter</h1>\n"
         "<ul>\n"
         "<li><a href=\"%s\">Metrics</a></li>\n"
+        "<li><a href=\"/events\">Status events</a> (Server-Sent Events)</li>\n"
         "</ul>\n"
+        "<h2>Workers</h2>\n"
+        "<p id=\"stream\">connecting...</p>\n"
+        "<table id=\"workers\">\n"
+        "<thead><tr><th>worker</th><th>state</th><th>reason</th><th>since</th>"
+        "<th>changes</th></tr></thead>\n"
+        "<tbody></tbody>\n"
+        "</table>\n"
+        "<script>\n"
+        "(function () {\n"
+        "  var rows = {};\n"
+        "  var body = document.querySelector('#workers tbody');\n"
+        "  var stream = document.getElementById('stream');\n"
+        "  var source = new EventSource('/events');\n"
+        "  source.addEventListener('connected', function () { stream.textContent = 'live'; });\n"
+        "  source.onerror = function () { stream.textContent = 'reconnecting...'; };\n"
+        "  source.onmessage = function (message) {\n"
+        "    var event = JSON.parse(message.data);\n"
+        "    var row = rows[event.name];\n"
+        "    if (!row) {\n"
+        "      row = document.createElement('tr');\n"
+        "      ['name', 'state', 'reason', 'since', 'changes'].forEach(function (field) {\n"
+        "        var cell = document.createElement('td');\n"
+        "        cell.className = field;\n"
+        "        row.appendChild(cell);\n"
+        "      });\n"
+        "      row.cells[0].textContent = event.name;\n"
+        "      row.setAttribute('data-name', event.name);\n"
+        "      row.setAttribute('data-history', '');\n"
+        "      rows[event.name] = row;\n"
+        "      body.appendChild(row);\n"
+        "    }\n"
+        "    var history = row.getAttribute('data-history');\n"
+        "    row.setAttribute('data-history', history ? history + ' ' + event.state : "
+        "event.state);\n"
+        "    row.setAttribute('data-state', event.state);\n"
+        "    row.className = event.state;\n"
+        "    row.cells[1].textContent = event.state + ' (' + event.value + ')';\n"
+        "    row.cells[2].textContent = event.reason;\n"
+        "    row.cells[3].textContent = new Date(event.time * 1000).toLocaleTimeString();\n"
+        "    row.cells[4].textContent = row.getAttribute('data-history').split(' ').length;\n"
+        "  };\n"
+        "})();\n"
+        "</script>\n"
         "</body>\n"
         "</html>\n";
     /* The path holds no character that needs escaping in HTML (valid_path). */
@@ -458,6 +521,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     bool is_metrics;
     bool is_root;
+    bool is_events;
 
     (void)version;
     (void)upload_data;
@@ -490,7 +554,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 
     is_metrics = strcmp(url, e->path) == 0;
     is_root = !is_metrics && strcmp(url, "/") == 0;
-    if (!is_metrics && !is_root)
+    is_events = !is_metrics && strcmp(url, "/events") == 0;
+    if (!is_metrics && !is_root && !is_events)
         return send_response(e, connection, MHD_HTTP_NOT_FOUND, text_response("Not found.\n"));
     if (!get && !head) {
         response = text_response("Only GET and HEAD are allowed here.\n");
@@ -500,6 +565,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     }
     if (is_metrics)
         return serve_scrape(e, connection);
+    if (is_events && get) {
+        unsigned status = MHD_HTTP_OK;
+        response = extatus__http_events_response(e->events, connection, &status);
+        return send_response(e, connection, status, response);
+    }
+    if (is_events) { /* HEAD: the headers of a stream, no stream */
+        response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (response)
+            MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+        return send_response(e, connection, MHD_HTTP_OK, response);
+    }
 
     response =
         MHD_create_response_from_buffer(strlen(e->landing), e->landing, MHD_RESPMEM_PERSISTENT);
@@ -586,7 +662,9 @@ int extatus_exporter_start(extatus_exporter **out, const extatus_exporter_option
     static const extatus_exporter_options defaults = EXTATUS_EXPORTER_OPTIONS_INIT;
     const extatus_exporter_options *o = options ? options : &defaults;
     extatus_exporter *e;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    /* Suspend and resume: event streams wait without holding a server thread. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     unsigned threads;
     unsigned timeout;
     unsigned max_connections;
@@ -625,6 +703,11 @@ int extatus_exporter_start(extatus_exporter **out, const extatus_exporter_option
         o->max_request_headers ? o->max_request_headers : EXTATUS_DEFAULT_MAX_REQUEST_HEADERS;
     if (e->tls_cert)
         flags |= MHD_USE_TLS;
+    rc = extatus__http_events_new(&e->events, timeout);
+    if (rc != EXTATUS_OK) {
+        exporter_free(e);
+        return rc;
+    }
 
     /* Options common to every configuration, then TLS, then the end marker. */
     struct MHD_OptionItem items[12];

@@ -43,4 +43,25 @@ int extatus__http_gzip(extatus_buf *out, const char *in, size_t size, int level)
 /* Count one answered request with status `code` in `registry`'s counter. */
 void extatus__http_count_request(extatus_registry *registry, unsigned code);
 
+/* ---- GET /events (events.c) --------------------------------------------- */
+
+/* The Server-Sent Events streams of one exporter, and their watcher thread. */
+typedef struct extatus__http_events extatus__http_events;
+struct MHD_Connection;
+struct MHD_Response;
+
+/* `connection_timeout_s` sets the keepalive (0: none configured). */
+int extatus__http_events_new(extatus__http_events **out, unsigned connection_timeout_s);
+/* End every stream (before the server stops); new ones are refused. */
+void extatus__http_events_close(extatus__http_events *events);
+/* Close, join the watcher and free (after the server stopped). NULL: no-op. */
+void extatus__http_events_free(extatus__http_events *events);
+/*
+ * The response to GET /events for `connection`: a stream (status 200),
+ * or 503 when too many are open; NULL when out of memory.
+ */
+struct MHD_Response *extatus__http_events_response(extatus__http_events *events,
+                                                   struct MHD_Connection *connection,
+                                                   unsigned *status);
+
 #endif /* EXTATUS_HTTP_INTERNAL_H */

@@ -1,0 +1,267 @@
+/*
+ * extatus/process.h - process status: instrumented workers and the handler
+ * that watches them.
+ *
+ * A worker is a long-running part of the program (a thread, an event loop,
+ * an actor) that serves a state from a loop. It registers with two
+ * callbacks over that state: get_name gives its unique name and report
+ * turns the state into metrics. One handler thread asks every worker for
+ * an answer every `timeout` ms:
+ *
+ *   up (2)   the worker answered before the deadline (report ran);
+ *   idle (1) it did not answer before the deadline (busy or stuck);
+ *   down (0) it ended: deregistered, or its thread exited without
+ *            deregistering.
+ *
+ * The state is the gauge extatus_process_activity{name="..."}, one series
+ * per name; exits are counted in extatus_process_exits_total{name,reason}.
+ * Every change of state is published as an event (extatus/events.h).
+ *
+ * Two ways to answer, chosen per worker:
+ *   checkpoint mode: the worker calls extatus_worker_checkpoint() in its
+ *     loop; when the handler has asked, report runs right there, on the
+ *     worker's own thread, so it reads the state without any lock;
+ *   lock mode: the worker guards its state with a mutex; the library takes
+ *     that mutex with the deadline (pthread_mutex_timedlock) and runs
+ *     report on one of its own threads while holding it.
+ *
+ * See docs/process.md for the model, the defaults and an example.
+ */
+#ifndef EXTATUS_PROCESS_H
+#define EXTATUS_PROCESS_H
+
+#include <pthread.h>
+
+#include "common.h"
+
+EXTATUS_BEGIN_DECLS
+
+/* A registered worker (opaque; owned by the library). */
+typedef struct extatus_worker extatus_worker;
+
+/* The value of extatus_process_activity. */
+typedef enum extatus_process_state {
+    EXTATUS_PROCESS_DOWN = 0, /* ended */
+    EXTATUS_PROCESS_IDLE = 1, /* no answer before the deadline: busy or stuck */
+    EXTATUS_PROCESS_UP = 2    /* answered before the deadline */
+} extatus_process_state;
+
+/*
+ * Why a worker is in its state. The last four are the exit reasons, the
+ * fixed set of values of the `reason` label of extatus_process_exits_total.
+ */
+typedef enum extatus_process_reason {
+    EXTATUS_REASON_ANSWERED = 1,    /* "answered": up */
+    EXTATUS_REASON_TIMEOUT = 2,     /* "timeout": idle */
+    EXTATUS_REASON_NORMAL = 3,      /* "normal": deregistered after finishing its work */
+    EXTATUS_REASON_ERROR = 4,       /* "error": deregistered because it failed */
+    EXTATUS_REASON_THREAD_EXIT = 5, /* "thread_exit": its thread ended without deregistering */
+    EXTATUS_REASON_SHUTDOWN = 6     /* "shutdown": deregistered or stopped with the program */
+} extatus_process_reason;
+
+/* How a worker answers the handler. */
+typedef enum extatus_worker_mode {
+    EXTATUS_WORKER_CHECKPOINT = 0, /* report runs in extatus_worker_checkpoint() */
+    EXTATUS_WORKER_LOCK = 1        /* report runs in the library, under the worker's mutex */
+} extatus_worker_mode;
+
+/* Longest worker name in bytes (without the NUL). */
+#define EXTATUS_WORKER_NAME_MAX 127
+
+#define EXTATUS_WORKER_OPS_VERSION 1
+
+/*
+ * The behaviour of a kind of worker (the seed's get_name/1 and report/1).
+ * The table is copied at registration; `state` is the pointer given to
+ * extatus_process_register().
+ */
+typedef struct extatus_worker_ops {
+    unsigned version; /* EXTATUS_WORKER_OPS_VERSION */
+    /*
+     * The worker's unique name: non-empty UTF-8 of at most
+     * EXTATUS_WORKER_NAME_MAX bytes. Called once, during registration, on
+     * the registering thread; the text is copied.
+     */
+    const char *(*get_name)(void *state);
+    /*
+     * Report metrics from the state, for example set
+     * instrument_gauge{label="Label"} to a counter's value. Checkpoint
+     * mode: runs inside extatus_worker_checkpoint() on the worker's
+     * thread. Lock mode: runs on a library thread while the library holds
+     * the worker's mutex. Optional (NULL: answering is enough). It must
+     * not deregister its own worker.
+     */
+    void (*report)(void *state);
+} extatus_worker_ops;
+
+#define EXTATUS_WORKER_OPTIONS_VERSION 1
+
+/* How one worker is watched; NULL means checkpoint mode, thread watched. */
+typedef struct extatus_worker_options {
+    unsigned version;         /* EXTATUS_WORKER_OPTIONS_VERSION */
+    extatus_worker_mode mode; /* EXTATUS_WORKER_CHECKPOINT (default) or _LOCK */
+    pthread_mutex_t *lock;    /* lock mode: the mutex that guards the state */
+    /*
+     * 1 (default): the worker is down when the registering thread exits
+     * without deregistering it. 0: only deregistration ends it (for a
+     * state registered by a thread other than the one that serves it).
+     */
+    int watch_thread;
+} extatus_worker_options;
+
+#define EXTATUS_WORKER_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        EXTATUS_WORKER_OPTIONS_VERSION, EXTATUS_WORKER_CHECKPOINT, NULL, 1                         \
+    }
+
+#define EXTATUS_PROCESS_OPTIONS_VERSION 1
+
+/* Default poll period in milliseconds (the seed's `timeout`). */
+#define EXTATUS_PROCESS_DEFAULT_TIMEOUT_MS 1000u
+/* Default time a down worker's series stays before it is removed. */
+#define EXTATUS_PROCESS_DEFAULT_RETENTION_MS 300000u
+/* retention_ms value that keeps down series until the handler stops. */
+#define EXTATUS_PROCESS_RETAIN_FOREVER 0xffffffffu
+/* Default and largest number of threads that run lock-mode reports. */
+#define EXTATUS_PROCESS_DEFAULT_LOCK_THREADS 4u
+#define EXTATUS_PROCESS_MAX_LOCK_THREADS     64u
+
+/* Configuration of the handler. */
+typedef struct extatus_process_options {
+    unsigned version; /* EXTATUS_PROCESS_OPTIONS_VERSION */
+    /*
+     * Poll period in ms. 0: the EXTATUS_TIMEOUT environment variable if
+     * set and not empty (milliseconds, 1 to 86400000), otherwise 1000.
+     */
+    unsigned timeout_ms;
+    /* Answer deadline in ms after each poll, at most timeout_ms. 0: timeout_ms. */
+    unsigned deadline_ms;
+    /*
+     * How long the 0 of a down worker stays before its series (activity
+     * and exits) are removed; EXTATUS_PROCESS_RETAIN_FOREVER keeps them.
+     */
+    unsigned retention_ms;
+    /* Registry of the process metrics; NULL: the default registry. */
+    extatus_registry *registry;
+    /* Most threads running lock-mode reports at once (1..64); 0: 4. */
+    unsigned lock_threads;
+} extatus_process_options;
+
+#define EXTATUS_PROCESS_OPTIONS_INIT                                                               \
+    {                                                                                              \
+        EXTATUS_PROCESS_OPTIONS_VERSION, 0, 0, EXTATUS_PROCESS_DEFAULT_RETENTION_MS, NULL, 0       \
+    }
+
+/*
+ * Start the handler thread with `options` (NULL: defaults) and create the
+ * process metrics in its registry. The first registration starts it with
+ * the defaults when this was not called.
+ * Errors: EXTATUS_ERR_STATE (already running), _INVALID (options version,
+ * deadline above timeout, lock_threads above the maximum), _OPTION (bad
+ * EXTATUS_TIMEOUT, naming its value), _SYSTEM (thread creation), _NOMEM.
+ * Thread safety: any thread.
+ */
+EXTATUS_API int extatus_process_start(const extatus_process_options *options);
+
+/*
+ * Stop the handler: every registered worker goes down with reason
+ * "shutdown" (event, gauge 0, exit counted) and is deregistered; the
+ * threads end. Series stay in the registry. Call it once your workers no
+ * longer use their handles, and before extatus_shutdown(). Stopping a
+ * handler that is not running does nothing.
+ * Errors: EXTATUS_ERR_STATE when called from an event callback or a report.
+ * Thread safety: any thread, but not concurrently with itself or start.
+ */
+EXTATUS_API int extatus_process_stop(void);
+
+/*
+ * Register the worker `state` with `ops` (copied) and `options` (NULL:
+ * checkpoint mode, thread watched). get_name is called once. Registering
+ * the same state with the same ops and name again returns the existing
+ * handle. A name whose worker is down but still retained is taken over:
+ * the new worker reuses its series. `*out` is borrowed: valid until the
+ * worker is deregistered, its thread exits, or the handler stops.
+ * Errors: EXTATUS_ERR_EXISTS (another worker has the name, naming it),
+ * _LABEL (bad name), _INVALID (ops, options or mode), _CALLBACK
+ * (get_name returned NULL), and the errors of extatus_process_start().
+ * Thread safety: any thread.
+ */
+EXTATUS_API int extatus_process_register(extatus_worker **out, const extatus_worker_ops *ops,
+                                         void *state, const extatus_worker_options *options);
+
+/*
+ * End a worker with `reason` (EXTATUS_REASON_NORMAL, _ERROR or _SHUTDOWN).
+ * It goes down at once; the library never calls its callbacks after this
+ * returns (in lock mode it waits for a report in progress, at most the
+ * deadline plus that report). The handle becomes invalid.
+ * Errors: EXTATUS_ERR_INVALID (reason), _STATE (called from a report or
+ * event callback, where waiting could deadlock).
+ * Thread safety: any thread, not concurrently with checkpoints of the same
+ * worker.
+ */
+EXTATUS_API int extatus_process_deregister(extatus_worker *worker, extatus_process_reason reason);
+
+/*
+ * Answer the handler if it has asked: runs the report callback here and
+ * returns. When nothing was asked it costs two atomic loads. Does nothing
+ * for a lock-mode worker or NULL.
+ * Thread safety: the worker's own thread (one thread at a time per
+ * worker); lock-free, allocation-free.
+ */
+EXTATUS_API void extatus_worker_checkpoint(extatus_worker *worker);
+
+/*
+ * A status message (the seed's {name, state}): published on every change
+ * of state (extatus/events.h), and the current status of each worker in
+ * extatus_process_list().
+ */
+typedef struct extatus_process_event {
+    char name[EXTATUS_WORKER_NAME_MAX + 1]; /* the worker's name */
+    extatus_process_state state;            /* up, idle or down */
+    extatus_process_reason reason;          /* why (see extatus_process_reason) */
+    int64_t time_ns;                        /* wall clock (ns since the epoch) of the change */
+    uint64_t sequence;                      /* 1, 2, ... in publication order, all workers */
+    uint64_t reserved[2];                   /* zero; room to grow */
+} extatus_process_event;
+
+/*
+ * A snapshot of every known worker name (registered, and down ones still
+ * retained), in registration order, with its last published state; a
+ * worker not polled yet is listed as idle with reason "timeout" and
+ * sequence 0 (nothing was published for it yet). Free
+ * `*out` with extatus_free(); it is NULL when `*count` is 0.
+ * Errors: EXTATUS_ERR_NOMEM. Thread safety: any thread.
+ */
+EXTATUS_API int extatus_process_list(extatus_process_event **out, size_t *count);
+
+/* Counters of the handler, read with extatus_process_stats(). */
+typedef struct extatus_process_stats {
+    unsigned timeout_ms;     /* poll period in effect (0: not running) */
+    unsigned deadline_ms;    /* answer deadline in effect */
+    size_t workers;          /* registered workers */
+    size_t up;               /* of which up */
+    size_t idle;             /* of which idle or not polled yet */
+    size_t retained_down;    /* down names whose series are still kept */
+    uint64_t polls;          /* poll rounds done */
+    uint64_t events;         /* events published */
+    uint64_t events_dropped; /* events dropped by full subscriber queues */
+    uint64_t cpu_ns;         /* CPU time of the handler and lock-report threads */
+    uint64_t reserved[4];    /* zero; room to grow */
+} extatus_process_stats;
+
+/*
+ * Fill `*stats`. Errors: EXTATUS_ERR_INVALID (NULL).
+ * Thread safety: any thread.
+ */
+EXTATUS_API int extatus_process_stats_get(extatus_process_stats *stats);
+
+/* "up", "idle", "down"; "unknown" otherwise. Static. Any thread. */
+EXTATUS_API const char *extatus_process_state_name(extatus_process_state state);
+
+/* "answered", "timeout", "normal", "error", "thread_exit", "shutdown";
+ * "unknown" otherwise. Static. Any thread. */
+EXTATUS_API const char *extatus_process_reason_name(extatus_process_reason reason);
+
+EXTATUS_END_DECLS
+
+#endif /* EXTATUS_PROCESS_H */

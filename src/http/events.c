@@ -1,0 +1,370 @@
+/*
+ * events.c - GET /events: the worker status events (extatus/events.h) as
+ * a Server-Sent Events stream.
+ *
+ * Each client gets its own event queue opened with EXTATUS_EVENTS_REPLAY,
+ * so the stream starts with an `event: connected`, then the current state
+ * of every worker, then each transition, one `data:` line of JSON per
+ * event:
+ *
+ *   data: {"name":"db_pool","state":"idle","value":1,"reason":"timeout",
+ *          "time":1700000000.123,"sequence":42}
+ *
+ * libmicrohttpd pulls the body through a content-reader callback. When the
+ * queue is empty the callback suspends the connection (so the server
+ * thread serves others instead of spinning) and hands the queue's file
+ * descriptor to one watcher thread per exporter, which resumes the
+ * connection as soon as an event is queued, or after `keepalive_ms` so
+ * that a comment line keeps proxies and the idle timeout from closing a
+ * quiet stream. A client too slow to keep up makes its queue drop events;
+ * the stream then ends and the browser's EventSource reconnects and gets
+ * a fresh replay, so what it shows is never silently stale.
+ */
+#include "http.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#define QUEUE_CAPACITY 4096 /* events a client may fall behind by */
+#define MAX_STREAMS    32   /* streams open at once per exporter; more get 503 */
+#define TEXT_MAX       1024 /* one formatted event: a 127-byte name escaped x6, and the rest */
+#define EPOLL_BATCH    32
+
+typedef struct stream stream;
+
+/*
+ * A stream's state. libmicrohttpd's suspend and resume calls are made
+ * outside our lock (they take the server's own locks); SUSPENDING covers
+ * the moment between registering with the watcher and the suspension, and
+ * WAKE records that the watcher wanted to resume it meanwhile.
+ */
+enum { RUNNING, SUSPENDING, SUSPENDED, WAKE };
+
+struct extatus__http_events {
+    pthread_mutex_t lock;  /* guards everything below and each stream's `state` */
+    int epoll_fd;          /* queue fds of suspended streams */
+    int wake_fd;           /* eventfd: stop the watcher */
+    pthread_t watcher;     /* resumes suspended streams */
+    bool watcher_started;  /* the thread runs */
+    bool closing;          /* the exporter stops: streams end */
+    unsigned keepalive_ms; /* longest silence on a stream */
+    unsigned count;        /* streams open */
+    stream *first;         /* open streams */
+};
+
+struct stream {
+    extatus__http_events *events;      /* owner */
+    struct MHD_Connection *connection; /* the client */
+    extatus_subscriber *queue;         /* its events */
+    uint64_t dropped;                  /* queue drops seen so far */
+    char text[TEXT_MAX * 8];           /* formatted, not yet sent */
+    size_t size;                       /* bytes in text */
+    size_t sent;                       /* bytes of text sent */
+    _Atomic int64_t last_ms;           /* when data was last handed out */
+    int state;                         /* RUNNING, SUSPENDING, SUSPENDED, WAKE (events->lock) */
+    stream *prev;                      /* open streams */
+    stream *next;                      /* open streams */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Append `name` as a JSON string body (without quotes) to out[0..max). */
+static size_t json_escape(char *out, size_t max, const char *name)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p && n + 7 < max; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)*p;
+        } else if (*p < 0x20) {
+            memcpy(out + n, "\\u00", 4);
+            out[n + 4] = hex[*p >> 4];
+            out[n + 5] = hex[*p & 15];
+            n += 6;
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* One event as an SSE message; returns its length. */
+static size_t format_event(char *out, size_t max, const extatus_process_event *event)
+{
+    char name[TEXT_MAX];
+    json_escape(name, sizeof(name), event->name);
+    int n = snprintf(
+        out, max,
+        "data: {\"name\":\"%s\",\"state\":\"%s\",\"value\":%d,\"reason\":\"%s\","
+        "\"time\":%lld.%03lld,\"sequence\":%llu}\n\n",
+        name, extatus_process_state_name(event->state), (int)event->state,
+        extatus_process_reason_name(event->reason), (long long)(event->time_ns / 1000000000),
+        (long long)(event->time_ns / 1000000 % 1000), (unsigned long long)event->sequence);
+    return n < 0 ? 0 : (size_t)n < max ? (size_t)n : max - 1;
+}
+
+/* Refill s->text from the queue; false when the stream must end. */
+static bool refill(stream *s)
+{
+    extatus_process_event batch[8];
+    s->size = s->sent = 0;
+    int count = extatus_events_read(s->queue, batch, sizeof(batch) / sizeof(batch[0]));
+    for (int i = 0; i < count; i++)
+        s->size += format_event(s->text + s->size, sizeof(s->text) - s->size, &batch[i]);
+    /* Dropped events would leave the client's view wrong: end, it reconnects. */
+    return extatus_events_dropped(s->queue) == s->dropped;
+}
+
+/*
+ * Park the stream with the watcher until its queue has events (reader
+ * thread); false when the exporter is closing and the stream must end.
+ */
+static bool suspend(stream *s)
+{
+    extatus__http_events *events = s->events;
+    struct epoll_event watch = {.events = EPOLLIN, .data.ptr = s};
+    pthread_mutex_lock(&events->lock);
+    if (events->closing) {
+        pthread_mutex_unlock(&events->lock);
+        return false;
+    }
+    s->state = SUSPENDING;
+    epoll_ctl(events->epoll_fd, EPOLL_CTL_ADD, extatus_events_fd(s->queue), &watch);
+    pthread_mutex_unlock(&events->lock);
+    MHD_suspend_connection(s->connection);
+    pthread_mutex_lock(&events->lock);
+    bool wake = s->state == WAKE;
+    s->state = wake ? RUNNING : SUSPENDED;
+    pthread_mutex_unlock(&events->lock);
+    if (wake)
+        MHD_resume_connection(s->connection);
+    return true;
+}
+
+/*
+ * Take the stream from the watcher; true when the caller must resume its
+ * connection (after unlocking). A suspended connection cannot close, so
+ * the stream stays valid until then.
+ */
+static bool wake_locked(stream *s)
+{
+    if (s->state == RUNNING || s->state == WAKE)
+        return false;
+    epoll_ctl(s->events->epoll_fd, EPOLL_CTL_DEL, extatus_events_fd(s->queue), NULL);
+    if (s->state == SUSPENDING) {
+        s->state = WAKE; /* suspend() resumes it itself */
+        return false;
+    }
+    s->state = RUNNING;
+    return true;
+}
+
+static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t max)
+{
+    stream *s = cls;
+    (void)position;
+    if (s->sent == s->size && !refill(s))
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (s->size == 0) {
+        if (now_ms() - s->last_ms < (int64_t)s->events->keepalive_ms) {
+            /* Nothing to say: step aside until the watcher resumes us. */
+            return suspend(s) ? 0 : MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        static const char ping[] = ": keepalive\n\n";
+        memcpy(s->text, ping, sizeof(ping) - 1);
+        s->size = sizeof(ping) - 1;
+    }
+    size_t n = s->size - s->sent < max ? s->size - s->sent : max;
+    memcpy(buffer, s->text + s->sent, n);
+    s->sent += n;
+    s->last_ms = now_ms();
+    return (ssize_t)n;
+}
+
+static void free_stream(void *cls)
+{
+    stream *s = cls;
+    extatus__http_events *events = s->events;
+    pthread_mutex_lock(&events->lock);
+    wake_locked(s); /* out of the watcher's set, if it was there */
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        events->first = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    events->count--;
+    pthread_mutex_unlock(&events->lock);
+    extatus_events_unsubscribe(s->queue);
+    extatus_free(s);
+}
+
+/* The watcher: resume streams whose queue has events, or that owe a keepalive. */
+static void *watch(void *arg)
+{
+    extatus__http_events *events = arg;
+    for (;;) {
+        struct epoll_event ready[EPOLL_BATCH];
+        int n = epoll_wait(events->epoll_fd, ready, EPOLL_BATCH, (int)events->keepalive_ms / 2);
+        struct MHD_Connection *resume[MAX_STREAMS];
+        unsigned count = 0;
+        pthread_mutex_lock(&events->lock);
+        if (events->closing) {
+            pthread_mutex_unlock(&events->lock);
+            return NULL;
+        }
+        for (int i = 0; i < n; i++) {
+            stream *s = ready[i].data.ptr;
+            if (s && wake_locked(s))
+                resume[count++] = s->connection;
+        }
+        int64_t now = now_ms();
+        for (stream *s = events->first; s; s = s->next)
+            if (now - s->last_ms >= (int64_t)events->keepalive_ms && wake_locked(s))
+                resume[count++] = s->connection;
+        pthread_mutex_unlock(&events->lock);
+        for (unsigned i = 0; i < count; i++)
+            MHD_resume_connection(resume[i]);
+    }
+}
+
+int extatus__http_events_new(extatus__http_events **out, unsigned connection_timeout_s)
+{
+    extatus__http_events *events = extatus_malloc(sizeof(*events));
+    *out = NULL;
+    if (!events)
+        return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
+    memset(events, 0, sizeof(*events));
+    pthread_mutex_init(&events->lock, NULL);
+    /* Speak at least twice per idle timeout, and at least every 15 s. */
+    unsigned keepalive = connection_timeout_s ? connection_timeout_s * 1000 / 2 : 15000;
+    events->keepalive_ms = keepalive < 15000 ? (keepalive ? keepalive : 500) : 15000;
+    events->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    events->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event wake = {.events = EPOLLIN, .data.ptr = NULL};
+    if (events->epoll_fd < 0 || events->wake_fd < 0 ||
+        epoll_ctl(events->epoll_fd, EPOLL_CTL_ADD, events->wake_fd, &wake) != 0) {
+        int error = errno;
+        extatus__http_events_free(events);
+        return extatus_entry_error(EXTATUS_ERR_SYSTEM, "exporter: /events: epoll: %s",
+                                   strerror(error));
+    }
+    *out = events;
+    return EXTATUS_OK;
+}
+
+void extatus__http_events_close(extatus__http_events *events)
+{
+    if (!events)
+        return;
+    struct MHD_Connection *resume[MAX_STREAMS];
+    unsigned count = 0;
+    pthread_mutex_lock(&events->lock);
+    events->closing = true;
+    for (stream *s = events->first; s; s = s->next)
+        if (wake_locked(s))
+            resume[count++] = s->connection; /* its reader now ends the stream */
+    pthread_mutex_unlock(&events->lock);
+    for (unsigned i = 0; i < count; i++)
+        MHD_resume_connection(resume[i]);
+    uint64_t one = 1;
+    ssize_t written = write(events->wake_fd, &one, sizeof(one));
+    (void)written;
+}
+
+void extatus__http_events_free(extatus__http_events *events)
+{
+    if (!events)
+        return;
+    extatus__http_events_close(events);
+    if (events->watcher_started)
+        pthread_join(events->watcher, NULL);
+    if (events->epoll_fd >= 0)
+        close(events->epoll_fd);
+    if (events->wake_fd >= 0)
+        close(events->wake_fd);
+    pthread_mutex_destroy(&events->lock);
+    extatus_free(events);
+}
+
+struct MHD_Response *extatus__http_events_response(extatus__http_events *events,
+                                                   struct MHD_Connection *connection,
+                                                   unsigned *status)
+{
+    static const char busy[] = "Too many event streams; try again later.\n";
+    static const char connected[] = "retry: 2000\nevent: connected\ndata: {}\n\n";
+    stream *s = extatus_malloc(sizeof(*s));
+    if (!s)
+        return NULL;
+    memset(s, 0, sizeof(*s));
+    s->events = events;
+    s->connection = connection;
+    pthread_mutex_lock(&events->lock);
+    bool refuse = events->closing || events->count >= MAX_STREAMS;
+    if (!refuse && !events->watcher_started) {
+        events->watcher_started = pthread_create(&events->watcher, NULL, watch, events) == 0;
+        refuse = !events->watcher_started;
+    }
+    if (!refuse)
+        events->count++;
+    pthread_mutex_unlock(&events->lock);
+    /* Room for the replay of every worker, and then some. */
+    extatus_process_stats stats;
+    size_t capacity = QUEUE_CAPACITY;
+    if (extatus_process_stats_get(&stats) == EXTATUS_OK &&
+        2 * (stats.workers + stats.retained_down) > capacity)
+        capacity = 2 * (stats.workers + stats.retained_down);
+    if (refuse || extatus_events_open(&s->queue, capacity, EXTATUS_EVENTS_REPLAY) != 0) {
+        if (!refuse) {
+            pthread_mutex_lock(&events->lock);
+            events->count--;
+            pthread_mutex_unlock(&events->lock);
+        }
+        extatus_free(s);
+        *status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        struct MHD_Response *response = MHD_create_response_from_buffer(
+            sizeof(busy) - 1, (void *)(uintptr_t)busy, MHD_RESPMEM_PERSISTENT);
+        if (response)
+            MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+        return response;
+    }
+    memcpy(s->text, connected, sizeof(connected) - 1);
+    s->size = sizeof(connected) - 1;
+    s->last_ms = now_ms();
+    struct MHD_Response *response =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, TEXT_MAX, read_stream, s, free_stream);
+    if (!response) {
+        extatus_events_unsubscribe(s->queue);
+        pthread_mutex_lock(&events->lock);
+        events->count--;
+        pthread_mutex_unlock(&events->lock);
+        extatus_free(s);
+        return NULL;
+    }
+    pthread_mutex_lock(&events->lock);
+    s->next = events->first;
+    if (events->first)
+        events->first->prev = s;
+    events->first = s;
+    pthread_mutex_unlock(&events->lock);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    *status = MHD_HTTP_OK;
+    return response;
+}

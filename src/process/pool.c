@@ -1,0 +1,227 @@
+/*
+ * pool.c - the threads that run lock-mode reports.
+ *
+ * The handler must never wait for one worker: taking a worker's mutex can
+ * block until the deadline and its report may be slow. So the handler
+ * only queues a job per lock-mode worker and round, and a small pool of
+ * threads (grown on demand up to extatus_process_options.lock_threads)
+ * takes the mutex with pthread_mutex_timedlock and the job's deadline,
+ * runs the report and records the answer.
+ *
+ * Two rules keep one bad worker from delaying the others:
+ *   - a worker has at most one job in flight: while its report (or its
+ *     wait for the mutex) goes on, later rounds do not queue another, so a
+ *     stuck worker ties up at most one thread and the queue stays bounded
+ *     by the number of lock-mode workers;
+ *   - a job taken from the queue after its deadline is dropped unrun (the
+ *     worker is idle for that round anyway), so a backlog never turns into
+ *     reports run late.
+ * A worker whose report never returns holds one thread for good; with
+ * `lock_threads` such workers every other lock-mode worker shows idle.
+ */
+#include "process/process_internal.h"
+
+#include <errno.h>
+#include <time.h>
+
+extatus__pool_state extatus__pool = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .work = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+};
+
+/* Take the mutex before the deadline and report; true if the worker answered. */
+static bool run_job(extatus_worker *worker, uint64_t round, int64_t deadline_ns)
+{
+    int64_t left = deadline_ns - extatus__now_monotonic_ns();
+    if (left <= 0 || atomic_load_explicit(&worker->ending, memory_order_acquire))
+        return false;
+    /* pthread_mutex_timedlock wants a CLOCK_REALTIME instant. */
+    int64_t at = extatus__now_realtime_ns() + left;
+    struct timespec until = {(time_t)(at / 1000000000), (long)(at % 1000000000)};
+    if (pthread_mutex_timedlock(worker->lock, &until) != 0)
+        return false; /* ETIMEDOUT: busy or stuck; EINVAL, EDEADLK...: cannot answer */
+    bool answered = false;
+    if (!atomic_load_explicit(&worker->ending, memory_order_acquire)) {
+        if (worker->ops.report) {
+            extatus__in_callback = 1;
+            worker->ops.report(worker->state);
+            extatus__in_callback = 0;
+        }
+        answered = true;
+    }
+    pthread_mutex_unlock(worker->lock);
+    if (answered)
+        atomic_store_explicit(&worker->answered, round, memory_order_release);
+    return answered;
+}
+
+static void *pool_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&extatus__pool.lock);
+    for (;;) {
+        while (extatus__pool.count == 0 && !extatus__pool.quit) {
+            extatus__pool.idle++;
+            pthread_cond_wait(&extatus__pool.work, &extatus__pool.lock);
+            extatus__pool.idle--;
+        }
+        if (extatus__pool.count == 0)
+            break; /* quit with nothing queued */
+        extatus_worker *worker = extatus__pool.queue[extatus__pool.head];
+        extatus__pool.head = (extatus__pool.head + 1) % extatus__pool.capacity;
+        extatus__pool.count--;
+        uint64_t round = worker->job_round;
+        int64_t deadline = worker->job_deadline_ns;
+        if (!extatus__pool.quit) {
+            pthread_mutex_unlock(&extatus__pool.lock);
+            run_job(worker, round, deadline);
+            pthread_mutex_lock(&extatus__pool.lock);
+        }
+        worker->inflight = false;
+        if (worker->orphan)
+            extatus__free(worker);
+        pthread_cond_broadcast(&extatus__pool.done);
+    }
+    pthread_mutex_unlock(&extatus__pool.lock);
+    return NULL;
+}
+
+static int start_thread_locked(void)
+{
+    pthread_t thread;
+    int rc = pthread_create(&thread, NULL, pool_main, NULL);
+    if (rc != 0)
+        return extatus__error(EXTATUS_ERR_SYSTEM,
+                              "process handler: cannot start a lock-mode "
+                              "report thread (pthread_create: %d)",
+                              rc);
+    extatus__pool.threads[extatus__pool.thread_count++] = thread;
+    return EXTATUS_OK;
+}
+
+int extatus__pool_start(unsigned max_threads)
+{
+    pthread_mutex_lock(&extatus__pool.lock);
+    extatus__pool.threads = extatus__calloc(max_threads, sizeof(pthread_t));
+    if (!extatus__pool.threads) {
+        pthread_mutex_unlock(&extatus__pool.lock);
+        return extatus__error(EXTATUS_ERR_NOMEM, "process handler: out of memory");
+    }
+    extatus__pool.max_threads = max_threads;
+    extatus__pool.thread_count = 0;
+    extatus__pool.idle = 0;
+    extatus__pool.quit = false;
+    pthread_mutex_unlock(&extatus__pool.lock);
+    return EXTATUS_OK;
+}
+
+void extatus__pool_stop(void)
+{
+    pthread_mutex_lock(&extatus__pool.lock);
+    extatus__pool.quit = true;
+    pthread_cond_broadcast(&extatus__pool.work);
+    unsigned count = extatus__pool.thread_count;
+    pthread_t *threads = extatus__pool.threads;
+    pthread_mutex_unlock(&extatus__pool.lock);
+    for (unsigned i = 0; i < count; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_lock(&extatus__pool.lock);
+    /* No thread is left to run what is still queued: just let it go. */
+    while (extatus__pool.count > 0) {
+        extatus_worker *worker = extatus__pool.queue[extatus__pool.head];
+        extatus__pool.head = (extatus__pool.head + 1) % extatus__pool.capacity;
+        extatus__pool.count--;
+        worker->inflight = false;
+        if (worker->orphan)
+            extatus__free(worker);
+    }
+    extatus__free(extatus__pool.queue);
+    extatus__free(extatus__pool.threads);
+    extatus__pool.queue = NULL;
+    extatus__pool.threads = NULL;
+    extatus__pool.capacity = extatus__pool.head = 0;
+    extatus__pool.thread_count = 0;
+    pthread_cond_broadcast(&extatus__pool.done);
+    pthread_mutex_unlock(&extatus__pool.lock);
+}
+
+/* Make room for one more job; false if memory ran out. */
+static bool queue_grow_locked(void)
+{
+    if (extatus__pool.count < extatus__pool.capacity)
+        return true;
+    size_t capacity = extatus__pool.capacity ? extatus__pool.capacity * 2 : 64;
+    extatus_worker **queue = extatus__calloc(capacity, sizeof(*queue));
+    if (!queue)
+        return false;
+    for (size_t i = 0; i < extatus__pool.count; i++)
+        queue[i] = extatus__pool.queue[(extatus__pool.head + i) % extatus__pool.capacity];
+    extatus__free(extatus__pool.queue);
+    extatus__pool.queue = queue;
+    extatus__pool.capacity = capacity;
+    extatus__pool.head = 0;
+    return true;
+}
+
+void extatus__pool_submit_locked(extatus_worker *worker, uint64_t round, int64_t deadline_ns)
+{
+    if (worker->inflight || extatus__pool.quit || !queue_grow_locked())
+        return; /* still busy with an earlier round (or no memory): no answer this round */
+    worker->inflight = true;
+    worker->job_round = round;
+    worker->job_deadline_ns = deadline_ns;
+    extatus__pool.queue[(extatus__pool.head + extatus__pool.count) % extatus__pool.capacity] =
+        worker;
+    extatus__pool.count++;
+}
+
+void extatus__pool_kick_locked(void)
+{
+    if (extatus__pool.count == 0)
+        return;
+    /*
+     * More jobs than idle threads (the others wait for a mutex or run a
+     * report): start threads up to the limit, so that a job does not sit
+     * behind a worker that is slow to answer.
+     */
+    unsigned started = 0;
+    while (extatus__pool.thread_count < extatus__pool.max_threads &&
+           extatus__pool.idle + started < extatus__pool.count &&
+           start_thread_locked() == EXTATUS_OK)
+        started++;
+    pthread_cond_broadcast(&extatus__pool.work);
+}
+
+void extatus__pool_wait_idle(extatus_worker *worker)
+{
+    pthread_mutex_lock(&extatus__pool.lock);
+    while (worker->inflight)
+        pthread_cond_wait(&extatus__pool.done, &extatus__pool.lock);
+    pthread_mutex_unlock(&extatus__pool.lock);
+}
+
+void extatus__pool_release(extatus_worker *worker)
+{
+    pthread_mutex_lock(&extatus__pool.lock);
+    if (worker->inflight)
+        worker->orphan = true;
+    else
+        extatus__free(worker);
+    pthread_mutex_unlock(&extatus__pool.lock);
+}
+
+uint64_t extatus__pool_cpu_ns(void)
+{
+    uint64_t total = 0;
+    pthread_mutex_lock(&extatus__pool.lock);
+    for (unsigned i = 0; i < extatus__pool.thread_count; i++) {
+        clockid_t clock;
+        struct timespec used;
+        if (pthread_getcpuclockid(extatus__pool.threads[i], &clock) == 0 &&
+            clock_gettime(clock, &used) == 0)
+            total += (uint64_t)used.tv_sec * 1000000000u + (uint64_t)used.tv_nsec;
+    }
+    pthread_mutex_unlock(&extatus__pool.lock);
+    return total;
+}

@@ -1,0 +1,161 @@
+/*
+ * process_internal.h - state shared by the files of the process layer
+ * (src/process/). Never installed.
+ *
+ * Locks, always taken in this order when nested:
+ *   extatus__proc.lock   workers, names, thread links, the handler's schedule;
+ *   extatus__pool.lock   the lock-mode job queue and each worker's in-flight flag;
+ *   the events lock      subscribers and their queues (events.c).
+ * User callbacks (report, get_name, event callbacks) never run under any
+ * of them.
+ */
+#ifndef EXTATUS_PROCESS_INTERNAL_H
+#define EXTATUS_PROCESS_INTERNAL_H
+
+#include "core/internal.h"
+
+/* A published state that does not exist yet: registered, never polled. */
+#define EXTATUS__STATE_NONE (-1)
+
+typedef struct extatus__thread_link extatus__thread_link;
+
+/*
+ * One worker name: its series, its last published status and its place
+ * in the retention queue. A name outlives its workers: when a worker goes
+ * down the name stays (value 0) until the retention elapses, and a worker
+ * registered under it meanwhile takes it over.
+ */
+typedef struct extatus__pname {
+    char name[EXTATUS_WORKER_NAME_MAX + 1]; /* the name */
+    uint32_t hash;                          /* FNV-1a of the name */
+    struct extatus__pname *hash_next;       /* bucket chain */
+    struct extatus__pname *prev;            /* registration order */
+    struct extatus__pname *next;            /* registration order */
+    struct extatus__pname *down_prev;       /* retention queue (down names, oldest first) */
+    struct extatus__pname *down_next;       /* retention queue */
+    extatus_worker *worker;                 /* live worker, NULL while down */
+    extatus_gauge *activity;                /* extatus_process_activity{name} */
+    int state;                              /* last published state, or EXTATUS__STATE_NONE */
+    bool polled;                            /* its current worker has been judged once */
+    extatus_process_reason reason;          /* reason of that state */
+    int64_t time_ns;                        /* wall clock of that state */
+    uint64_t sequence;                      /* sequence of that event (0: none) */
+    int64_t down_ns;                        /* monotonic time it went down */
+} extatus__pname;
+
+struct extatus_worker {
+    extatus_worker_ops ops;       /* copy of the behaviour */
+    void *state;                  /* the user's state */
+    extatus_worker_mode mode;     /* checkpoint or lock */
+    pthread_mutex_t *lock;        /* lock mode: the user's mutex */
+    extatus__pname *pname;        /* its name */
+    size_t index;                 /* position in extatus__proc.workers */
+    _Atomic uint64_t asked;       /* round the handler asked in; 0: not yet */
+    _Atomic uint64_t answered;    /* last round answered */
+    atomic_int ending;            /* 0 while alive, else the exit reason */
+    extatus__thread_link *thread; /* watched thread, NULL when none */
+    extatus_worker *thread_prev;  /* workers of that thread */
+    extatus_worker *thread_next;  /* workers of that thread */
+    extatus_worker *ended_next;   /* queue of workers for the handler to take down */
+    /* Lock mode, under extatus__pool.lock. */
+    bool inflight;           /* a job for it is queued or running */
+    bool orphan;             /* taken down while in flight: the pool frees it */
+    uint64_t job_round;      /* round of that job */
+    int64_t job_deadline_ns; /* monotonic deadline of that job */
+};
+
+/* The process layer's global state (process.c). */
+typedef struct extatus__proc_state {
+    pthread_mutex_t lock;      /* guards everything below */
+    pthread_cond_t wake;       /* the handler sleeps on it */
+    pthread_cond_t ended_cond; /* signalled when `enders` drops */
+    bool running;              /* started and not stopped */
+    bool stopping;             /* stop requested */
+    pthread_t handler;         /* the handler thread */
+    /* configuration in effect */
+    unsigned timeout_ms;      /* poll period */
+    unsigned deadline_ms;     /* answer time after each poll */
+    unsigned retention_ms;    /* how long a down name stays */
+    extatus_family *activity; /* extatus_process_activity{name} */
+    extatus_family *exits;    /* extatus_process_exits_total{name,reason} */
+    /* workers and names */
+    extatus_worker **workers;    /* live workers, any order */
+    size_t worker_count;         /* entries used */
+    size_t worker_capacity;      /* entries allocated */
+    extatus__pname **buckets;    /* name hash table */
+    size_t bucket_mask;          /* bucket count - 1 (power of two) */
+    size_t name_count;           /* names in the table */
+    extatus__pname *first;       /* names in registration order */
+    extatus__pname *last;        /* names in registration order */
+    extatus__pname *down_first;  /* retention queue, oldest first */
+    extatus__pname *down_last;   /* retention queue */
+    extatus_worker *ended_first; /* workers to take down */
+    extatus_worker *ended_last;  /* workers to take down */
+    unsigned enders;             /* threads between marking a worker ending and queueing it */
+    /* the handler's schedule and counters */
+    uint64_t round;    /* last round asked */
+    bool verdict_due;  /* round `round` awaits its verdict */
+    uint64_t polls;    /* rounds judged */
+    uint64_t sequence; /* last event sequence number */
+} extatus__proc_state;
+
+extern extatus__proc_state extatus__proc;
+
+/* Set while this thread runs a user callback of the process layer. */
+extern __thread int extatus__in_callback;
+
+/* ---- the lock-mode pool (pool.c) ------------------------------------- */
+
+typedef struct extatus__pool_state {
+    pthread_mutex_t lock;   /* guards everything below and workers' job fields */
+    pthread_cond_t work;    /* idle pool threads wait for jobs */
+    pthread_cond_t done;    /* a job finished */
+    extatus_worker **queue; /* ring of queued jobs */
+    size_t capacity;        /* ring size */
+    size_t head;            /* next job */
+    size_t count;           /* jobs queued */
+    pthread_t *threads;     /* pool threads */
+    unsigned thread_count;  /* started */
+    unsigned idle;          /* waiting for work */
+    unsigned max_threads;   /* limit */
+    bool quit;              /* threads must end */
+} extatus__pool_state;
+
+extern extatus__pool_state extatus__pool;
+
+int extatus__pool_start(unsigned max_threads);
+/* Ask every thread to end and join them; queued jobs are dropped. */
+void extatus__pool_stop(void);
+/*
+ * Queue a job asking `worker` for round `round` with a monotonic
+ * deadline, unless one is already in flight. Call with the pool lock held.
+ */
+void extatus__pool_submit_locked(extatus_worker *worker, uint64_t round, int64_t deadline_ns);
+/* Wake threads for the jobs just queued (and start one more if all are busy). */
+void extatus__pool_kick_locked(void);
+/* Wait until no job for `worker` is in flight. */
+void extatus__pool_wait_idle(extatus_worker *worker);
+/* Free `worker` now, or let the pool free it when its job ends. */
+void extatus__pool_release(extatus_worker *worker);
+/* CPU time of the pool threads in ns. */
+uint64_t extatus__pool_cpu_ns(void);
+
+/* ---- events (events.c) ------------------------------------------------- */
+
+/*
+ * Publish events in order: queue subscribers first, with the events lock
+ * taken while extatus__proc.lock is still held (so a replaying subscriber
+ * sees a consistent cut), then callbacks, outside every lock. Called by
+ * the handler only, with extatus__proc.lock held; returns with it
+ * released.
+ */
+void extatus__events_publish_unlock(const extatus_process_event *events, size_t count);
+/* The counter of dropped events (NULL when the handler is not running). */
+void extatus__events_set_dropped_counter(extatus_counter *counter);
+/* Total events dropped by queues, and published. */
+uint64_t extatus__events_dropped_total(void);
+uint64_t extatus__events_published(void);
+/* Fill `event` from a name's last status (under extatus__proc.lock). */
+void extatus__pname_event(const extatus__pname *pname, extatus_process_event *event);
+
+#endif /* EXTATUS_PROCESS_INTERNAL_H */

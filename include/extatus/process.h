@@ -167,8 +167,8 @@ EXTATUS_API int extatus_process_start(const extatus_process_options *options);
  * Stop the handler: every registered worker goes down with reason
  * "shutdown" (event, gauge 0, exit counted) and is deregistered; the
  * threads end. Series stay in the registry. Call it once your workers no
- * longer use their handles, and before extatus_shutdown(). Stopping a
- * handler that is not running does nothing.
+ * longer use their handles; extatus_shutdown() calls it if the handler is
+ * still running. Stopping a handler that is not running does nothing.
  * Errors: EXTATUS_ERR_STATE when called from an event callback or a report.
  * Thread safety: any thread, but not concurrently with itself or start.
  */

@@ -105,6 +105,8 @@ void extatus_free(void *ptr)
  */
 static void shutdown_locked(void)
 {
+    /* Workers' handler first: it reads registries and runs user reports. */
+    extatus_process_stop();
     extatus__report_shutdown();
     extatus__sched_stop();
     extatus__registries_shutdown();

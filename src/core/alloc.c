@@ -105,8 +105,6 @@ void extatus_free(void *ptr)
  */
 static void shutdown_locked(void)
 {
-    /* Workers' handler first: it reads registries and runs user reports. */
-    extatus_process_stop();
     extatus__report_shutdown();
     extatus__sched_stop();
     extatus__registries_shutdown();
@@ -153,6 +151,11 @@ int extatus_init(void)
 
 void extatus_shutdown(void)
 {
+    /*
+     * The workers' handler first: it reads registries and runs user
+     * reports. Outside init_lock, which its start takes after its own lock.
+     */
+    extatus_process_stop();
     pthread_mutex_lock(&init_lock);
     if (atomic_load(&initialized)) {
         shutdown_locked();

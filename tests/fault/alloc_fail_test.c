@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "extatus/report.h"
 #include "extatus/sys/entry.h"
 
 /* One scenario: optional preparation (no failures), then the call under test. */
@@ -147,6 +148,27 @@ static int call_expose_both(void)
     return rc;
 }
 
+static int deliver_nothing(const extatus_report_item *items, size_t count, void *user_data)
+{
+    (void)items;
+    (void)count;
+    (void)user_data;
+    return 0;
+}
+
+static int call_reporter_and_subscription(void)
+{
+    extatus_option options[] = {EXTATUS_OPT_FUNCTION("function", deliver_nothing)};
+    int rc = extatus_reporter_add("sink", extatus_reporter_callback(), options, 1);
+    if (rc != EXTATUS_OK && rc != EXTATUS_ERR_EXISTS)
+        return rc;
+    extatus_subscription subscription = EXTATUS_SUBSCRIPTION_INIT;
+    subscription.metric = "requests_total";
+    subscription.interval_ms = 60000;
+    rc = extatus_subscribe("sink", &subscription);
+    return rc == EXTATUS_ERR_EXISTS ? EXTATUS_OK : rc;
+}
+
 static const scenario scenarios[] = {
     {"init", prepare_nothing, call_init},
     {"registry_new", prepare_nothing, call_registry_new},
@@ -160,6 +182,7 @@ static const scenario scenarios[] = {
     {"type_register", prepare_nothing, call_type_register},
     {"setopts", prepare_nothing, call_setopts_family},
     {"expose", prepare_labelled_family, call_expose_both},
+    {"subscription", prepare_labelled_family, call_reporter_and_subscription},
 };
 
 /* Fresh library with the counting allocator, prepared without failures. */

@@ -9,6 +9,7 @@
 #include "process_helpers.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* A string literal as a worker's state (the tests' get_name returns it). */
@@ -263,6 +264,77 @@ static void test_lock_up_idle_down(void **state)
     assert_true(down > back);
     assert_int_equal(rec.events[down].reason, EXTATUS_REASON_THREAD_EXIT);
     assert_true(exits_of("guarded", "thread_exit") == 1);
+}
+
+/* A lock-mode worker whose report registers metrics of its own as it goes. */
+typedef struct registering_worker {
+    pthread_mutex_t lock; /* guards value */
+    int value;            /* the state */
+    atomic_int reports;   /* report calls */
+    atomic_int failures;  /* registrations that failed */
+} registering_worker;
+
+static const char *registering_name(void *state)
+{
+    (void)state;
+    return "registrar";
+}
+
+static void registering_report(void *state)
+{
+    registering_worker *self = state;
+    int n = atomic_fetch_add(&self->reports, 1);
+    char name[32];
+    snprintf(name, sizeof name, "dynamic_metric_%d", n % 3); /* new, then the same again */
+    extatus_gauge *gauge;
+    if (extatus_gauge_new(&gauge, NULL, name, "Registered by a report.") != EXTATUS_OK)
+        atomic_fetch_add(&self->failures, 1);
+    else
+        extatus_gauge_set(gauge, self->value);
+}
+
+static void test_report_that_registers_metrics(void **state)
+{
+    (void)state;
+    start_handler(PERIOD, 30, 5000);
+    static registering_worker w;
+    memset(&w, 0, sizeof w);
+    pthread_mutex_init(&w.lock, NULL);
+    w.value = 7;
+    static const extatus_worker_ops ops = {EXTATUS_WORKER_OPS_VERSION, registering_name,
+                                           registering_report};
+    extatus_worker_options options = EXTATUS_WORKER_OPTIONS_INIT;
+    options.mode = EXTATUS_WORKER_LOCK;
+    options.lock = &w.lock;
+    options.watch_thread = 0;
+    extatus_worker *worker = NULL;
+    assert_ok(extatus_process_register(&worker, &ops, &w, &options));
+    static test_worker other;
+    test_worker_init(&other, "bystander", EXTATUS_WORKER_CHECKPOINT);
+    test_worker_start(&other);
+
+    long up = recorder_wait(&rec, 0, "registrar", EXTATUS_PROCESS_UP, WAIT);
+    assert_true(up >= 0);
+    int64_t until = now_ms() + WAIT;
+    while (atomic_load(&w.reports) < 4 && now_ms() < until)
+        sleep_ms(5);
+    assert_true(atomic_load(&w.reports) >= 4);
+    assert_int_equal(atomic_load(&w.failures), 0);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        extatus_value value;
+        const char *datapoint[] = {"value"};
+        snprintf(name, sizeof name, "dynamic_metric_%d", i);
+        assert_ok(extatus_get_value(NULL, name, NULL, datapoint, 1, &value));
+        assert_true(value.number == 7);
+    }
+    assert_true(activity_of("registrar") == 2);
+    assert_true(recorder_wait(&rec, 0, "bystander", EXTATUS_PROCESS_UP, WAIT) >= 0);
+    assert_true(activity_of("bystander") == 2);
+    atomic_store(&other.control, LEAVE);
+    test_worker_join(&other);
+    assert_ok(extatus_process_deregister(worker, EXTATUS_REASON_NORMAL));
+    pthread_mutex_destroy(&w.lock);
 }
 
 static void test_lock_deregister_with_error(void **state)
@@ -546,6 +618,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_cannot_deregister_itself, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_up_idle_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_deregister_with_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_that_registers_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_slow_and_stuck_do_not_delay_others, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retention_and_restart_reuse_the_series, setup,

@@ -60,6 +60,7 @@ fuzz:
 	for target in $$(ls fuzz/*_fuzz.c | sed 's|fuzz/||; s|_fuzz.c||'); do \
 	    mkdir -p build-fuzz/corpus/$$target && cp fuzz/corpus/$$target/* build-fuzz/corpus/$$target/; \
 	    build-fuzz/fuzz/fuzz_$$target -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        -dict=fuzz/$$target.dict \
 	        build-fuzz/corpus/$$target || exit 1; \
 	done
 

@@ -393,8 +393,7 @@ typedef struct common_options {
 /* A whole number of milliseconds in [0, 2^31) from a NUMBER option. */
 static int parse_ms(int64_t *out, const char *name, const extatus_option *opt)
 {
-    if (opt->kind != EXTATUS_OPTION_NUMBER || !(opt->number >= 0) ||
-        opt->number != floor(opt->number) || opt->number > 2147483647.0)
+    if (opt->kind != EXTATUS_OPTION_NUMBER || !extatus__is_whole(opt->number, 0, 2147483647.0))
         return extatus__error(EXTATUS_ERR_OPTION,
                               "metric '%s': option '%s' must be a whole number of milliseconds "
                               ">= 0",
@@ -440,8 +439,8 @@ static int parse_common(common_options *common, const char *name, const extatus_
             if (parse_ms(&common->sample_interval_ms, name, opt) != EXTATUS_OK)
                 return EXTATUS_ERR_OPTION;
         } else { /* max_series */
-            if (opt->kind != EXTATUS_OPTION_NUMBER || !(opt->number >= 1) ||
-                opt->number != floor(opt->number) || opt->number > (double)SIZE_MAX / 2)
+            if (opt->kind != EXTATUS_OPTION_NUMBER ||
+                !extatus__is_whole(opt->number, 1, 4503599627370496.0 /* 2^52 */))
                 return extatus__error(EXTATUS_ERR_OPTION,
                                       "metric '%s': option 'max_series' must be a whole number "
                                       ">= 1",

@@ -169,6 +169,12 @@ int extatus__entries_register_builtin(void);
 /* Deep copy of an option list (strings and lists copied). */
 int extatus__options_copy(extatus_option **out, const extatus_option *options, size_t count);
 void extatus__options_free(extatus_option *options, size_t count);
+/* True when `value` is a whole number in [min, max] (false for NaN). */
+static inline bool extatus__is_whole(double value, double min, double max)
+{
+    return value >= min && value <= max && value == (double)(int64_t)value;
+}
+
 /* True if `key` is taken by the library rather than the entry. */
 bool extatus__option_is_common(const char *key);
 

@@ -129,7 +129,7 @@ static int parse_options(const extatus_option *options, size_t option_count, spi
             if (option->kind != EXTATUS_OPTION_NUMBER)
                 return extatus_entry_error(EXTATUS_ERR_OPTION, "option 'slots' must be a number");
             slots = option->number;
-            if (!(slots >= 1 && slots <= SPIRAL_MAX_SLOTS) || slots != floor(slots))
+            if (!extatus__is_whole(slots, 1, SPIRAL_MAX_SLOTS))
                 return extatus_entry_error(EXTATUS_ERR_OPTION,
                                            "option 'slots' must be an integer in [1, %u], got %g",
                                            SPIRAL_MAX_SLOTS, slots);

@@ -371,8 +371,7 @@ static int parse_options(const extatus_option *options, size_t option_count, sum
             rc = number_option(option, &age_buckets);
             if (rc != EXTATUS_OK)
                 return rc;
-            if (!(age_buckets >= 1 && age_buckets <= SUMMARY_MAX_AGE_BUCKETS) ||
-                age_buckets != floor(age_buckets))
+            if (!extatus__is_whole(age_buckets, 1, SUMMARY_MAX_AGE_BUCKETS))
                 return extatus_entry_error(EXTATUS_ERR_OPTION,
                                            "option 'age_buckets' must be an integer in [1, %u], "
                                            "got %g",

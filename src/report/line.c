@@ -112,8 +112,8 @@ static int line_init(void **state, const char *name, const extatus_option *optio
     int rc = EXTATUS_OK;
     for (size_t i = 0; i < option_count && rc == EXTATUS_OK; i++) {
         const extatus_option *opt = &options[i];
-        if (strcmp(opt->key, "fd") == 0 && opt->kind == EXTATUS_OPTION_NUMBER && opt->number >= 0 &&
-            opt->number <= 2147483647.0 && opt->number == floor(opt->number))
+        if (strcmp(opt->key, "fd") == 0 && opt->kind == EXTATUS_OPTION_NUMBER &&
+            extatus__is_whole(opt->number, 0, 2147483647.0))
             fd = opt;
         else if (strcmp(opt->key, "address") == 0 && opt->kind == EXTATUS_OPTION_STRING &&
                  opt->string)

@@ -114,7 +114,7 @@ static int call_function(void)
 
 static int call_type_register(void)
 {
-    extatus_entry_ops ops;
+    extatus_entry_ops ops = EXTATUS_ENTRY_OPS_INIT;
     int rc = extatus_type_lookup("gauge", &ops);
     return rc ? rc : extatus_type_register("my_gauge", &ops, NULL);
 }

@@ -58,7 +58,8 @@ static void test_value_computed_at_read(void **state)
 
 static void test_two_names_one_implementation(void **state)
 {
-    extatus_entry_ops gauge_ops, counter_ops;
+    extatus_entry_ops gauge_ops = EXTATUS_ENTRY_OPS_INIT;
+    extatus_entry_ops counter_ops = EXTATUS_ENTRY_OPS_INIT;
     int length = 1;
     extatus_family *family;
     (void)state;

@@ -20,8 +20,6 @@
 
 #define INITIAL_SLOTS 8
 
-_Atomic(extatus__family_hook) extatus__family_hook_fn;
-
 /* ---- small helpers ----------------------------------------------------- */
 
 void extatus__entry_ctx(extatus_entry_ctx *ctx, const extatus_family *family,
@@ -135,7 +133,7 @@ static void list_unlink(extatus_family *family, extatus_series *series)
 
 static void series_destroy(extatus_family *family, extatus_series *series)
 {
-    extatus__probe_detach(series); /* no sample runs on the ref after this */
+    extatus__layers_series_removed(series); /* no layer uses the ref after this */
     extatus__cache_detach(series);
     if (family->type->ops.destroy) {
         extatus_entry_ctx ctx;
@@ -218,7 +216,7 @@ static int series_build(extatus_series **out, extatus_family *family, const char
         return rc;
     }
     if ((rc = extatus__cache_attach(series)) != EXTATUS_OK ||
-        (rc = extatus__probe_attach(series)) != EXTATUS_OK) {
+        (rc = extatus__layers_series_created(series)) != EXTATUS_OK) {
         series_destroy(family, series);
         return rc;
     }
@@ -386,8 +384,7 @@ typedef struct common_options {
     const char *const *labels;
     size_t label_count;
     size_t max_series;
-    int64_t cache_ms;           /* option cache; 0: none */
-    int64_t sample_interval_ms; /* option sample_interval; -1: not given */
+    int64_t cache_ms; /* option cache; 0: none */
 } common_options;
 
 /* A whole number of milliseconds in [0, 2^31) from a NUMBER option. */
@@ -430,15 +427,7 @@ static int parse_common(common_options *common, const char *name, const extatus_
         } else if (strcmp(opt->key, "cache") == 0) {
             if (parse_ms(&common->cache_ms, name, opt) != EXTATUS_OK)
                 return EXTATUS_ERR_OPTION;
-        } else if (strcmp(opt->key, "sample_interval") == 0) {
-            if (type->ops.kind != EXTATUS_ENTRY_KIND_PROBE)
-                return extatus__error(EXTATUS_ERR_OPTION,
-                                      "metric '%s': option 'sample_interval' is for probe types, "
-                                      "and type '%s' is not one",
-                                      name, type->name);
-            if (parse_ms(&common->sample_interval_ms, name, opt) != EXTATUS_OK)
-                return EXTATUS_ERR_OPTION;
-        } else { /* max_series */
+        } else if (strcmp(opt->key, "max_series") == 0) {
             if (opt->kind != EXTATUS_OPTION_NUMBER ||
                 !extatus__is_whole(opt->number, 1, 4503599627370496.0 /* 2^52 */))
                 return extatus__error(EXTATUS_ERR_OPTION,
@@ -533,9 +522,6 @@ static int family_build(extatus_family **out, extatus_registry *registry, const 
     family->type = type;
     family->max_series = common->max_series ? common->max_series : registry->max_series;
     family->cache_ms = common->cache_ms;
-    family->sample_interval_ms = common->sample_interval_ms >= 0
-                                     ? common->sample_interval_ms
-                                     : EXTATUS_PROBE_DEFAULT_INTERVAL_MS;
     family->name = extatus__strdup(name);
     family->help = extatus__strdup(common->help ? common->help : "");
     family->unit = extatus__strdup(common->unit);
@@ -652,7 +638,7 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
     if (!type)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "metric '%s': unknown type '%s'", name,
                               type_name);
-    common_options common = {NULL, NULL, NULL, 0, 0, 0, -1};
+    common_options common = {NULL, NULL, NULL, 0, 0, 0};
     if ((rc = parse_common(&common, name, type, options, option_count)) != EXTATUS_OK)
         return rc;
 
@@ -670,7 +656,8 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
     if ((rc = family_build(&family, registry, name, type_name, type, &common, options,
                            option_count)) != EXTATUS_OK)
         return rc;
-    if ((rc = family_prepare_entries(family)) != EXTATUS_OK) {
+    if ((rc = extatus__layers_family_created(family, options, option_count)) != EXTATUS_OK ||
+        (rc = family_prepare_entries(family)) != EXTATUS_OK) {
         family_free(family);
         return rc;
     }
@@ -694,9 +681,7 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot add it to registry '%s'",
                               name, registry->name);
     }
-    extatus__family_hook hook = atomic_load(&extatus__family_hook_fn);
-    if (hook)
-        hook(family, NULL, 0);
+    extatus__layers_family_changed(family, NULL, 0);
     if (out)
         *out = family;
     return EXTATUS_OK;

@@ -5,16 +5,15 @@
 
 #include <string.h>
 
-/* Keys the library takes for itself; the entry never sees them. */
-static const char *const common_keys[] = {"help",       "unit",  "labels",
-                                          "max_series", "cache", "sample_interval"};
+/* Keys core takes for itself; the entry never sees them. */
+static const char *const common_keys[] = {"help", "unit", "labels", "max_series", "cache"};
 
 bool extatus__option_is_common(const char *key)
 {
     for (size_t i = 0; i < sizeof(common_keys) / sizeof(common_keys[0]); i++)
         if (strcmp(key, common_keys[i]) == 0)
             return true;
-    return false;
+    return extatus__layers_take_option(key); /* such as the probes' sample_interval */
 }
 
 const extatus_option *extatus_option_find(const extatus_option *opts, size_t count, const char *key)

@@ -409,14 +409,12 @@ static int parse_common(common_options *common, const char *name, const extatus_
                                   i);
         if (!extatus__option_is_common(opt->key))
             continue;
-        if (strcmp(opt->key, "help") == 0 || strcmp(opt->key, "unit") == 0) {
+        bool help = strcmp(opt->key, "help") == 0;
+        if (help || strcmp(opt->key, "unit") == 0) {
             if (opt->kind != EXTATUS_OPTION_STRING || !opt->string)
                 return extatus__error(EXTATUS_ERR_OPTION,
                                       "metric '%s': option '%s' must be a string", name, opt->key);
-            if (opt->key[0] == 'h')
-                common->help = opt->string;
-            else
-                common->unit = opt->string;
+            *(help ? &common->help : &common->unit) = opt->string;
         } else if (strcmp(opt->key, "labels") == 0) {
             if (opt->kind != EXTATUS_OPTION_STRINGS || (opt->count && !opt->list))
                 return extatus__error(EXTATUS_ERR_OPTION,
@@ -1021,25 +1019,13 @@ int extatus__family_setopts(extatus_family *family, const extatus_option *option
     setopts_arg arg = {options, count};
     if ((rc = for_each_series(family, setopts_one, &arg)) != EXTATUS_OK)
         return rc;
-    /* Merge: later options of the same key win when the entry reads them. */
-    extatus_option *copy;
-    if ((rc = extatus__options_copy(&copy, options, count)) != EXTATUS_OK)
-        return rc;
+    /* The series to come take the new values: one option per key, however
+     * often setopts runs. */
     pthread_mutex_lock(&family->options_lock);
-    extatus_option *merged =
-        extatus__realloc(family->options, (family->option_count + count) * sizeof(*merged));
-    if (merged) {
-        memcpy(merged + family->option_count, copy, count * sizeof(*merged));
-        family->options = merged;
-        family->option_count += count;
-    }
+    rc = extatus__options_merge(&family->options, &family->option_count, options, count);
     pthread_mutex_unlock(&family->options_lock);
-    if (!merged) {
-        extatus__options_free(copy, count);
-        return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot store the options",
-                              family->name);
-    }
-    extatus__free(copy);
+    if (rc != EXTATUS_OK)
+        return extatus__error(rc, "metric '%s': cannot store the options", family->name);
     return EXTATUS_OK;
 }
 

@@ -167,6 +167,14 @@ void extatus__types_free(void);
 /* Deep copy of an option list (strings and lists copied). */
 int extatus__options_copy(extatus_option **out, const extatus_option *options, size_t count);
 void extatus__options_free(extatus_option *options, size_t count);
+/*
+ * Merge copies of options[0..add) into the deep-copied list *list of
+ * *count options: a key already there gets the new value, a new key is
+ * appended, so setopts never grows a list beyond one option per key. On
+ * failure (EXTATUS_ERR_NOMEM) the list is unchanged.
+ */
+int extatus__options_merge(extatus_option **list, size_t *count, const extatus_option *options,
+                           size_t add);
 /* True when `value` is a whole number in [min, max] (false for NaN). */
 static inline bool extatus__is_whole(double value, double min, double max)
 {

@@ -13,6 +13,7 @@
 #define EXTATUS_COUNTER_H
 
 #include "common.h"
+#include "labels.h"
 
 EXTATUS_BEGIN_DECLS
 
@@ -32,7 +33,7 @@ EXTATUS_API int extatus_counter_new(extatus_counter **out, extatus_registry *reg
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_counter_get(extatus_counter **out, extatus_family *family,
-                                    const char *const *label_values);
+                                    extatus_labels labels);
 
 /* Add 1. Thread safety: any thread; lock-free, allocation-free. */
 EXTATUS_API void extatus_counter_inc(extatus_counter *counter);

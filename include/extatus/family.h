@@ -16,6 +16,7 @@
 #define EXTATUS_FAMILY_H
 
 #include "common.h"
+#include "labels.h"
 #include "metric.h"
 
 EXTATUS_BEGIN_DECLS
@@ -47,13 +48,13 @@ EXTATUS_API int extatus_family_lookup(extatus_family **out, extatus_registry *re
  * per-family lock and never allocate.
  */
 EXTATUS_API int extatus_family_series(extatus_series **out, extatus_family *family,
-                                      const char *const *label_values);
+                                      extatus_labels labels);
 
 /*
  * Remove the series for `label_values`. Errors: EXTATUS_ERR_NOT_FOUND.
  * Thread safety: any thread.
  */
-EXTATUS_API int extatus_family_remove(extatus_family *family, const char *const *label_values);
+EXTATUS_API int extatus_family_remove(extatus_family *family, extatus_labels labels);
 
 /*
  * Remove every series of a family (its definition stays registered; a

@@ -8,6 +8,7 @@
 #define EXTATUS_GAUGE_H
 
 #include "common.h"
+#include "labels.h"
 
 EXTATUS_BEGIN_DECLS
 
@@ -26,7 +27,7 @@ EXTATUS_API int extatus_gauge_new(extatus_gauge **out, extatus_registry *registr
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_gauge_get(extatus_gauge **out, extatus_family *family,
-                                  const char *const *label_values);
+                                  extatus_labels labels);
 
 /* Updates. Thread safety: any thread; lock-free, allocation-free. */
 EXTATUS_API void extatus_gauge_set(extatus_gauge *gauge, double value);

@@ -12,6 +12,7 @@
 #define EXTATUS_HISTOGRAM_H
 
 #include "common.h"
+#include "labels.h"
 
 EXTATUS_BEGIN_DECLS
 
@@ -35,7 +36,7 @@ EXTATUS_API int extatus_histogram_new(extatus_histogram **out, extatus_registry 
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_histogram_get(extatus_histogram **out, extatus_family *family,
-                                      const char *const *label_values);
+                                      extatus_labels labels);
 
 /*
  * Record one observation (le is inclusive: a value equal to a bound counts

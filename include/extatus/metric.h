@@ -14,6 +14,7 @@
 #define EXTATUS_METRIC_H
 
 #include "common.h"
+#include "labels.h"
 #include "options.h"
 
 EXTATUS_BEGIN_DECLS
@@ -95,8 +96,8 @@ EXTATUS_API int extatus_type_set_default(const char *pattern, const char *type,
  * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _LIMIT, _RANGE, _UNSUPPORTED, _NOMEM.
  * Thread safety: any thread.
  */
-EXTATUS_API int extatus_update(extatus_registry *registry, const char *name,
-                               const char *const *label_values, double value);
+EXTATUS_API int extatus_update(extatus_registry *registry, const char *name, extatus_labels labels,
+                               double value);
 
 /*
  * Read datapoints of an existing series: values[i] receives datapoints[i],
@@ -107,7 +108,7 @@ EXTATUS_API int extatus_update(extatus_registry *registry, const char *name,
  * Thread safety: any thread.
  */
 EXTATUS_API int extatus_get_value(extatus_registry *registry, const char *name,
-                                  const char *const *label_values, const char *const *datapoints,
+                                  extatus_labels labels, const char *const *datapoints,
                                   size_t count, extatus_value *values);
 
 /*
@@ -116,16 +117,15 @@ EXTATUS_API int extatus_get_value(extatus_registry *registry, const char *name,
  * Errors: EXTATUS_ERR_NOT_FOUND. Thread safety: any thread.
  */
 EXTATUS_API int extatus_get_datapoints(extatus_registry *registry, const char *name,
-                                       const char *const *label_values,
-                                       const extatus_datapoint **datapoints, size_t *count);
+                                       extatus_labels labels, const extatus_datapoint **datapoints,
+                                       size_t *count);
 
 /*
  * Reset one series, or every series of the family when label_values is
  * NULL and the family has labels.
  * Errors: EXTATUS_ERR_NOT_FOUND, _UNSUPPORTED. Thread safety: any thread.
  */
-EXTATUS_API int extatus_reset(extatus_registry *registry, const char *name,
-                              const char *const *label_values);
+EXTATUS_API int extatus_reset(extatus_registry *registry, const char *name, extatus_labels labels);
 
 /*
  * Change options of one series, or of every series and of the family's
@@ -137,9 +137,8 @@ EXTATUS_API int extatus_reset(extatus_registry *registry, const char *name,
  * max_series, which are fixed at registration).
  * Thread safety: any thread.
  */
-EXTATUS_API int extatus_setopts(extatus_registry *registry, const char *name,
-                                const char *const *label_values, const extatus_option *options,
-                                size_t option_count);
+EXTATUS_API int extatus_setopts(extatus_registry *registry, const char *name, extatus_labels labels,
+                                const extatus_option *options, size_t option_count);
 
 /*
  * Delete the family `name` and all its series (exometer's delete). Handles

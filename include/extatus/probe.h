@@ -26,6 +26,7 @@
 #define EXTATUS_PROBE_H
 
 #include "common.h"
+#include "labels.h"
 #include "options.h"
 #include "registry.h"
 
@@ -50,8 +51,7 @@ typedef struct extatus_probe_stats {
  * Thread safety: any thread; may overlap a scheduled sample of the same
  * series (entries of kind probe must allow that, see extatus/sys/entry.h).
  */
-EXTATUS_API int extatus_sample(extatus_registry *registry, const char *name,
-                               const char *const *label_values);
+EXTATUS_API int extatus_sample(extatus_registry *registry, const char *name, extatus_labels labels);
 
 /*
  * Copy the counters of a probe series into *stats.
@@ -59,8 +59,7 @@ EXTATUS_API int extatus_sample(extatus_registry *registry, const char *name,
  * Thread safety: any thread.
  */
 EXTATUS_API int extatus_probe_get_stats(extatus_registry *registry, const char *name,
-                                        const char *const *label_values,
-                                        extatus_probe_stats *stats);
+                                        extatus_labels labels, extatus_probe_stats *stats);
 
 /*
  * Create the process collector's families in `registry` (NULL: default):

@@ -15,6 +15,7 @@
 #define EXTATUS_SUMMARY_H
 
 #include "common.h"
+#include "labels.h"
 
 EXTATUS_BEGIN_DECLS
 
@@ -35,7 +36,7 @@ EXTATUS_API int extatus_summary_new(extatus_summary **out, extatus_registry *reg
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_summary_get(extatus_summary **out, extatus_family *family,
-                                    const char *const *label_values);
+                                    extatus_labels labels);
 
 /* Record one observation. Thread safety: any thread; lock-free. */
 EXTATUS_API void extatus_summary_observe(extatus_summary *summary, double value);

@@ -27,7 +27,8 @@ EXTATUS_API int extatus_counter_new(extatus_counter **out, extatus_registry *reg
                                     const char *name, const char *help);
 
 /*
- * The counter series of `family` for `label_values`, created if needed.
+ * The counter series of `family` for `labels` (extatus/labels.h), created if
+ * needed.
  * Errors: EXTATUS_ERR_TYPE if the family's type is not implemented by the
  * counter entry (function_counter and spiral are not); as
  * extatus_family_series(). Thread safety: any thread.

@@ -22,7 +22,7 @@ EXTATUS_API int extatus_gauge_new(extatus_gauge **out, extatus_registry *registr
                                   const char *help);
 
 /*
- * The gauge series for `label_values`, created if needed.
+ * The gauge series for `labels` (extatus/labels.h), created if needed.
  * Errors: EXTATUS_ERR_TYPE if the family is not a gauge; as
  * extatus_family_series(). Thread safety: any thread.
  */

@@ -31,7 +31,7 @@ EXTATUS_API int extatus_histogram_new(extatus_histogram **out, extatus_registry 
                                       size_t bound_count);
 
 /*
- * The histogram series for `label_values`, created if needed.
+ * The histogram series for `labels` (extatus/labels.h), created if needed.
  * Errors: EXTATUS_ERR_TYPE if the family is not a histogram; as
  * extatus_family_series(). Thread safety: any thread.
  */

@@ -45,9 +45,9 @@ typedef struct extatus_probe_stats {
 } extatus_probe_stats;
 
 /*
- * Sample the series `label_values` of probe `name` now, in the calling
+ * Sample the series `labels` of probe `name` now, in the calling
  * thread (exometer's sample). The result counts as a sample.
- * Errors: EXTATUS_ERR_NOT_FOUND, _TYPE (not a probe), or the probe's error.
+ * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _TYPE (not a probe), or the probe's error.
  * Thread safety: any thread; may overlap a scheduled sample of the same
  * series (entries of kind probe must allow that, see extatus/sys/entry.h).
  */
@@ -55,7 +55,7 @@ EXTATUS_API int extatus_sample(extatus_registry *registry, const char *name, ext
 
 /*
  * Copy the counters of a probe series into *stats.
- * Errors: EXTATUS_ERR_NOT_FOUND, _TYPE (not a probe).
+ * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _TYPE (not a probe).
  * Thread safety: any thread.
  */
 EXTATUS_API int extatus_probe_get_stats(extatus_registry *registry, const char *name,

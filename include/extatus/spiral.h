@@ -26,7 +26,7 @@ EXTATUS_API int extatus_spiral_new(extatus_spiral **out, extatus_registry *regis
                                    const char *name, const char *help);
 
 /*
- * The spiral series for `label_values`, created if needed.
+ * The spiral series for `labels` (extatus/labels.h), created if needed.
  * Errors: EXTATUS_ERR_TYPE if the family is not a spiral; as
  * extatus_family_series(). Thread safety: any thread.
  */

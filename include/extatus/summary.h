@@ -31,7 +31,7 @@ EXTATUS_API int extatus_summary_new(extatus_summary **out, extatus_registry *reg
                                     size_t quantile_count);
 
 /*
- * The summary series for `label_values`, created if needed.
+ * The summary series for `labels` (extatus/labels.h), created if needed.
  * Errors: EXTATUS_ERR_TYPE if the family is not a summary; as
  * extatus_family_series(). Thread safety: any thread.
  */

@@ -193,16 +193,15 @@ int main(int argc, char **argv)
         return fail("exporter");
 
     for (size_t i = 0; i < server_count; i++) {
-        const char *value[] = {servers[i].name};
-        if (extatus_gauge_get(&servers[i].gauge, instrument, value) != EXTATUS_OK)
+        if (extatus_gauge_get(&servers[i].gauge, instrument, EXTATUS_LABELS(servers[i].name)) !=
+            EXTATUS_OK)
             return fail("gauge");
         start_life(&servers[i]);
     }
-    const char *queue_label[] = {"job_queue"};
     extatus_worker_options lock_mode = EXTATUS_WORKER_OPTIONS_INIT;
     lock_mode.mode = EXTATUS_WORKER_LOCK;
     lock_mode.lock = &queue.lock;
-    if (extatus_gauge_get(&queue.gauge, instrument, queue_label) != EXTATUS_OK ||
+    if (extatus_gauge_get(&queue.gauge, instrument, EXTATUS_LABELS("job_queue")) != EXTATUS_OK ||
         extatus_process_register(&queue_worker, &queue_ops, &queue, &lock_mode) != EXTATUS_OK)
         return fail("job_queue");
 

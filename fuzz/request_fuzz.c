@@ -81,7 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(extatus_family_new(&family, NULL, "fuzz_requests_total", "counter", options,
                                       1) == EXTATUS_OK);
         const char *values[] = {"/metrics"};
-        FUZZ_CHECK(extatus_counter_get(&counter, family, values) == EXTATUS_OK);
+        FUZZ_CHECK(extatus_counter_get(&counter, family, extatus_labels_of(values, 1)) ==
+                   EXTATUS_OK);
     }
     extatus_counter_inc(counter);
 

@@ -266,8 +266,9 @@ static void take_down_locked(extatus_worker *worker, extatus_process_reason reas
     }
     transition_locked(pname, EXTATUS_PROCESS_DOWN, reason);
     extatus_counter *exits;
-    const char *labels[] = {pname->name, extatus_process_reason_name(reason)};
-    if (extatus_counter_get(&exits, extatus__proc.exits, labels) == EXTATUS_OK)
+    if (extatus_counter_get(&exits, extatus__proc.exits,
+                            EXTATUS_LABELS(pname->name, extatus_process_reason_name(reason))) ==
+        EXTATUS_OK)
         extatus_counter_inc(exits);
     extatus__pool_release(worker);
 }
@@ -330,12 +331,13 @@ static void expire_locked(int64_t now)
     int64_t keep = (int64_t)extatus__proc.retention_ms * 1000000;
     while (extatus__proc.down_first && now - extatus__proc.down_first->down_ns >= keep) {
         extatus__pname *pname = extatus__proc.down_first;
-        const char *name[] = {pname->name};
-        extatus_family_remove(extatus__proc.activity, name);
-        for (unsigned r = EXTATUS_REASON_NORMAL; r < REASON_COUNT; r++) {
-            const char *labels[] = {pname->name, reason_names[r]};
-            extatus_family_remove(extatus__proc.exits, labels);
-        }
+        /* Most reasons never had a series: those NOT_FOUNDs leave no message. */
+        extatus__error_quiet_begin();
+        extatus_family_remove(extatus__proc.activity, EXTATUS_LABELS(pname->name));
+        for (unsigned r = EXTATUS_REASON_NORMAL; r < REASON_COUNT; r++)
+            extatus_family_remove(extatus__proc.exits,
+                                  EXTATUS_LABELS(pname->name, reason_names[r]));
+        extatus__error_quiet_end();
         name_free_locked(pname);
     }
 }
@@ -674,8 +676,7 @@ static int attach_locked(extatus_worker *worker, extatus__pname *pname, const ch
         memcpy(pname->name, name, strlen(name) + 1);
         pname->hash = hash;
         pname->state = EXTATUS__STATE_NONE;
-        const char *labels[] = {name};
-        int rc = extatus_gauge_get(&pname->activity, extatus__proc.activity, labels);
+        int rc = extatus_gauge_get(&pname->activity, extatus__proc.activity, EXTATUS_LABELS(name));
         if (rc != EXTATUS_OK) {
             extatus__free(pname);
             return rc;
@@ -683,8 +684,7 @@ static int attach_locked(extatus_worker *worker, extatus__pname *pname, const ch
     }
     if (workers_add_locked(worker) != EXTATUS_OK) {
         if (fresh) {
-            const char *labels[] = {name};
-            extatus_family_remove(extatus__proc.activity, labels);
+            extatus_family_remove(extatus__proc.activity, EXTATUS_LABELS(name));
             extatus__free(pname);
         }
         return extatus__error(EXTATUS_ERR_NOMEM, "worker '%s': out of memory", name);

@@ -204,7 +204,7 @@ static void test_process_stress(void **state)
         last_state[i] = -1;
         pthread_mutex_init(&w->lock, NULL);
         const char *values[] = {w->name};
-        assert_ok(extatus_gauge_get(&w->gauge, family, values));
+        assert_ok(extatus_gauge_get(&w->gauge, family, extatus_labels_of(values, 1)));
     }
     pthread_create(&queue_thread, NULL, queue_reader, queue);
     pthread_create(&reader_thread, NULL, reader, NULL);

@@ -193,32 +193,35 @@ static void test_user_type_like_builtin(void **state)
     assert_ok(extatus_family_new(&family, NULL, "queue_peak", "peak", options, 1));
     assert_int_equal(created, destroyed); /* the validation instance is gone */
     const char *inbox[] = {"inbox"};
-    assert_ok(extatus_update(NULL, "queue_peak", inbox, 3));
-    assert_ok(extatus_update(NULL, "queue_peak", inbox, 9));
-    assert_ok(extatus_update(NULL, "queue_peak", inbox, 4));
+    assert_ok(extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), 3));
+    assert_ok(extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), 9));
+    assert_ok(extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), 4));
     assert_string_equal(last_type_seen, "peak");
     assert_ptr_equal(last_type_data_seen, &marker);
     const char *wanted[] = {"value", "updates", "missing"};
     extatus_value three[3];
-    assert_ok(extatus_get_value(NULL, "queue_peak", inbox, wanted, 3, three));
+    assert_ok(extatus_get_value(NULL, "queue_peak", extatus_labels_of(inbox, 1), wanted, 3, three));
     assert_true(three[0].number == 9);
     assert_int_equal(three[1].integer, 3);
     assert_int_equal(three[2].kind, EXTATUS_VALUE_UNDEFINED);
-    assert_ok(extatus_get_value(NULL, "queue_peak", inbox, NULL, 2, values));
+    assert_ok(extatus_get_value(NULL, "queue_peak", extatus_labels_of(inbox, 1), NULL, 2, values));
     assert_true(values[0].number == 9);
-    assert_extatus(EXTATUS_ERR_RANGE, extatus_update(NULL, "queue_peak", inbox, NAN));
+    assert_extatus(EXTATUS_ERR_RANGE,
+                   extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), NAN));
     assert_non_null(strstr(extatus_error_last(), "NaN"));
     extatus_option change[] = {EXTATUS_OPT_NUMBER("window", 5)};
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "queue_peak", inbox, change, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "queue_peak", extatus_labels_of(inbox, 1), change, 1));
     assert_non_null(strstr(extatus_error_last(), "window"));
-    assert_ok(extatus_reset(NULL, "queue_peak", NULL));
-    assert_ok(extatus_get_value(NULL, "queue_peak", inbox, wanted, 2, three));
+    assert_ok(extatus_reset(NULL, "queue_peak", EXTATUS_ALL_SERIES));
+    assert_ok(extatus_get_value(NULL, "queue_peak", extatus_labels_of(inbox, 1), wanted, 2, three));
     assert_int_equal(three[1].integer, 0);
     int live = created - destroyed;
     assert_int_equal(live, 1);
     assert_ok(extatus_delete(NULL, "queue_peak"));
     assert_int_equal(created, destroyed);
-    assert_extatus(EXTATUS_ERR_NOT_FOUND, extatus_update(NULL, "queue_peak", inbox, 1));
+    assert_extatus(EXTATUS_ERR_NOT_FOUND,
+                   extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), 1));
 }
 
 static void test_several_names_one_implementation(void **state)

@@ -139,8 +139,8 @@ static void test_full_queue_drops_and_counts(void **state)
     assert_int_equal(stats.events_dropped, dropped_before + 4);
     const char *datapoint[] = {"value"};
     extatus_value dropped;
-    assert_ok(extatus_get_value(NULL, "extatus_process_events_dropped_total", NULL, datapoint, 1,
-                                &dropped));
+    assert_ok(extatus_get_value(NULL, "extatus_process_events_dropped_total", EXTATUS_NO_LABELS,
+                                datapoint, 1, &dropped));
     assert_true(extatus_value_to_double(&dropped) == 4);
     /* The two kept are the oldest, in order. */
     extatus_process_event events[4];

@@ -104,8 +104,8 @@ static inline double activity_of(const char *name)
     const char *labels[] = {name};
     const char *datapoint[] = {"value"};
     extatus_value value;
-    if (extatus_get_value(NULL, "extatus_process_activity", labels, datapoint, 1, &value) !=
-        EXTATUS_OK)
+    if (extatus_get_value(NULL, "extatus_process_activity", extatus_labels_of(labels, 1), datapoint,
+                          1, &value) != EXTATUS_OK)
         return -1;
     return extatus_value_to_double(&value);
 }
@@ -116,8 +116,8 @@ static inline double exits_of(const char *name, const char *reason)
     const char *labels[] = {name, reason};
     const char *datapoint[] = {"value"};
     extatus_value value;
-    if (extatus_get_value(NULL, "extatus_process_exits_total", labels, datapoint, 1, &value) !=
-        EXTATUS_OK)
+    if (extatus_get_value(NULL, "extatus_process_exits_total", extatus_labels_of(labels, 2),
+                          datapoint, 1, &value) != EXTATUS_OK)
         return -1;
     return extatus_value_to_double(&value);
 }
@@ -210,7 +210,7 @@ static inline void test_worker_init(test_worker *w, const char *name, extatus_wo
     pthread_mutex_init(&w->times_lock, NULL);
     assert_ok(extatus_family_new(&family, NULL, "instrument_gauge", "gauge", options, 2));
     const char *values[] = {name};
-    assert_ok(extatus_gauge_get(&w->instrument, family, values));
+    assert_ok(extatus_gauge_get(&w->instrument, family, extatus_labels_of(values, 1)));
 }
 
 static inline int test_worker_register(test_worker *w)

@@ -325,7 +325,7 @@ static void test_report_that_registers_metrics(void **state)
         extatus_value value;
         const char *datapoint[] = {"value"};
         snprintf(name, sizeof name, "dynamic_metric_%d", i);
-        assert_ok(extatus_get_value(NULL, name, NULL, datapoint, 1, &value));
+        assert_ok(extatus_get_value(NULL, name, EXTATUS_NO_LABELS, datapoint, 1, &value));
         assert_true(value.number == 7);
     }
     assert_true(activity_of("registrar") == 2);

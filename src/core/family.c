@@ -204,16 +204,15 @@ static int series_build(extatus_series **out, extatus_family *family, const char
 
     extatus_entry_ctx ctx;
     extatus__entry_ctx(&ctx, family, series);
+    uint64_t mark = extatus__error_mark();
     pthread_mutex_lock(&family->options_lock);
     int rc = family->type->ops.create(&series->ref, &ctx, family->options, family->option_count);
     pthread_mutex_unlock(&family->options_lock);
     if (rc != EXTATUS_OK) {
         extatus__free(series);
-        if (extatus_error_last_code() != rc)
-            extatus__error_set(rc,
-                               "metric '%s': entry of type '%s' refused to create a series (%s)",
-                               family->name, family->type_name, extatus_strerror(rc));
-        return rc;
+        return extatus__error_unless_since(
+            mark, rc, "metric '%s': entry of type '%s' refused to create a series (%s)",
+            family->name, family->type_name, extatus_strerror(rc));
     }
     if ((rc = extatus__cache_attach(series)) != EXTATUS_OK ||
         (rc = extatus__layers_series_created(series)) != EXTATUS_OK) {
@@ -599,13 +598,12 @@ static int family_prepare_entries(extatus_family *family)
     extatus_entry_ctx ctx;
     void *ref = NULL;
     extatus__entry_ctx(&ctx, family, NULL);
+    uint64_t mark = extatus__error_mark();
     int rc = family->type->ops.create(&ref, &ctx, family->options, family->option_count);
-    if (rc != EXTATUS_OK) {
-        if (extatus_error_last_code() != rc)
-            extatus__error_set(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
-                               family->type_name, extatus_strerror(rc));
-        return rc;
-    }
+    if (rc != EXTATUS_OK)
+        return extatus__error_unless_since(mark, rc,
+                                           "metric '%s': type '%s' refused the options (%s)",
+                                           family->name, family->type_name, extatus_strerror(rc));
     if (family->type->ops.destroy)
         family->type->ops.destroy(ref, &ctx);
     return EXTATUS_OK;
@@ -960,10 +958,11 @@ int extatus_series_get_value(extatus_series *series, const char *const *datapoin
     }
     for (size_t i = 0; i < count; i++)
         values[i] = (extatus_value){EXTATUS_VALUE_UNDEFINED, 0, 0};
+    uint64_t mark = extatus__error_mark();
     int rc = extatus__series_read(series, datapoints, count, values);
-    if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-        extatus__error_set(rc, "metric '%s': reading the value failed (%s)", family->name,
-                           extatus_strerror(rc));
+    if (rc != EXTATUS_OK)
+        return extatus__error_unless_since(mark, rc, "metric '%s': reading the value failed (%s)",
+                                           family->name, extatus_strerror(rc));
     return rc;
 }
 
@@ -1010,10 +1009,12 @@ static int setopts_one(extatus_series *series, const void *arg)
     const extatus_family *family = series->family;
     extatus_entry_ctx ctx;
     extatus__entry_ctx(&ctx, family, series);
+    uint64_t mark = extatus__error_mark();
     int rc = family->type->ops.setopts(series->ref, &ctx, what->options, what->count);
-    if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-        extatus__error_set(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
-                           family->type_name, extatus_strerror(rc));
+    if (rc != EXTATUS_OK)
+        return extatus__error_unless_since(mark, rc,
+                                           "metric '%s': type '%s' refused the options (%s)",
+                                           family->name, family->type_name, extatus_strerror(rc));
     return rc;
 }
 

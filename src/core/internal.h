@@ -40,6 +40,16 @@ int extatus__error_v(int code, const char *format, va_list args) EXTATUS__PRINTF
  * caller: such failures must not leave a message (extatus_error_last()
  * speaks only of the caller's own failed call). Sections nest; per thread.
  */
+/*
+ * Whether a callback (an entry's, a reporter's) gave a reason for its
+ * failure: take a mark before calling it, and after a failure call
+ * extatus__error_unless_since, which records `format` only when no message
+ * was recorded since the mark. The message is never cleared for this, so a
+ * success keeps the text of an earlier failure (docs/errors.md).
+ */
+uint64_t extatus__error_mark(void);
+int extatus__error_unless_since(uint64_t mark, int code, const char *format, ...)
+    EXTATUS__PRINTF(3, 4);
 void extatus__error_quiet_begin(void);
 void extatus__error_quiet_end(void);
 

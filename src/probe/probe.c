@@ -216,9 +216,11 @@ int extatus_sample(extatus_registry *registry, const char *name, extatus_labels 
     if (rc != EXTATUS_OK)
         return rc;
     if (series_probe(series)) {
+        uint64_t mark = extatus__error_mark();
         rc = probe_sample(series_probe(series));
-        if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-            (void)extatus__error(rc, "metric '%s': sample failed (%s)", name, extatus_strerror(rc));
+        if (rc != EXTATUS_OK)
+            (void)extatus__error_unless_since(mark, rc, "metric '%s': sample failed (%s)", name,
+                                              extatus_strerror(rc));
     }
     extatus__series_unpin(series);
     extatus__family_drop(family);

@@ -72,7 +72,6 @@ struct extatus__http_events {
     unsigned keepalive_ms;             /* longest silence on a stream */
     unsigned count;                    /* streams open */
     stream *first;                     /* open streams */
-    atomic_uint_fast64_t overflows;    /* streams ended for falling behind */
     extatus_counter *overflow_counter; /* self-metric; NULL: none */
 };
 
@@ -217,7 +216,6 @@ static bool refill(stream *s)
                          (unsigned long long)dropped);
         s->size = n > 0 ? (size_t)n : 0;
         s->ending = true;
-        atomic_fetch_add(&s->events->overflows, 1);
         if (s->events->overflow_counter)
             extatus_counter_inc(s->events->overflow_counter);
         return true;
@@ -364,7 +362,6 @@ int extatus__http_events_new(extatus__http_events **out, unsigned connection_tim
     if (!events)
         return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
     memset(events, 0, sizeof(*events));
-    atomic_init(&events->overflows, 0);
     if (self)
         events->overflow_counter = extatus__http_self_counter(
             self, OVERFLOWS_NAME,
@@ -486,9 +483,4 @@ struct MHD_Response *extatus__http_events_response(extatus__http_events *events,
     MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     *status = MHD_HTTP_OK;
     return response;
-}
-
-uint64_t extatus__http_events_overflows(const extatus__http_events *events)
-{
-    return atomic_load(&events->overflows);
 }

@@ -30,7 +30,6 @@
 #include "http.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -67,8 +66,6 @@ struct extatus__http_guard {
     unsigned count;            /* open connections (lock) */
     extatus__http_conn *first; /* oldest wait first (lock) */
     extatus__http_conn *last;
-    atomic_uint_fast64_t evicted;
-    atomic_uint_fast64_t head_timeouts;
     extatus_counter *evicted_counter; /* self-metrics; NULL: not counted */
     extatus_counter *timeouts_counter;
 };
@@ -111,13 +108,11 @@ static void shut_locked(extatus__http_conn *conn)
     shutdown(conn->fd, SHUT_RDWR);
 }
 
-static void count(extatus_counter *counter, atomic_uint_fast64_t *total, unsigned n)
+/* Count one eviction or timeout (guard lock held: the counter add takes no lock of ours). */
+static void count(extatus_counter *counter)
 {
-    if (n == 0)
-        return;
-    atomic_fetch_add(total, n);
     if (counter)
-        extatus_counter_add(counter, n);
+        extatus_counter_inc(counter);
 }
 
 /* Close every connection whose request head is overdue. */
@@ -139,7 +134,6 @@ static void *watch(void *arg)
         }
         pthread_cond_timedwait(&guard->wake, &guard->lock, &until);
         int64_t now = now_ms();
-        unsigned overdue = 0;
         for (extatus__http_conn *c = guard->first; c; c = c->next) {
             if (c->state != WAITING)
                 continue;
@@ -153,12 +147,10 @@ static void *watch(void *arg)
                     send(c->fd, timeout, sizeof timeout - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
                 (void)sent;
             }
+            /* Counted before the close, so a client that saw it also sees the count. */
+            count(guard->timeouts_counter);
             shut_locked(c);
-            overdue++;
         }
-        pthread_mutex_unlock(&guard->lock);
-        count(guard->timeouts_counter, &guard->head_timeouts, overdue);
-        pthread_mutex_lock(&guard->lock);
     }
     pthread_mutex_unlock(&guard->lock);
     return NULL;
@@ -174,8 +166,6 @@ int extatus__http_guard_new(extatus__http_guard **out, const extatus__http_guard
         return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
     memset(guard, 0, sizeof *guard);
     guard->options = *options;
-    atomic_init(&guard->evicted, 0);
-    atomic_init(&guard->head_timeouts, 0);
     if (options->self) {
         guard->evicted_counter = extatus__http_self_counter(
             options->self, EVICTED_NAME,
@@ -224,7 +214,6 @@ void extatus__http_guard_opened(extatus__http_guard *guard, struct MHD_Connectio
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     extatus__http_conn *conn = info ? extatus_malloc(sizeof *conn) : NULL;
-    unsigned evicted = 0;
 
     *socket_context = conn;
     if (!conn) {
@@ -244,13 +233,12 @@ void extatus__http_guard_opened(extatus__http_guard *guard, struct MHD_Connectio
         /* The oldest connection waiting for a head makes room (never the newcomer). */
         for (extatus__http_conn *c = guard->first; c && c != conn; c = c->next)
             if (c->state == WAITING) {
+                count(guard->evicted_counter);
                 shut_locked(c);
-                evicted = 1;
                 break;
             }
     }
     pthread_mutex_unlock(&guard->lock);
-    count(guard->evicted_counter, &guard->evicted, evicted);
 }
 
 void extatus__http_guard_closed(extatus__http_guard *guard, void **socket_context)
@@ -329,11 +317,4 @@ void extatus__http_conn_done(extatus__http_conn *conn)
     }
     pthread_mutex_unlock(&guard->lock);
     conn->target = NULL;
-}
-
-void extatus__http_guard_counts(const extatus__http_guard *guard, uint64_t *evicted,
-                                uint64_t *head_timeouts)
-{
-    *evicted = atomic_load(&guard->evicted);
-    *head_timeouts = atomic_load(&guard->head_timeouts);
 }

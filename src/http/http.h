@@ -137,9 +137,6 @@ bool extatus__http_conn_target_has_nul(const extatus__http_conn *conn, const cha
 void extatus__http_conn_busy(extatus__http_conn *conn, bool stream);
 /* The response was sent: the next head is due within the idle timeout. */
 void extatus__http_conn_done(extatus__http_conn *conn);
-/* Connections evicted and head timeouts so far. */
-void extatus__http_guard_counts(const extatus__http_guard *guard, uint64_t *evicted,
-                                uint64_t *head_timeouts);
 
 /* ---- GET /events (events.c) --------------------------------------------- */
 
@@ -154,8 +151,6 @@ struct MHD_Response;
  */
 int extatus__http_events_new(extatus__http_events **out, unsigned connection_timeout_s,
                              extatus_registry *self);
-/* Streams ended so far because their reader fell behind. */
-uint64_t extatus__http_events_overflows(const extatus__http_events *events);
 /* End every stream (before the server stops); new ones are refused. */
 void extatus__http_events_close(extatus__http_events *events);
 /* Close, join the watcher and free (after the server stopped). NULL: no-op. */

@@ -133,11 +133,20 @@ typedef struct extatus_exporter_options {
     }
 
 /*
+ * Limits that keep a scrape getting through (docs/exporter.md): the first
+ * request head of a connection must be complete within
+ * EXTATUS_DEFAULT_REQUEST_HEAD_TIMEOUT seconds of accept (else 408 and
+ * close); at max_connections the oldest connection waiting for a request
+ * head is closed to serve a new one. Ambiguous framing gets 400 (an
+ * unknown transfer coding 501) and the connection closes; a NUL in the
+ * request target gets 400.
+ *
  * Start serving: bind, listen and run the server threads. `options` may
- * be NULL for the defaults (port 4000, all addresses, /metrics, the
- * default registry). The options and the strings they point to are
- * copied; the registries must outlive the exporter. Stop and free it
- * with extatus_exporter_stop().
+ * be NULL for the defaults (port EXTATUS_PORT or 4000, all addresses,
+ * /metrics, registry EXTATUS_REGISTRY or "default"): an explicit option
+ * wins over the environment, which wins over the default. The options
+ * and the strings they point to are copied; the registries must outlive
+ * the exporter. Stop and free it with extatus_exporter_stop().
  * Errors: EXTATUS_ERR_SYSTEM (cannot bind or listen; the message names
  * address and port), _OPTION (bad option, named), _NOT_FOUND (registry
  * name), _NOMEM, _INVALID.

@@ -115,6 +115,16 @@ void extatus__http_count_request(extatus_registry *registry, unsigned code)
         extatus_counter_inc(counter);
 }
 
+extatus_counter *extatus__http_self_counter(extatus_registry *registry, const char *name,
+                                            const char *help)
+{
+    extatus_family *family = self_family(registry, name, "counter", help, NULL, NULL, 0);
+    extatus_counter *counter = NULL;
+    if (family && extatus_counter_get(&counter, family, EXTATUS_NO_LABELS) != EXTATUS_OK)
+        counter = NULL;
+    return counter;
+}
+
 /* "a,b,c" from the registries' names, cut at the buffer's end. */
 static void registry_label(char *out, size_t size, extatus_registry *const *registries,
                            size_t count)

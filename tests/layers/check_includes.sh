@@ -52,7 +52,7 @@ for file in $(cd "$root" && find src include -name '*.[ch]' | sort); do
     # The quoted includes: the project's own headers.
     for header in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$root/$file"); do
         case $header in
-        extatus.h | extatus/* | extatus_yaml.h | */../include/*) continue ;; # public
+        extatus.h | extatus/* | */../include/*) continue ;; # public
         esac
         case $layer in
         public)

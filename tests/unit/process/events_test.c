@@ -128,25 +128,29 @@ static void test_full_queue_drops_and_counts(void **state)
         workers[i].name = names[i];
         assert_ok(extatus_process_register(&workers[i].handle, &ops, &workers[i], NULL));
     }
-    /* Nobody answers: each goes idle at the first verdict, six events. */
+    /*
+     * Each starts up (six events), nobody answers: each goes idle at the
+     * first verdict, six more.
+     */
     int64_t until = now_ms() + WAIT;
     do {
         sleep_ms(10);
         assert_ok(extatus_process_stats_get(&stats));
-    } while (stats.events < published_before + 6 && now_ms() < until);
-    assert_int_equal(stats.events, published_before + 6);
-    assert_int_equal(extatus_events_dropped(tiny), 4);
-    assert_int_equal(stats.events_dropped, dropped_before + 4);
+    } while (stats.events < published_before + 12 && now_ms() < until);
+    assert_int_equal(stats.events, published_before + 12);
+    assert_int_equal(extatus_events_dropped(tiny), 10);
+    assert_int_equal(stats.events_dropped, dropped_before + 10);
     const char *datapoint[] = {"value"};
     extatus_value dropped;
     assert_ok(extatus_get_value(NULL, "extatus_process_events_dropped_total", NULL, datapoint, 1,
                                 &dropped));
-    assert_true(extatus_value_to_double(&dropped) == 4);
-    /* The two kept are the oldest, in order. */
+    assert_true(extatus_value_to_double(&dropped) == 10);
+    /* The two kept are the oldest, in order: the first two starts. */
     extatus_process_event events[4];
     assert_int_equal(extatus_events_read(tiny, events, 4), 2);
     assert_true(events[0].sequence < events[1].sequence);
-    assert_int_equal(events[0].state, EXTATUS_PROCESS_IDLE);
+    assert_int_equal(events[0].state, EXTATUS_PROCESS_UP);
+    assert_string_equal(events[0].name, "q0");
     assert_int_equal(extatus_events_read(tiny, events, 4), 0);
     extatus_events_unsubscribe(tiny);
 

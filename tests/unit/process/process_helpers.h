@@ -269,6 +269,15 @@ static inline void test_worker_join(test_worker *w)
     pthread_join(w->thread, NULL);
 }
 
+/* Wait up to `timeout_ms` until `w` reported at least `count` times. */
+static inline bool test_worker_wait_reports(test_worker *w, int count, long timeout_ms)
+{
+    int64_t until = now_ms() + timeout_ms;
+    while (atomic_load(&w->reports) < count && now_ms() < until)
+        sleep_ms(2);
+    return atomic_load(&w->reports) >= count;
+}
+
 /* Report times of `w` from index `from`: the largest gap and the median gap. */
 static inline void test_worker_gaps(test_worker *w, size_t from, int64_t *max_gap,
                                     int64_t *median_gap, size_t *gaps)

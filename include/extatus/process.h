@@ -234,7 +234,8 @@ EXTATUS_API void extatus_worker_checkpoint(extatus_worker *worker);
  * worker is still inside the wait: the worker cannot leave the wait
  * without `mutex`, so its state does not change while report reads it,
  * and report may also read what `mutex` guards. report must not take
- * `mutex` itself. `deadline` is on the clock of `cond`, as for
+ * `mutex` itself. If `mutex` stays held by another thread until the
+ * deadline, the worker is idle for that poll. `deadline` is on the clock of `cond`, as for
  * pthread_cond_timedwait. Wake-ups may be spurious: recheck your
  * condition. `cond` and `mutex` must stay valid until the worker is
  * deregistered or extatus_process_stop() has returned.

@@ -83,8 +83,11 @@ static bool run_job(extatus_worker *worker, uint64_t round, int64_t deadline_ns)
     /* pthread_mutex_timedlock wants a CLOCK_REALTIME instant. */
     int64_t at = extatus__now_realtime_ns() + left;
     struct timespec until = {(time_t)(at / 1000000000), (long)(at % 1000000000)};
-    if (pthread_mutex_timedlock(mutex, &until) != 0)
-        return false; /* ETIMEDOUT: busy or stuck; EINVAL, EDEADLK...: cannot answer */
+    if (pthread_mutex_timedlock(mutex, &until) != 0) {
+        /* ETIMEDOUT: busy or stuck; EINVAL, EDEADLK...: cannot answer. */
+        atomic_store(&worker->mutex_busy_round, round); /* a waiting worker is unreachable too */
+        return false;
+    }
     bool answered = false;
     /*
      * A waiting worker is reported on only while it is still parked on

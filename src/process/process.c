@@ -329,10 +329,13 @@ static void verdict_locked(uint64_t round)
          * A worker parked in extatus_worker_wait() now is answering: it
          * either answered this round on entering the wait or has waited
          * since before the question. Its report runs when a pool thread
-         * gets its mutex; a late report does not make it idle.
+         * gets its mutex; a report that could not run in time (a busy
+         * machine) does not make it idle, but a mutex that another thread
+         * held past the deadline does: nothing could reach the worker.
          */
-        if (atomic_load_explicit(&worker->answered, memory_order_acquire) == round ||
-            (worker->mode == EXTATUS_WORKER_CHECKPOINT && atomic_load(&worker->parked)))
+        bool waiting = worker->mode == EXTATUS_WORKER_CHECKPOINT && atomic_load(&worker->parked) &&
+                       atomic_load(&worker->mutex_busy_round) != round;
+        if (atomic_load_explicit(&worker->answered, memory_order_acquire) == round || waiting)
             transition_locked(worker->pname, EXTATUS_PROCESS_UP, EXTATUS_REASON_ANSWERED);
         else
             transition_locked(worker->pname, EXTATUS_PROCESS_IDLE, EXTATUS_REASON_TIMEOUT);

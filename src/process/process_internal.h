@@ -62,6 +62,8 @@ struct extatus_worker {
      * stored while it holds that mutex; NULL outside the wait.
      */
     _Atomic(pthread_mutex_t *) parked;
+    /* Last round whose job could not get that mutex before the deadline. */
+    _Atomic uint64_t mutex_busy_round;
     /* Pool jobs and waits, under extatus__pool.lock. */
     bool inflight;               /* a job for it is queued or running */
     bool waiting;                /* its thread is inside extatus_worker_wait() */

@@ -123,13 +123,14 @@ static void *pool_main(void *arg)
     pthread_mutex_lock(&extatus__pool.lock);
 #define MINE() ((extatus__pool.generation & (UINTPTR_MAX >> SLOT_BITS)) == generation)
     for (;;) {
-        if (!MINE())
-            break; /* left behind by a stop: the pool is not ours any more */
-        while (extatus__pool.count == 0 && !extatus__pool.quit) {
+        while (MINE() && extatus__pool.count == 0 && !extatus__pool.quit) {
             extatus__pool.idle++;
             pthread_cond_wait(&extatus__pool.work, &extatus__pool.lock);
-            extatus__pool.idle--;
+            if (MINE())
+                extatus__pool.idle--; /* (a stop resets the count of its pool) */
         }
+        if (!MINE())
+            break; /* left behind by a stop: the pool is not ours any more */
         if (extatus__pool.count == 0)
             break; /* quit with nothing queued */
         extatus_worker *worker = extatus__pool.queue[extatus__pool.head];

@@ -1037,6 +1037,9 @@ int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mu
     pthread_mutex_unlock(&extatus__pool.lock);
     if (ending)
         return extatus__error(EXTATUS_ERR_STATE, "worker wait: the worker is being taken down");
+    int rc;
+    /* Cancellation (in the wait, or in a report that the checkpoint runs) unparks too. */
+    pthread_cleanup_push(unpark_on_cancel, worker);
     /*
      * Parked first, then answer what was asked: with the handler's store
      * of `asked` and load of `parked` (both sequentially consistent), no
@@ -1045,8 +1048,6 @@ int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mu
     atomic_store(&worker->parked, mutex);
     atomic_thread_fence(memory_order_seq_cst);
     extatus_worker_checkpoint(worker);
-    int rc;
-    pthread_cleanup_push(unpark_on_cancel, worker);
     rc = deadline ? pthread_cond_timedwait(cond, mutex, deadline) : pthread_cond_wait(cond, mutex);
     pthread_cleanup_pop(0);
     if (unpark(worker))

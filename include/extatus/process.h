@@ -90,9 +90,10 @@ typedef struct extatus_worker_ops {
      * Report metrics from the state, for example set
      * instrument_gauge{label="Label"} to a counter's value. Checkpoint
      * mode: runs inside extatus_worker_checkpoint() on the worker's
-     * thread. Lock mode: runs on a library thread while the library holds
-     * the worker's mutex. Optional (NULL: answering is enough). It must
-     * not deregister its own worker.
+     * thread, or during extatus_worker_wait() on a library thread holding
+     * the wait's mutex while the worker is inside the wait. Lock mode:
+     * runs on a library thread while the library holds the worker's mutex. Optional (NULL:
+     * answering is enough). It must not deregister its own worker.
      */
     void (*report)(void *state);
 } extatus_worker_ops;
@@ -202,12 +203,14 @@ EXTATUS_API int extatus_process_register(extatus_worker **out, const extatus_wor
 /*
  * End a worker with `reason` (EXTATUS_REASON_NORMAL, _ERROR or _SHUTDOWN).
  * It goes down at once; the library never calls its callbacks after this
- * returns (in lock mode it waits for a report in progress, at most the
- * deadline plus that report). The handle becomes invalid.
+ * returns (in lock mode, or after extatus_worker_wait(), it waits for a
+ * report in progress, at most the deadline plus that report; a report
+ * that never returns keeps it waiting until extatus_process_stop()).
+ * The handle becomes invalid.
  * Errors: EXTATUS_ERR_INVALID (reason), _STATE (called from a report or
  * event callback, where waiting could deadlock).
- * Thread safety: any thread, not concurrently with checkpoints of the same
- * worker.
+ * Thread safety: any thread, not concurrently with checkpoints or waits
+ * of the same worker.
  */
 EXTATUS_API int extatus_process_deregister(extatus_worker *worker, extatus_process_reason reason);
 

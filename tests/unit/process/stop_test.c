@@ -146,7 +146,7 @@ static void wait_returned(stuck_worker *w, int count)
 static void test_stop_with_a_stuck_report_is_bounded(void **state)
 {
     (void)state;
-    recorder rec;
+    static recorder rec; /* static: still valid if a failed assertion leaves it subscribed */
     memset(&rec, 0, sizeof(rec));
     pthread_mutex_init(&rec.lock, NULL);
     extatus_subscriber *subscriber;

@@ -264,7 +264,19 @@ static void take_down_locked(extatus_worker *worker, extatus_process_reason reas
         pname->down_ns = now;
         down_queue_append_locked(pname);
     }
+    int before = pname->state;
+    extatus_process_reason before_reason = pname->reason;
     transition_locked(pname, EXTATUS_PROCESS_DOWN, reason);
+    if (pname->worker) {
+        /*
+         * Taken over by a worker registered meanwhile: after this one's
+         * down, the name is the new worker's again: up if it was not
+         * judged yet (registering is answering), else its verdict.
+         */
+        bool judged = pname->polled && before != EXTATUS__STATE_NONE;
+        transition_locked(pname, judged ? (extatus_process_state)before : EXTATUS_PROCESS_UP,
+                          judged ? before_reason : EXTATUS_REASON_ANSWERED);
+    }
     extatus_counter *exits;
     const char *labels[] = {pname->name, extatus_process_reason_name(reason)};
     if (extatus_counter_get(&exits, extatus__proc.exits, labels) == EXTATUS_OK)
@@ -794,10 +806,9 @@ static int attach_locked(extatus_worker *worker, extatus__pname *pname, const ch
     } else {
         /*
          * A restart under a retained name: same series, no longer
-         * expiring. The last published state stays what transitions are
-         * measured against: the first answer publishes up after the
-         * down, and a worker that ends before its first poll publishes
-         * nothing new (its exit is still counted).
+         * expiring. Its `up` is published after the name's `down` (also
+         * when the previous worker's down is still to be published, see
+         * take_down_locked).
          */
         down_queue_remove_locked(pname);
     }

@@ -585,6 +585,45 @@ static void test_new_worker_starts_up(void **state)
     assert_string_equal(path, "UDU"); /* never idle at start */
 }
 
+/* An event callback that holds the handler for a while on one worker's `up`. */
+static void hold_handler(const extatus_process_event *event, void *user_data)
+{
+    (void)user_data;
+    if (strcmp(event->name, "holder") == 0 && event->state == EXTATUS_PROCESS_UP)
+        sleep_ms(6 * PERIOD);
+}
+
+/*
+ * A restart registered before the handler published its predecessor's
+ * down: in the one pass that handles both, the name gets `down` (the old
+ * worker) and then `up` (the new one), and the gauge ends at 2, not 0.
+ */
+static void test_restart_before_the_down_is_published(void **state)
+{
+    (void)state;
+    start_handler(60000, 0, 60000);
+    extatus_subscriber *holder_subscriber;
+    assert_ok(extatus_events_subscribe(&holder_subscriber, hold_handler, NULL));
+    extatus_worker_ops ops = {EXTATUS_WORKER_OPS_VERSION, name_of, NULL};
+    extatus_worker_options unwatched = EXTATUS_WORKER_OPTIONS_INIT;
+    unwatched.watch_thread = 0;
+    extatus_worker *old_worker, *new_worker, *holder;
+    assert_ok(extatus_process_register(&old_worker, &ops, STATE("restarted"), &unwatched));
+    long first_up = recorder_wait(&rec, 0, "restarted", EXTATUS_PROCESS_UP, WAIT);
+    assert_true(first_up >= 0);
+    assert_ok(extatus_process_register(&holder, &ops, STATE("holder"), &unwatched));
+    sleep_ms(PERIOD); /* the handler is now inside hold_handler */
+    assert_ok(extatus_process_deregister(old_worker, EXTATUS_REASON_NORMAL));
+    assert_ok(extatus_process_register(&new_worker, &ops, STATE("restarted"), &unwatched));
+    long down = recorder_wait(&rec, (size_t)first_up, "restarted", EXTATUS_PROCESS_DOWN, WAIT);
+    assert_true(down > first_up);
+    long up = recorder_wait(&rec, (size_t)down, "restarted", EXTATUS_PROCESS_UP, WAIT);
+    assert_true(up > down);
+    assert_true(activity_of("restarted") == 2);
+    assert_true(exits_of("restarted", "normal") == 1);
+    extatus_events_unsubscribe(holder_subscriber);
+}
+
 static void test_list_stats_and_names(void **state)
 {
     (void)state;
@@ -655,6 +694,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_takes_every_worker_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_stats_and_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_worker_starts_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_before_the_down_is_published, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,8 +58,7 @@ static void test_callback_and_fd_see_transitions_in_order(void **state)
 {
     (void)state;
     static recorder rec; /* static: still valid if a failed assertion leaves it subscribed */
-    memset(&rec, 0, sizeof(rec));
-    pthread_mutex_init(&rec.lock, NULL);
+    recorder_init(&rec);
     extatus_subscriber *callback, *queue;
     assert_ok(extatus_events_subscribe(&callback, recorder_fn, &rec));
     assert_ok(extatus_events_open(&queue, 64, 0));
@@ -178,8 +177,7 @@ static void test_replay_gives_current_state_then_changes(void **state)
 {
     (void)state;
     static recorder rec; /* static: still valid if a failed assertion leaves it subscribed */
-    memset(&rec, 0, sizeof(rec));
-    pthread_mutex_init(&rec.lock, NULL);
+    recorder_init(&rec);
     extatus_subscriber *callback;
     assert_ok(extatus_events_subscribe(&callback, recorder_fn, &rec));
     start_handler(PERIOD, 0, 5000);
@@ -226,8 +224,7 @@ static void test_unsubscribe_from_inside_the_callback(void **state)
 {
     (void)state;
     static recorder rec; /* static: still valid if a failed assertion leaves it subscribed */
-    memset(&rec, 0, sizeof(rec));
-    pthread_mutex_init(&rec.lock, NULL);
+    recorder_init(&rec);
     extatus_subscriber *watcher;
     assert_ok(extatus_events_subscribe(&self_removing, remove_myself, NULL));
     assert_ok(extatus_events_subscribe(&watcher, recorder_fn, &rec));

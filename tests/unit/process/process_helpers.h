@@ -51,6 +51,13 @@ typedef struct recorder {
     size_t count;
 } recorder;
 
+/* Empty `rec`, ready to subscribe with recorder_fn. */
+static inline void recorder_init(recorder *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    pthread_mutex_init(&rec->lock, NULL);
+}
+
 static inline void recorder_fn(const extatus_process_event *event, void *user_data)
 {
     recorder *rec = user_data;

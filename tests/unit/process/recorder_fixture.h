@@ -21,8 +21,7 @@ static extatus_subscriber *rec_subscriber;
 static inline int recorder_setup(void **state)
 {
     (void)state;
-    memset(&rec, 0, sizeof(rec));
-    pthread_mutex_init(&rec.lock, NULL);
+    recorder_init(&rec);
     if (extatus_init() != EXTATUS_OK)
         return -1;
     return extatus_events_subscribe(&rec_subscriber, recorder_fn, &rec);

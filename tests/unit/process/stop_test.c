@@ -147,8 +147,7 @@ static void test_stop_with_a_stuck_report_is_bounded(void **state)
 {
     (void)state;
     static recorder rec; /* static: still valid if a failed assertion leaves it subscribed */
-    memset(&rec, 0, sizeof(rec));
-    pthread_mutex_init(&rec.lock, NULL);
+    recorder_init(&rec);
     extatus_subscriber *subscriber;
     assert_ok(extatus_events_subscribe(&subscriber, recorder_fn, &rec));
     start_handler(PERIOD, 0, 5000);

@@ -51,6 +51,13 @@ typedef struct recorder {
     size_t count;
 } recorder;
 
+/* Empty `rec`, ready to subscribe with recorder_fn. */
+static inline void recorder_init(recorder *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    pthread_mutex_init(&rec->lock, NULL);
+}
+
 static inline void recorder_fn(const extatus_process_event *event, void *user_data)
 {
     recorder *rec = user_data;
@@ -267,6 +274,15 @@ static inline void test_worker_start(test_worker *w)
 static inline void test_worker_join(test_worker *w)
 {
     pthread_join(w->thread, NULL);
+}
+
+/* Wait up to `timeout_ms` until `w` reported at least `count` times. */
+static inline bool test_worker_wait_reports(test_worker *w, int count, long timeout_ms)
+{
+    int64_t until = now_ms() + timeout_ms;
+    while (atomic_load(&w->reports) < count && now_ms() < until)
+        sleep_ms(2);
+    return atomic_load(&w->reports) >= count;
 }
 
 /* Report times of `w` from index `from`: the largest gap and the median gap. */

@@ -10,8 +10,9 @@ PREFIX      ?= /usr/local
 # extatus-http, libyaml-dev the configuration-file library extatus-yaml
 # (the core library needs none of them).
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev libyaml-dev
+# graphite-carbon and python3-whisper (whisper-fetch): the line reporter's test against a real carbon.
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales valgrind clang-tidy cppcheck \
-             clang-format curl openssl zlib1g-dev gzip wrk chromium
+             clang-format curl openssl zlib1g-dev gzip wrk chromium graphite-carbon python3-whisper
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)

@@ -506,9 +506,12 @@ static void test_line_reporter_tcp(void **state)
     const char *text = read_until(conn, "door_opens_total", 2000);
     long now = (long)time(NULL);
     char expected_temp[128], expected_door[128];
-    /* Path characters Graphite does not take (the space) and tag separators become '_'. */
+    /*
+     * Path characters Graphite does not take (the space) become '_'; in tag values the space
+     * and the tag separator are %XX-escaped.
+     */
     const char *line =
-        strstr(text, "home.ground_floor.temp_celsius.value;room=kitchen;sensor=a_b_c 21.5 ");
+        strstr(text, "home.ground_floor.temp_celsius.value;room=kitchen;sensor=a%20b%3Bc 21.5 ");
     assert_non_null(line);
     long stamp = strtol(strchr(line, ' ') + 6, NULL, 10);
     assert_true(stamp >= now - 5 && stamp <= now + 1);
@@ -517,7 +520,10 @@ static void test_line_reporter_tcp(void **state)
     snprintf(expected_door, sizeof(expected_door), "home.ground_floor.door_opens_total.value 3 ");
     assert_non_null(strstr(text, expected_door));
 
-    /* The listener goes away: the reporter fails, restarts and connects again. */
+    /*
+     * The listener drops the connection: the reporter connects again (noticing the closed
+     * connection before its next write, or failing and restarting when it was writing).
+     */
     close(conn);
     assert_true(readable(server, 3000));
     conn = accept(server, NULL, NULL);
@@ -526,7 +532,8 @@ static void test_line_reporter_tcp(void **state)
     assert_non_null(strstr(text, "door_opens_total.value 3 "));
     extatus_reporter_status status;
     assert_ok(extatus_reporter_get_status("graphite", &status));
-    assert_true(status.failures >= 1 && status.restarts >= 1);
+    assert_true(status.delivered >= 2);
+    assert_true(status.failures <= status.restarts + 1);
     assert_int_equal(status.subscriptions, 2);
     assert_ok(extatus_reporter_remove("graphite"));
     close(conn);

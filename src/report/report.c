@@ -34,6 +34,7 @@
 #include "extatus/sys/reporter.h"
 #include "report/delivery.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NAME_MAX_BYTES   63
@@ -447,6 +448,100 @@ static void family_event(extatus_family *family, const extatus_option *options, 
     pthread_rwlock_unlock(&reporters_lock);
 }
 
+/* ---- self-metrics ----------------------------------------------------------------
+ *
+ * Function counters in the default registry that read a reporter's status
+ * by name at scrape time: extatus_reporter_delivered_total{reporter} and
+ * extatus_reporter_dropped_total{reporter,reason}. A removed reporter's
+ * series stay but read as undefined, so scrapes leave them out.
+ */
+
+#define SELF_METRIC_MAX_SERIES 4096
+
+/* The dropped counters by reason label, in the order of the status fields' offsets. */
+static const struct {
+    const char *reason;
+    size_t offset;
+} drop_reasons[] = {
+    {"error", offsetof(extatus_reporter_status, dropped_error)},
+    {"timeout", offsetof(extatus_reporter_status, dropped_timeout)},
+    {"down", offsetof(extatus_reporter_status, dropped_down)},
+    {"stopped", offsetof(extatus_reporter_status, dropped_stopped)},
+};
+#define DROP_REASONS (sizeof(drop_reasons) / sizeof(drop_reasons[0]))
+_Static_assert(sizeof(drop_reasons) / sizeof(drop_reasons[0]) == 4, "four reasons of loss");
+
+static size_t delivered_offset = offsetof(extatus_reporter_status, delivered);
+
+/* label_values: {reporter} for delivered, {reporter, reason} for dropped. */
+static int self_metric_read(double *value, const char *const *label_values, void *user_data)
+{
+    size_t offset = user_data ? *(const size_t *)user_data : 0;
+    if (!user_data) { /* dropped: the reason picks the field */
+        size_t i = 0;
+        while (i < DROP_REASONS && strcmp(drop_reasons[i].reason, label_values[1]) != 0)
+            i++;
+        if (i == DROP_REASONS)
+            return -1;
+        offset = drop_reasons[i].offset;
+    }
+    int rc = -1;
+    pthread_rwlock_rdlock(&reporters_lock);
+    reporter *r = find_locked(label_values[0]);
+    if (r) {
+        uint64_t count = 0;
+        pthread_mutex_lock(&r->status_lock);
+        memcpy(&count, (const char *)&r->status + offset, sizeof(count));
+        pthread_mutex_unlock(&r->status_lock);
+        *value = (double)count;
+        rc = 0;
+    }
+    pthread_rwlock_unlock(&reporters_lock);
+    return rc;
+}
+
+/*
+ * Create (or find) the self-metric series of reporter `name`. Best effort:
+ * a failure (no memory, a name taken by a metric of the program, a
+ * reporter name that is no valid label value) leaves them out and does
+ * not fail the reporter.
+ */
+static void self_metrics_add(const char *name)
+{
+    const char *delivered_labels[] = {"reporter"};
+    const char *dropped_labels[] = {"reporter", "reason"};
+    extatus_option delivered_options[] = {
+        EXTATUS_OPT_STRING("help",
+                           "Items a reporter delivered (TCP: acknowledged by the receiver)."),
+        EXTATUS_OPT_STRINGS("labels", delivered_labels, 1),
+        EXTATUS_OPT_NUMBER("max_series", SELF_METRIC_MAX_SERIES),
+        EXTATUS_OPT_FUNCTION("function", self_metric_read),
+        EXTATUS_OPT_POINTER("user_data", &delivered_offset),
+    };
+    extatus_option dropped_options[] = {
+        EXTATUS_OPT_STRING("help", "Items a reporter read but did not deliver, by reason (error, "
+                                   "timeout, down, stopped)."),
+        EXTATUS_OPT_STRINGS("labels", dropped_labels, 2),
+        EXTATUS_OPT_NUMBER("max_series", SELF_METRIC_MAX_SERIES * 4), /* four reasons */
+        EXTATUS_OPT_FUNCTION("function", self_metric_read),
+    };
+    extatus_family *delivered = NULL;
+    extatus_family *dropped = NULL;
+    extatus_series *series = NULL;
+    const char *reporter_only[] = {name};
+    if (extatus_family_new(&delivered, NULL, "extatus_reporter_delivered_total", "function_counter",
+                           delivered_options, 5) == EXTATUS_OK)
+        (void)extatus_family_series(&series, delivered, reporter_only);
+    if (extatus_family_new(&dropped, NULL, "extatus_reporter_dropped_total", "function_counter",
+                           dropped_options, 4) != EXTATUS_OK)
+        return;
+    for (size_t i = 0; i < DROP_REASONS; i++) {
+        const char *values[] = {name, drop_reasons[i].reason};
+        if (extatus_family_series(&series, dropped, values) != EXTATUS_OK)
+            return;
+    }
+}
+
 /* Options of extatus_reporter_add() that the library keeps (not passed to init), in ms. */
 enum { OPTION_RESTART_DELAY, OPTION_CONNECT_TIMEOUT, OPTION_SEND_TIMEOUT, LIBRARY_OPTIONS };
 static const struct {
@@ -580,6 +675,7 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
         reporter_destroy(r);
         return extatus__error(EXTATUS_ERR_EXISTS, "a reporter named '%s' already exists", name);
     }
+    self_metrics_add(name);
     return EXTATUS_OK;
 }
 

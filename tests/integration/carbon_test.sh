@@ -151,7 +151,7 @@ sleep 1.5 # the last points
 files=$(find "$dir/storage/whisper" -name '*.wsp' | wc -l)
 [ "$files" -eq "$count" ] || {
     find "$dir/storage/whisper" -name '*.wsp' >&2
-    grep 'new metric' "$dir"/log/creates.log >&2 || true
+    find "$dir/log" -name creates.log -exec grep 'new metric' {} + >&2 || true
     fail "$files whisper files for $count series (series were merged or split)"
 }
 

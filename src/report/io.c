@@ -9,8 +9,9 @@
  * delivery at most its deadlines, and removing the reporter or shutting
  * the library down abandons the wait within one slice.
  *
- * After the bytes are written, send waits (within the same deadline)
- * until the receiving host's TCP has acknowledged all of them (SIOCOUTQ),
+ * After the bytes are written on a TCP socket, send waits (within the
+ * same deadline) until the receiving host has acknowledged all of them
+ * (SIOCOUTQ),
  * so a batch written into a connection the receiver already closed or
  * reset is reported as a failure, not as delivered.
  */
@@ -22,10 +23,13 @@
 #include <limits.h>
 #include <linux/sockios.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +90,9 @@ static int connect_one(extatus__delivery *d, const struct addrinfo *ai, int64_t 
         *err = errno;
         return EXTATUS_ERR_SYSTEM;
     }
+    /* Batches go out in one send: nothing to gain from Nagle, only a wait for the last ACK. */
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
         *out = fd;
         return EXTATUS_OK;
@@ -175,11 +182,25 @@ static bool peer_gone(int fd, int *err)
     return false;
 }
 
-/* Unacknowledged bytes in the send queue, or -1 when fd is no TCP socket. */
+static bool is_socket(int fd)
+{
+    struct stat info;
+    return fstat(fd, &info) == 0 && S_ISSOCK(info.st_mode);
+}
+
+static bool is_tcp(int fd)
+{
+    int protocol = 0;
+    socklen_t length = sizeof(protocol);
+    return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &length) == 0 &&
+           protocol == IPPROTO_TCP;
+}
+
+/* Bytes sent on a TCP socket that the peer has not acknowledged yet. */
 static int unacknowledged(int fd)
 {
     int queued = 0;
-    return ioctl(fd, SIOCOUTQ, &queued) == 0 ? queued : -1;
+    return ioctl(fd, SIOCOUTQ, &queued) == 0 ? queued : 0;
 }
 
 static void pause_ms(int64_t ms)
@@ -195,7 +216,7 @@ static int wait_acknowledged(extatus__delivery *d, int fd, int64_t deadline_ns)
     for (;;) {
         int queued = unacknowledged(fd);
         if (queued <= 0)
-            return EXTATUS_OK; /* all acknowledged, or not a TCP socket */
+            return EXTATUS_OK; /* all acknowledged */
         int err = 0;
         if (peer_gone(fd, &err))
             return extatus_entry_error(EXTATUS_ERR_SYSTEM,
@@ -234,7 +255,7 @@ int extatus_reporter_send(int fd, const void *data, size_t size)
         return extatus_entry_error(EXTATUS_ERR_STATE,
                                    "the receiver closed the connection (%s); nothing was sent",
                                    strerror(err));
-    bool is_socket = unacknowledged(fd) >= 0;
+    bool socket_fd = is_socket(fd);
     const char *p = data;
     size_t left = size;
     int rc = EXTATUS_OK;
@@ -247,7 +268,7 @@ int extatus_reporter_send(int fd, const void *data, size_t size)
          */
         ssize_t sent = -1;
         errno = EAGAIN;
-        if (is_socket) {
+        if (socket_fd) {
             sent = send(fd, p, left, MSG_NOSIGNAL | MSG_DONTWAIT);
         } else {
             struct pollfd ready = {fd, POLLOUT, 0};
@@ -282,7 +303,7 @@ int extatus_reporter_send(int fd, const void *data, size_t size)
         rc = extatus_entry_error(EXTATUS_ERR_SYSTEM, "write failed: %s",
                                  strerror(sent < 0 ? errno : EPIPE));
     }
-    if (rc == EXTATUS_OK && is_socket)
+    if (rc == EXTATUS_OK && socket_fd && is_tcp(fd))
         rc = wait_acknowledged(d, fd, d->send_deadline_ns);
     return rc;
 }

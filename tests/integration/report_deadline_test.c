@@ -333,7 +333,7 @@ static void test_full_accept_queue(void **state)
 
 /* ---- restart gaps ----------------------------------------------------------------- */
 
-#define GAP_INTERVAL 200 /* ms, also the restart_delay */
+#define GAP_INTERVAL 300 /* ms, also the restart_delay */
 
 typedef struct call_times {
     pthread_mutex_t lock;

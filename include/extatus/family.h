@@ -39,8 +39,8 @@ EXTATUS_API int extatus_family_lookup(extatus_family **out, extatus_registry *re
 /*
  * Get the series for `label_values` (one per label name; NULL when the
  * family has none), creating it if needed. Values are copied and must be
- * valid UTF-8 without carriage returns (every exposition line stays one
- * line for every parser).
+ * valid UTF-8; any character is allowed (line feeds, carriage returns,
+ * quotes and backslashes are escaped or kept as each format requires).
  * Errors: EXTATUS_ERR_LABEL (bad value, naming it), _LIMIT (max_series
  * reached), _NOMEM, or the entry's error from create.
  * Thread safety: any thread; lookups of existing series take a short

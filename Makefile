@@ -10,7 +10,7 @@ PREFIX      ?= /usr/local
 # extatus-http, libyaml-dev the configuration-file library extatus-yaml
 # (the core library needs none of them).
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev libyaml-dev
-TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus locales valgrind clang-tidy cppcheck \
+TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-client locales valgrind clang-tidy cppcheck \
              clang-format curl openssl zlib1g-dev gzip wrk chromium
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
 

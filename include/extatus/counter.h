@@ -34,15 +34,15 @@ EXTATUS_API int extatus_counter_new(extatus_counter **out, extatus_registry *reg
 EXTATUS_API int extatus_counter_get(extatus_counter **out, extatus_family *family,
                                     const char *const *label_values);
 
-/*
- * Add 1. The total never goes down: it carries past 2^64 (a 128-bit total
- * read as the nearest double). Thread safety: any thread; allocation-free;
- * lock-free except for one short process-wide lock each time a thread's
- * shard carries past 2^64.
- */
+/* Add 1. Thread safety: any thread; lock-free, allocation-free. */
 EXTATUS_API void extatus_counter_inc(extatus_counter *counter);
 
-/* Add an integer; carries past 2^64 as extatus_counter_inc(). Thread safety: as that. */
+/*
+ * Add an integer. The total never goes down: it carries past 2^64 (a
+ * 128-bit total, read as the nearest double from 2^63 on). Thread safety:
+ * any thread; allocation-free; lock-free except for one short
+ * process-wide lock when the thread's shard passes 2^63.
+ */
 EXTATUS_API void extatus_counter_add(extatus_counter *counter, uint64_t amount);
 
 /*

@@ -8,14 +8,18 @@
  * them): it records the integer sum as a baseline that reads subtract,
  * and clears the fractional total.
  *
- * Never backwards: a shard's cell is 64 bits, and an add that would carry
- * it past 2^64 takes a slow path that counts the carry in `carries`, so
- * the integer total is the 128-bit carries * 2^64 + sum of the cells. The
- * hot path pays one compare for it. Carries and resets are recorded under
- * a process-wide mutex inside a sequence count (odd while one is being
- * recorded); a read retries when the count was odd or moved, so it never
- * sees a cell that wrapped without its carry. Between them the cells only
- * grow, so reads need no lock.
+ * Never backwards, past 2^64: the integer total is the 128-bit
+ * `carries * 2^63 + sum of the shards`. An add that would take a shard's
+ * cell to 2^63 or more takes a slow path that moves 2^63 (or 2, or 3
+ * times it) from the cell into `carries`, so after any add a cell is below
+ * 2^63. An increment by 1 needs no check: from below 2^63 a cell would
+ * need 2^63 increments, centuries of them, to wrap, so extatus_counter_inc
+ * is the plain add it always was and extatus_counter_add pays one test.
+ * Carries and resets are recorded under a process-wide mutex inside a
+ * sequence count (odd while one is being recorded); a read retries when
+ * the count was odd or moved, so it never sees a cell that lost 2^63
+ * without its carry. Between them the cells only grow, so reads need no
+ * lock.
  */
 #include "entries/common.h"
 
@@ -25,7 +29,7 @@
 struct extatus_counter {
     extatus__cell *cells;       /* [0] integer total (sharded, each shard mod 2^64) */
     _Atomic double floats;      /* fractional increments since the last reset */
-    _Atomic uint64_t carries;   /* shard cells that passed 2^64 since creation */
+    _Atomic uint64_t carries;   /* units of 2^63 moved out of the cells since creation */
     _Atomic uint64_t base_low;  /* integer total at the last reset: low 64 bits */
     _Atomic uint64_t base_high; /* and high 64 bits */
     _Atomic uint32_t sequence;  /* odd while a carry or reset is being recorded */
@@ -41,12 +45,12 @@ typedef struct wide {
     uint64_t low;
 } wide;
 
-/* The integer total since creation: carries * 2^64 + the sum of the shards. */
+/* The integer total since creation: carries * 2^63 + the sum of the shards. */
 static wide integer_total(const extatus_counter *counter)
 {
-    wide total = {atomic_load_explicit((_Atomic uint64_t *)(uintptr_t)&counter->carries,
-                                       memory_order_acquire),
-                  0};
+    uint64_t carries = atomic_load_explicit((_Atomic uint64_t *)(uintptr_t)&counter->carries,
+                                            memory_order_acquire);
+    wide total = {carries >> 1, carries << 63};
     const extatus__cell *cell = &counter->cells[0];
     for (size_t s = 0; s < extatus__shard_count; s++) {
         uint64_t part = atomic_load_explicit(
@@ -109,41 +113,50 @@ static void record_end(extatus_counter *counter)
     atomic_store_explicit(&counter->sequence, sequence + 1, memory_order_release);
 }
 
+#define TWO_POW_63 (UINT64_C(1) << 63)
+
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((noinline, cold))
 #endif
+/* Add `amount` to this thread's cell and move whole 2^63s from it into the carries. */
 static void
 counter_add_carrying(extatus_counter *counter, extatus__cell *mine, uint64_t amount)
 {
     pthread_mutex_lock(&carry_lock);
     record_begin(counter);
-    /* Other threads may share this cell (shared shards): add with a CAS, then count the carry. */
+    /* Other threads may share this cell (shared shards): a CAS from what is there now. */
     uint64_t old = atomic_load_explicit(mine, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(mine, &old, old + amount, memory_order_release,
-                                                  memory_order_relaxed)) {
-    }
-    if (old + amount < old)
-        atomic_fetch_add_explicit(&counter->carries, 1, memory_order_release);
+    uint64_t moved;
+    uint64_t kept;
+    do {
+        uint64_t low;
+        uint64_t high = __builtin_add_overflow(old, amount, &low); /* old + amount < 2^65 */
+        moved = (high << 1) | (low >> 63);                         /* whole 2^63s */
+        kept = low & (TWO_POW_63 - 1);
+    } while (!atomic_compare_exchange_weak_explicit(mine, &old, kept, memory_order_release,
+                                                    memory_order_relaxed));
+    atomic_fetch_add_explicit(&counter->carries, moved, memory_order_release);
     record_end(counter);
     pthread_mutex_unlock(&carry_lock);
 }
 
-/* Add to this thread's shard of the counter; a carry past 2^64 takes the slow path. */
+/* Add to this thread's shard; a cell that would reach 2^63 takes the slow path. */
 static inline void counter_add(extatus_counter *counter, uint64_t amount)
 {
     uintptr_t word = extatus__shard_word();
     extatus__cell *mine = counter->cells + (word >> 2);
     uint64_t old = atomic_load_explicit(mine, memory_order_relaxed);
     if (EXTATUS__LIKELY(word & 1u)) { /* this thread's own shard: plain load and store */
-        if (EXTATUS__UNLIKELY(old + amount < old)) {
+        uint64_t sum = old + amount;
+        if (EXTATUS__UNLIKELY((int64_t)(old | amount | sum) < 0))
             counter_add_carrying(counter, mine, amount);
-            return;
-        }
-        atomic_store_explicit(mine, old + amount, memory_order_relaxed);
+        else
+            atomic_store_explicit(mine, sum, memory_order_relaxed);
         return;
     }
-    do { /* a shared shard: never store a wrapped value outside the slow path */
-        if (EXTATUS__UNLIKELY(old + amount < old)) {
+    /* A shared shard: never store 2^63 or more outside the slow path. */
+    do {
+        if (EXTATUS__UNLIKELY((int64_t)(old | amount | (old + amount)) < 0)) {
             counter_add_carrying(counter, mine, amount);
             return;
         }
@@ -292,7 +305,8 @@ int extatus_counter_get(extatus_counter **out, extatus_family *family,
 
 void extatus_counter_inc(extatus_counter *counter)
 {
-    counter_add(counter, 1);
+    /* No carry check: a cell is below 2^63 after every add (see the top). */
+    extatus__cell_add(&counter->cells[0], 1);
 }
 
 void extatus_counter_add(extatus_counter *counter, uint64_t amount)

@@ -9,14 +9,21 @@ PREFIX      ?= /usr/local
 # libmicrohttpd-dev and libdeflate-dev build the exporter library
 # extatus-http, libyaml-dev the configuration-file library extatus-yaml
 # (the core library needs none of them).
-BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev libyaml-dev
+# lowdown turns the Markdown reference pages into man pages, which the
+# tests read back with man-db's man.
+BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev libyaml-dev \
+             lowdown
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-client locales valgrind clang-tidy cppcheck \
-             clang-format curl openssl zlib1g-dev gzip wrk chromium
+             clang-format curl openssl zlib1g-dev gzip wrk chromium man-db
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
-.PHONY: all build demo test bench fuzz install clean format deps-build deps-test deps-bench
+# The build's own make runs print no "Entering directory" lines.
+MAKEFLAGS += --no-print-directory
+
+.PHONY: all build demo test test-quick test-build bench fuzz install uninstall clean format deps-build \
+        deps-test deps-bench
 
 all: build
 
@@ -36,10 +43,19 @@ build: deps-build
 demo: build
 	$(BUILD)/examples/demo
 
-test: deps-test
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DBUILD_TESTING=ON >/dev/null
-	cmake --build $(BUILD) -j $(JOBS)
+# Every test; the CTest summary comes last.
+test: test-build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The quick loop while developing: everything but the tests labelled slow
+# (lint, valgrind, the real Prometheus and Chromium, load, attacks).
+test-quick: test-build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+test-build: deps-test
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DBUILD_TESTING=ON >/dev/null
+	@echo "extatus: building (log in $(BUILD)/build.log)"
+	@cmake --build $(BUILD) -j $(JOBS) >$(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
 
 bench: deps-bench
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DEXTATUS_BUILD_BENCH=ON \
@@ -66,6 +82,10 @@ fuzz:
 
 install: build
 	cmake --install $(BUILD)
+
+# Removes what the last `make install` of this build tree installed.
+uninstall:
+	cmake --build $(BUILD) --target uninstall
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')

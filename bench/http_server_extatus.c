@@ -41,7 +41,7 @@ int main(void)
             extatus_counter *counter;
             http_bench_label(handler, sizeof handler, "handler_", i);
             http_bench_label(instance, sizeof instance, "node_", j);
-            if (extatus_counter_get(&counter, family, values) != EXTATUS_OK)
+            if (extatus_counter_get(&counter, family, extatus_labels_of(values, 2)) != EXTATUS_OK)
                 goto fail;
             extatus_counter_add(counter, 1 + i * HTTP_BENCH_INSTANCES + j);
         }

@@ -117,7 +117,8 @@ double bench_handler_cpu_percent(void)
         snprintf(actors[i].name, sizeof(actors[i].name), "actor_%05u", i);
         values[0] = actors[i].name;
         pthread_mutex_init(&actors[i].lock, NULL);
-        check(extatus_gauge_get(&actors[i].gauge, family, values), "actor gauge");
+        check(extatus_gauge_get(&actors[i].gauge, family, extatus_labels_of(values, 1)),
+              "actor gauge");
     }
     for (i = 0; i < LOOP_THREADS; i++)
         pthread_create(&loops[i], NULL, event_loop, (void *)(uintptr_t)i);

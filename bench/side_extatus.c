@@ -27,7 +27,8 @@ static uint64_t read_datapoint(extatus_registry *registry, const char *name, con
 {
     const char *const names[] = {datapoint};
     extatus_value value;
-    check(extatus_get_value(registry, name, NULL, names, 1, &value), "extatus_get_value");
+    check(extatus_get_value(registry, name, EXTATUS_NO_LABELS, names, 1, &value),
+          "extatus_get_value");
     return (uint64_t)extatus_value_to_double(&value);
 }
 
@@ -101,7 +102,8 @@ static void *labeled_setup(void)
         const char *values[2];
         extatus_counter *counter;
         labeled_values(i, values);
-        check(extatus_counter_get(&counter, state->family, values), "extatus_counter_get");
+        check(extatus_counter_get(&counter, state->family, extatus_labels_of(values, 2)),
+              "extatus_counter_get");
     }
     return state;
 }
@@ -116,7 +118,7 @@ static uint64_t labeled_run(void *opaque, uint64_t n, unsigned thread)
         const char *values[2];
         extatus_counter *counter;
         labeled_values(j, values);
-        if (extatus_counter_get(&counter, family, values) == EXTATUS_OK)
+        if (extatus_counter_get(&counter, family, extatus_labels_of(values, 2)) == EXTATUS_OK)
             extatus_counter_inc(counter);
         j += 37; /* coprime with 100: visits every series, not in order */
         if (j >= BENCH_LABELED_SERIES)
@@ -135,7 +137,8 @@ static uint64_t labeled_finish(void *opaque)
         const char *values[2];
         extatus_counter *counter;
         labeled_values(i, values);
-        check(extatus_counter_get(&counter, state->family, values), "extatus_counter_get");
+        check(extatus_counter_get(&counter, state->family, extatus_labels_of(values, 2)),
+              "extatus_counter_get");
         total += extatus_counter_value(counter);
     }
     extatus_registry_free(state->registry);
@@ -242,7 +245,8 @@ static void big_fill(big_state *state, uint64_t n)
         extatus_counter *counter;
         values[0] = bench_big_a[i / BENCH_BIG_B];
         values[1] = bench_big_b[i % BENCH_BIG_B];
-        check(extatus_counter_get(&counter, state->family, values), "extatus_counter_get");
+        check(extatus_counter_get(&counter, state->family, extatus_labels_of(values, 2)),
+              "extatus_counter_get");
         extatus_counter_add(counter, i % 1000 + 1);
     }
 }

@@ -1,5 +1,6 @@
 # Install headers, both libraries, a pkg-config file and a CMake package.
 include(CMakePackageConfigHelpers)
+include(ExtatusDependency)
 
 install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
@@ -17,6 +18,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/extatusConfigVersio
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/extatusConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/extatusConfigVersion.cmake
+              ${CMAKE_CURRENT_SOURCE_DIR}/cmake/ExtatusDependency.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/extatus)
 
 # extatus.pc finds its prefix from its own place (${pcfiledir}), like the

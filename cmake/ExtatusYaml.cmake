@@ -1,6 +1,7 @@
 # extatus_yaml: configuration files (extatus_config_load), a library of its
 # own so that libextatus never depends on libyaml. Installed with its own
-# pkg-config file (extatus_yaml.pc) and CMake target extatus::extatus_yaml.
+# pkg-config file (extatus_yaml.pc) and as the CMake package component
+# `yaml` (targets extatus::extatus_yaml and extatus::extatus_yaml_static).
 option(EXTATUS_YAML "Build extatus_yaml, the YAML configuration loader (needs libyaml-dev)" ON)
 if(NOT EXTATUS_YAML)
   return()
@@ -9,19 +10,35 @@ endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(EXTATUS_LIBYAML REQUIRED IMPORTED_TARGET yaml-0.1)
 
-add_library(extatus_yaml SHARED ${CMAKE_CURRENT_SOURCE_DIR}/src/yaml/config.c)
-target_include_directories(extatus_yaml PUBLIC
-  $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
-  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-target_compile_definitions(extatus_yaml PRIVATE _GNU_SOURCE EXTATUS_BUILDING_SHARED)
+# One set of objects for the shared library and the static archive (which
+# carries libyaml as extatus::dependency_yaml, like extatus-http's archive).
+add_library(extatus_yaml_objects OBJECT ${CMAKE_CURRENT_SOURCE_DIR}/src/yaml/config.c)
+set_target_properties(extatus_yaml_objects PROPERTIES POSITION_INDEPENDENT_CODE ON)
+target_include_directories(extatus_yaml_objects PRIVATE
+  ${CMAKE_CURRENT_SOURCE_DIR}/include ${EXTATUS_LIBYAML_INCLUDE_DIRS})
+target_compile_definitions(extatus_yaml_objects PRIVATE _GNU_SOURCE EXTATUS_BUILDING_SHARED)
+extatus_warnings(extatus_yaml_objects)
+
+extatus_dependency_target(yaml yaml-0.1)
+add_library(extatus_yaml SHARED $<TARGET_OBJECTS:extatus_yaml_objects>)
+add_library(extatus_yaml_static STATIC $<TARGET_OBJECTS:extatus_yaml_objects>)
+set_target_properties(extatus_yaml_static PROPERTIES OUTPUT_NAME extatus_yaml)
+foreach(lib extatus_yaml extatus_yaml_static)
+  target_include_directories(${lib} PUBLIC
+    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+endforeach()
 target_link_libraries(extatus_yaml PUBLIC extatus PRIVATE PkgConfig::EXTATUS_LIBYAML)
+target_link_libraries(extatus_yaml_static PUBLIC extatus_static extatus::dependency_yaml)
 set_target_properties(extatus_yaml PROPERTIES
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
-extatus_warnings(extatus_yaml)
 add_library(extatus::extatus_yaml ALIAS extatus_yaml)
+add_library(extatus::extatus_yaml_static ALIAS extatus_yaml_static)
 
-install(TARGETS extatus_yaml EXPORT extatusYamlTargets
+# The package component `yaml`: find_package(extatus COMPONENTS yaml).
+install(TARGETS extatus_yaml extatus_yaml_static EXPORT extatusYamlTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT extatusYamlTargets NAMESPACE extatus::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/extatus)

@@ -134,23 +134,23 @@ int main(void)
         return fail("family");
 
     /* By name, exometer style ... */
-    const char *inbox[] = {"inbox"};
     double depths[] = {3, 17, 5};
     for (size_t i = 0; i < 3; i++)
-        if (extatus_update(NULL, "queue_depth_peak", inbox, depths[i]) != EXTATUS_OK)
+        if (extatus_update(NULL, "queue_depth_peak", EXTATUS_LABELS("inbox"), depths[i]) !=
+            EXTATUS_OK)
             return fail("update");
     /* ... or through a kept series handle. */
-    const char *outbox_name[] = {"outbox"};
-    if (extatus_family_series(&outbox, family, outbox_name) != EXTATUS_OK ||
+    if (extatus_family_series(&outbox, family, EXTATUS_LABELS("outbox")) != EXTATUS_OK ||
         extatus_series_update(outbox, 2) != EXTATUS_OK)
         return fail("series");
     /* A refused value changes nothing and says why. */
-    if (extatus_update(NULL, "queue_depth_peak", inbox, NAN) == EXTATUS_ERR_RANGE)
+    if (extatus_update(NULL, "queue_depth_peak", EXTATUS_LABELS("inbox"), NAN) == EXTATUS_ERR_RANGE)
         printf("refused: %s\n", extatus_error_last());
 
     const char *wanted[] = {"value", "updates", "median"};
     extatus_value values[3];
-    if (extatus_get_value(NULL, "queue_depth_peak", inbox, wanted, 3, values) != EXTATUS_OK)
+    if (extatus_get_value(NULL, "queue_depth_peak", EXTATUS_LABELS("inbox"), wanted, 3, values) !=
+        EXTATUS_OK)
         return fail("get_value");
     printf("inbox: value=%g updates=%lld median=%s\n", values[0].number,
            (long long)values[1].integer,

@@ -13,6 +13,11 @@
  *                    deregistering ("normal") and just letting its thread
  *                    end ("thread_exit").
  *   job_queue        a mutex-guarded queue in lock mode: up, its depth moving.
+ *   pool_worker_1..4 a pool serving one queue (examples/pool.h), waiting for
+ *                    work in extatus_worker_wait(): up while they wait; jobs
+ *                    arrive every 3 periods; pool_worker_4 gets stuck outside
+ *                    its wait for 2 periods in every 8 and shows idle then
+ *                    (the gauge pool_stuck is 1 meanwhile).
  *
  * A period is the handler's `timeout` (EXTATUS_TIMEOUT or --timeout=,
  * default 1000 ms); the exporter listens on EXTATUS_PORT or --port=
@@ -28,6 +33,8 @@
 #include <time.h>
 
 #include <extatus.h>
+
+#include "pool.h"
 
 static extatus_family *instrument; /* instrument_gauge{label} */
 static unsigned period_ms;         /* the handler's timeout */
@@ -165,6 +172,7 @@ int main(int argc, char **argv)
     };
     const size_t server_count = sizeof(servers) / sizeof(servers[0]);
     job_queue queue = {PTHREAD_MUTEX_INITIALIZER, 0, NULL};
+    static pool workers; /* pool_worker_1..4 */
     extatus_worker *queue_worker;
     extatus_exporter *exporter;
     sigset_t signals;
@@ -193,21 +201,22 @@ int main(int argc, char **argv)
         return fail("exporter");
 
     for (size_t i = 0; i < server_count; i++) {
-        const char *value[] = {servers[i].name};
-        if (extatus_gauge_get(&servers[i].gauge, instrument, value) != EXTATUS_OK)
+        if (extatus_gauge_get(&servers[i].gauge, instrument, EXTATUS_LABELS(servers[i].name)) !=
+            EXTATUS_OK)
             return fail("gauge");
         start_life(&servers[i]);
     }
-    const char *queue_label[] = {"job_queue"};
     extatus_worker_options lock_mode = EXTATUS_WORKER_OPTIONS_INIT;
     lock_mode.mode = EXTATUS_WORKER_LOCK;
     lock_mode.lock = &queue.lock;
-    if (extatus_gauge_get(&queue.gauge, instrument, queue_label) != EXTATUS_OK ||
+    if (extatus_gauge_get(&queue.gauge, instrument, EXTATUS_LABELS("job_queue")) != EXTATUS_OK ||
         extatus_process_register(&queue_worker, &queue_ops, &queue, &lock_mode) != EXTATUS_OK)
         return fail("job_queue");
+    if (pool_start(&workers, 4, 4, period_ms, instrument) != 0)
+        return fail("pool");
 
     unsigned port = extatus_exporter_port(exporter);
-    printf("extatus demo: polling 4 workers every %u ms\n", config.timeout_ms);
+    printf("extatus demo: polling 8 workers every %u ms\n", config.timeout_ms);
     printf("  metrics:       http://localhost:%u/metrics\n", port);
     printf("  status events: http://localhost:%u/events\n", port);
     printf("  workers page:  http://localhost:%u/\n", port);
@@ -217,6 +226,7 @@ int main(int argc, char **argv)
     /* Main loop: move the queue, restart the short-lived server, wait for a signal. */
     struct timespec step = {0, 100 * 1000000};
     long down_since = -1;
+    long jobs_pushed_ms = 0;
     for (long tick = 0;; tick++) {
         if (sigtimedwait(&signals, NULL, &step) > 0)
             break;
@@ -232,6 +242,10 @@ int main(int argc, char **argv)
         }
         if (!restartable->running && down_since >= 0 && now_ms - down_since >= 5 * (long)period_ms)
             start_life(restartable);
+        if (now_ms - jobs_pushed_ms >= 3 * (long)period_ms) { /* jobs for the pool */
+            pool_push(&workers, 2);
+            jobs_pushed_ms = now_ms;
+        }
     }
 
     printf("extatus demo: stopping\n");
@@ -239,6 +253,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < server_count; i++)
         if (servers[i].running)
             pthread_join(servers[i].thread, NULL);
+    pool_stop(&workers);
     extatus_process_deregister(queue_worker, EXTATUS_REASON_SHUTDOWN);
     extatus_process_stop();
     extatus_exporter_stop(exporter);

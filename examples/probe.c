@@ -149,13 +149,15 @@ int main(void)
         sleep_ms(250);
         extatus_value value;
         const char *datapoint[] = {"value"};
-        if (check(extatus_get_value(NULL, "watched_file_bytes", NULL, datapoint, 1, &value),
+        if (check(extatus_get_value(NULL, "watched_file_bytes", EXTATUS_NO_LABELS, datapoint, 1,
+                                    &value),
                   "read"))
             return 1;
         printf("after %d KB written: watched_file_bytes = %.0f\n", round, value.number);
     }
     extatus_probe_stats stats;
-    if (check(extatus_probe_get_stats(NULL, "watched_file_bytes", NULL, &stats), "stats"))
+    if (check(extatus_probe_get_stats(NULL, "watched_file_bytes", EXTATUS_NO_LABELS, &stats),
+              "stats"))
         return 1;
     printf("sampled %llu times, %llu failed\n", (unsigned long long)stats.samples,
            (unsigned long long)stats.errors);

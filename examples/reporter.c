@@ -82,7 +82,7 @@ int main(int argc, char **argv)
     extatus_gauge *inbox;
     if (check(extatus_family_new(&waiting, NULL, "jobs_waiting", "gauge", queue_options, 2),
               "jobs_waiting") ||
-        check(extatus_gauge_get(&inbox, waiting, (const char *const[]){"inbox"}), "inbox"))
+        check(extatus_gauge_get(&inbox, waiting, EXTATUS_LABELS("inbox")), "inbox"))
         return 1;
     extatus_gauge_set(inbox, 4);
     sleep_ms(300);

@@ -104,8 +104,8 @@ int main(void)
     pthread_t thread;
 
     if (extatus_family_new(&instrument, NULL, "instrument_gauge", "gauge", options, 2) ||
-        extatus_gauge_get(&server.gauge, instrument, (const char *const[]){"Label"}) ||
-        extatus_gauge_get(&queue.gauge, instrument, (const char *const[]){"queue"}) ||
+        extatus_gauge_get(&server.gauge, instrument, EXTATUS_LABELS("Label")) ||
+        extatus_gauge_get(&queue.gauge, instrument, EXTATUS_LABELS("queue")) ||
         extatus_process_start(&process) || extatus_events_open(&events, 0, 0)) {
         fprintf(stderr, "set-up: %s\n", extatus_error_last());
         return 1;

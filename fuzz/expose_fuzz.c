@@ -58,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             double value = fuzz_double(&in);
             if (families[slot]) {
                 extatus_series *series = NULL;
-                if (extatus_family_series(&series, families[slot], values) == EXTATUS_OK)
+                if (extatus_family_series(&series, families[slot], extatus_labels_of(values, 2)) ==
+                    EXTATUS_OK)
                     (void)extatus_series_update(series, value);
             }
             break;
@@ -67,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_string(&in, value_a, 8);
             fuzz_string(&in, value_b, 8);
             if (families[slot])
-                (void)extatus_family_remove(families[slot], values);
+                (void)extatus_family_remove(families[slot], extatus_labels_of(values, 2));
             break;
         case 4:
             if (families[slot])

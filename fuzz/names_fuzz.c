@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(rc < 0 && extatus_error_last()[0] != '\0');
     } else {
         extatus_series *series = NULL;
-        rc = extatus_family_series(&series, family, label_count ? values : NULL);
+        rc = extatus_family_series(&series, family, extatus_labels_of(values, label_count));
         if (rc == EXTATUS_OK)
             FUZZ_CHECK(extatus_series_update(series, 2) == EXTATUS_OK);
         else

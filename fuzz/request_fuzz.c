@@ -7,6 +7,12 @@
  * answer must carry one of the two exact content types, an uncompressed
  * body that is valid for its format, and a gzip body that inflates to
  * exactly the uncompressed size.
+ *
+ * The same header lines go through the exporter's framing rules
+ * (src/http/request.c): the verdict is 0, 400 or 501, and a head that
+ * an independent count finds ambiguous (Content-Length with
+ * Transfer-Encoding, several Content-Length or Host lines, whitespace
+ * before a colon) is never served.
  */
 #include <libdeflate.h>
 #include <string.h>
@@ -14,6 +20,7 @@
 
 #include "check.h"
 #include "extatus/exporter.h"
+#include "../src/http/http.h"
 
 #define MAX_HEADER 8192
 
@@ -81,12 +88,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(extatus_family_new(&family, NULL, "fuzz_requests_total", "counter", options,
                                       1) == EXTATUS_OK);
         const char *values[] = {"/metrics"};
-        FUZZ_CHECK(extatus_counter_get(&counter, family, values) == EXTATUS_OK);
+        FUZZ_CHECK(extatus_counter_get(&counter, family, extatus_labels_of(values, 1)) ==
+                   EXTATUS_OK);
     }
     extatus_counter_inc(counter);
 
     accept[0] = encoding[0] = '\0';
     bool have_accept = false, have_encoding = false;
+    extatus__http_framing framing;
+    extatus__http_framing_init(&framing, false);
+    unsigned lengths = 0, hosts = 0, encodings = 0, spaced = 0;
     const char *end = (const char *)data + size;
     const char *line = (const char *)data;
     /* Skip the request line, then read header lines until an empty one. */
@@ -107,6 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t value_length = length - name_length - 1;
             while (value_length && (*value == ' ' || *value == '\t'))
                 value++, value_length--;
+            extatus__http_framing_add(&framing, line, name_length, value, value_length);
+            lengths += name_length == 14 && strncasecmp(line, "content-length", 14) == 0;
+            hosts += name_length == 4 && strncasecmp(line, "host", 4) == 0;
+            encodings += name_length == 17 && strncasecmp(line, "transfer-encoding", 17) == 0;
+            spaced += memchr(line, ' ', name_length) || memchr(line, '\t', name_length);
             if (name_length == 6 && strncasecmp(line, "accept", 6) == 0) {
                 join(accept, value, value_length);
                 have_accept = true;
@@ -117,6 +133,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         line = next ? next + 1 : end;
     }
+
+    const char *reason = NULL;
+    unsigned verdict = extatus__http_framing_verdict(&framing, &reason);
+    FUZZ_CHECK(verdict == 0 || verdict == 400 || verdict == 501);
+    FUZZ_CHECK(verdict == 0 || (reason && reason[0]));
+    if (lengths > 1 || hosts > 1 || (lengths && encodings) || spaced)
+        FUZZ_CHECK(verdict != 0);
 
     extatus_scrape scrape = EXTATUS_SCRAPE_INIT;
     int rc = extatus_scrape_render(&scrape, have_accept ? accept : NULL,

@@ -10,6 +10,7 @@
 #include "extatus/errors.h"
 #include "extatus/alloc.h"
 #include "extatus/buf.h"
+#include "extatus/labels.h"
 #include "extatus/options.h"
 #include "extatus/metric.h"
 #include "extatus/registry.h"

@@ -13,6 +13,7 @@
 #define EXTATUS_COUNTER_H
 
 #include "common.h"
+#include "labels.h"
 
 EXTATUS_BEGIN_DECLS
 
@@ -26,13 +27,14 @@ EXTATUS_API int extatus_counter_new(extatus_counter **out, extatus_registry *reg
                                     const char *name, const char *help);
 
 /*
- * The counter series of `family` for `label_values`, created if needed.
+ * The counter series of `family` for `labels` (extatus/labels.h), created if
+ * needed.
  * Errors: EXTATUS_ERR_TYPE if the family's type is not implemented by the
  * counter entry (function_counter and spiral are not); as
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_counter_get(extatus_counter **out, extatus_family *family,
-                                    const char *const *label_values);
+                                    extatus_labels labels);
 
 /* Add 1. Thread safety: any thread; lock-free, allocation-free. */
 EXTATUS_API void extatus_counter_inc(extatus_counter *counter);

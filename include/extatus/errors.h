@@ -43,7 +43,9 @@ EXTATUS_API const char *extatus_strerror(int code);
  * The calling thread's message for its last failed call, for example
  * "invalid metric name '9lives': must match [a-zA-Z_:][a-zA-Z0-9_:]*".
  * Never NULL; "" when no call has failed. Valid until the thread's next
- * extatus call.
+ * extatus call. Meaningful right after a call that returned an error: a
+ * successful call neither sets nor clears it, and failures the library
+ * absorbs inside a successful call leave no message.
  * Thread safety: any thread; each thread has its own message.
  */
 EXTATUS_API const char *extatus_error_last(void);

@@ -92,48 +92,61 @@ typedef struct extatus_exporter extatus_exporter;
 
 #define EXTATUS_EXPORTER_OPTIONS_VERSION 1
 
-#define EXTATUS_DEFAULT_PORT                4000
-#define EXTATUS_DEFAULT_MAX_CONNECTIONS     64
+#define EXTATUS_DEFAULT_PORT 4000
+/* Port option meaning "EXTATUS_PORT from the environment, else 4000" (the INIT value). */
+#define EXTATUS_EXPORTER_PORT_UNSET         0xFFFFFFFFu
+#define EXTATUS_DEFAULT_MAX_CONNECTIONS     256
 #define EXTATUS_DEFAULT_MAX_SCRAPES         4
 #define EXTATUS_DEFAULT_CONNECTION_TIMEOUT  10 /* seconds */
 #define EXTATUS_DEFAULT_EXPORTER_THREADS    2
 #define EXTATUS_DEFAULT_MAX_REQUEST_HEADERS 16384 /* bytes */
+#define EXTATUS_DEFAULT_REQUEST_HEAD_TIMEOUT                                                       \
+    5 /* seconds from accept to a complete first request head */
 
 typedef struct extatus_exporter_options {
-    unsigned version;                    /* EXTATUS_EXPORTER_OPTIONS_VERSION */
-    unsigned port;                       /* TCP port; 0: any free port (extatus_exporter_port) */
-    const char *bind_address;            /* numeric IPv4/IPv6 address; NULL: all, dual stack */
-    const char *path;                    /* metrics path; NULL: "/metrics" */
+    unsigned version;         /* EXTATUS_EXPORTER_OPTIONS_VERSION */
+    unsigned port;            /* TCP port; 0: any free port; _UNSET: EXTATUS_PORT or 4000 */
+    const char *bind_address; /* numeric IPv4/IPv6 address; NULL: all, dual stack */
+    const char *path;         /* metrics path; NULL: "/metrics" */
     extatus_registry *const *registries; /* registries served; NULL/0: see registry_name */
     size_t registry_count;               /* elements in registries */
-    const char *registry_name;           /* used when registries is NULL; NULL: "default" */
-    unsigned max_connections;            /* open connections at most; 0: default (64) */
-    unsigned max_scrapes;                /* scrapes rendered at once, more get 503; 0: default */
-    unsigned connection_timeout;         /* idle seconds before a connection is closed; 0: 10 */
-    unsigned threads;                    /* server threads; 0: default (2) */
-    size_t max_request_headers;          /* bytes of request line + headers; 0: 16 KiB */
-    int force_text;                      /* nonzero: always text 0.0.4 */
-    int no_gzip;                         /* nonzero: never compress */
-    int gzip_level;                      /* 1..12; 0: EXTATUS_DEFAULT_GZIP_LEVEL */
-    int no_self_metrics;                 /* nonzero: no scrape summaries, no request counter */
-    const char *basic_auth_user;         /* with basic_auth_password: require HTTP basic auth */
-    const char *basic_auth_password;     /* password for basic_auth_user */
-    const char *tls_cert_file;           /* with tls_key_file: serve HTTPS; PEM certificate */
-    const char *tls_key_file;            /* PEM private key (unencrypted) */
+    const char *registry_name; /* when registries is NULL; NULL: EXTATUS_REGISTRY or "default" */
+    unsigned max_connections;  /* open connections before the oldest idle one is evicted; 0: 256 */
+    unsigned max_scrapes;      /* scrapes rendered at once, more get 503; 0: default */
+    unsigned connection_timeout;     /* idle seconds before a connection is closed; 0: 10 */
+    unsigned threads;                /* server threads; 0: default (2) */
+    size_t max_request_headers;      /* bytes of request line + headers; 0: 16 KiB */
+    int force_text;                  /* nonzero: always text 0.0.4 */
+    int no_gzip;                     /* nonzero: never compress */
+    int gzip_level;                  /* 1..12; 0: EXTATUS_DEFAULT_GZIP_LEVEL */
+    int no_self_metrics;             /* nonzero: no scrape summaries, no request counter */
+    const char *basic_auth_user;     /* with basic_auth_password: require HTTP basic auth */
+    const char *basic_auth_password; /* password for basic_auth_user */
+    const char *tls_cert_file;       /* with tls_key_file: serve HTTPS; PEM certificate */
+    const char *tls_key_file;        /* PEM private key (unencrypted) */
 } extatus_exporter_options;
 
 #define EXTATUS_EXPORTER_OPTIONS_INIT                                                              \
     {                                                                                              \
-        EXTATUS_EXPORTER_OPTIONS_VERSION, EXTATUS_DEFAULT_PORT, NULL, NULL, NULL, 0, NULL, 0, 0,   \
-            0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL                                            \
+        EXTATUS_EXPORTER_OPTIONS_VERSION, EXTATUS_EXPORTER_PORT_UNSET, NULL, NULL, NULL, 0, NULL,  \
+            0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL                                      \
     }
 
 /*
+ * Limits that keep a scrape getting through (docs/exporter.md): the first
+ * request head of a connection must be complete within
+ * EXTATUS_DEFAULT_REQUEST_HEAD_TIMEOUT seconds of accept (else 408 and
+ * close); at max_connections the oldest connection waiting for a request
+ * head is closed to serve a new one. Ambiguous framing gets 400 (an
+ * unknown transfer coding 501) and the connection closes; a NUL in the
+ * request target gets 400.
+ *
  * Start serving: bind, listen and run the server threads. `options` may
- * be NULL for the defaults (port 4000, all addresses, /metrics, the
- * default registry). The options and the strings they point to are
- * copied; the registries must outlive the exporter. Stop and free it
- * with extatus_exporter_stop().
+ * be NULL for the defaults (port EXTATUS_PORT or 4000, all addresses,
+ * /metrics, registry EXTATUS_REGISTRY or "default"): an explicit option
+ * wins over the environment, which wins over the default. The options
+ * and the strings they point to are copied; the registries must outlive
+ * the exporter. Stop and free it with extatus_exporter_stop().
  * Errors: EXTATUS_ERR_SYSTEM (cannot bind or listen; the message names
  * address and port), _OPTION (bad option, named), _NOT_FOUND (registry
  * name), _NOMEM, _INVALID.

@@ -16,6 +16,7 @@
 #define EXTATUS_FAMILY_H
 
 #include "common.h"
+#include "labels.h"
 #include "metric.h"
 
 EXTATUS_BEGIN_DECLS
@@ -37,23 +38,26 @@ EXTATUS_API int extatus_family_lookup(extatus_family **out, extatus_registry *re
                                       const char *name);
 
 /*
- * Get the series for `label_values` (one per label name; NULL when the
- * family has none), creating it if needed. Values are copied and must be
- * valid UTF-8; any character is allowed (line feeds, carriage returns,
- * quotes and backslashes are escaped or kept as each format requires).
- * Errors: EXTATUS_ERR_LABEL (bad value, naming it), _LIMIT (max_series
+ * Get the series for `labels` (one value per label name, with their count;
+ * EXTATUS_NO_LABELS when the family has none; see extatus/labels.h),
+ * creating it if needed. Values are copied and must be valid UTF-8; any
+ * character is allowed (line feeds, carriage returns, quotes and
+ * backslashes are escaped or kept as each format requires).
+ * Errors: EXTATUS_ERR_LABEL (a count that is not the family's label count,
+ * naming the family and both counts; a NULL or bad value, naming it), _LIMIT (max_series
  * reached), _NOMEM, or the entry's error from create.
  * Thread safety: any thread; lookups of existing series take a short
  * per-family lock and never allocate.
  */
 EXTATUS_API int extatus_family_series(extatus_series **out, extatus_family *family,
-                                      const char *const *label_values);
+                                      extatus_labels labels);
 
 /*
- * Remove the series for `label_values`. Errors: EXTATUS_ERR_NOT_FOUND.
+ * Remove the series for `labels`. Errors: EXTATUS_ERR_NOT_FOUND, _LABEL
+ * (as extatus_family_series).
  * Thread safety: any thread.
  */
-EXTATUS_API int extatus_family_remove(extatus_family *family, const char *const *label_values);
+EXTATUS_API int extatus_family_remove(extatus_family *family, extatus_labels labels);
 
 /*
  * Remove every series of a family (its definition stays registered; a

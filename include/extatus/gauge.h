@@ -8,6 +8,7 @@
 #define EXTATUS_GAUGE_H
 
 #include "common.h"
+#include "labels.h"
 
 EXTATUS_BEGIN_DECLS
 
@@ -21,12 +22,12 @@ EXTATUS_API int extatus_gauge_new(extatus_gauge **out, extatus_registry *registr
                                   const char *help);
 
 /*
- * The gauge series for `label_values`, created if needed.
+ * The gauge series for `labels` (extatus/labels.h), created if needed.
  * Errors: EXTATUS_ERR_TYPE if the family is not a gauge; as
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_gauge_get(extatus_gauge **out, extatus_family *family,
-                                  const char *const *label_values);
+                                  extatus_labels labels);
 
 /* Updates. Thread safety: any thread; lock-free, allocation-free. */
 EXTATUS_API void extatus_gauge_set(extatus_gauge *gauge, double value);

@@ -12,6 +12,7 @@
 #define EXTATUS_HISTOGRAM_H
 
 #include "common.h"
+#include "labels.h"
 
 EXTATUS_BEGIN_DECLS
 
@@ -30,12 +31,12 @@ EXTATUS_API int extatus_histogram_new(extatus_histogram **out, extatus_registry 
                                       size_t bound_count);
 
 /*
- * The histogram series for `label_values`, created if needed.
+ * The histogram series for `labels` (extatus/labels.h), created if needed.
  * Errors: EXTATUS_ERR_TYPE if the family is not a histogram; as
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_histogram_get(extatus_histogram **out, extatus_family *family,
-                                      const char *const *label_values);
+                                      extatus_labels labels);
 
 /*
  * Record one observation (le is inclusive: a value equal to a bound counts

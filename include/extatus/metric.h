@@ -4,7 +4,8 @@
  * The name-based calls follow exometer: create a metric by (name, type,
  * options), then update, read datapoints, reset, change options and delete
  * it by name. A Prometheus series is a family name plus one tuple of label
- * values; pass NULL label values for a family without labels.
+ * values, given as an extatus_labels with their count (extatus/labels.h);
+ * pass EXTATUS_NO_LABELS for a family without labels.
  *
  * These calls look the family up by name on every call (a short lock on
  * the registry); keep a handle (extatus_family_series(), the typed *_get
@@ -14,6 +15,7 @@
 #define EXTATUS_METRIC_H
 
 #include "common.h"
+#include "labels.h"
 #include "options.h"
 
 EXTATUS_BEGIN_DECLS
@@ -90,58 +92,55 @@ EXTATUS_API int extatus_type_set_default(const char *pattern, const char *type,
                                          const extatus_option *options, size_t option_count);
 
 /*
- * Feed `value` to the series `label_values` of family `name` (creating the
+ * Feed `value` to the series `labels` of family `name` (creating the
  * series if it is missing), through the entry's update: a counter adds
  * it (refusing negative values with EXTATUS_ERR_RANGE), a gauge is set to
  * it, a histogram or summary observes it.
  * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _LIMIT, _RANGE, _UNSUPPORTED, _NOMEM.
  * Thread safety: any thread.
  */
-EXTATUS_API int extatus_update(extatus_registry *registry, const char *name,
-                               const char *const *label_values, double value);
+EXTATUS_API int extatus_update(extatus_registry *registry, const char *name, extatus_labels labels,
+                               double value);
 
 /*
  * Read datapoints of an existing series: values[i] receives datapoints[i],
  * or EXTATUS_VALUE_UNDEFINED if the entry has no such datapoint (this is
  * not an error). datapoints == NULL reads every datapoint, in
  * get_datapoints order; `count` must then equal that number.
- * Errors: EXTATUS_ERR_NOT_FOUND, _INVALID, _CALLBACK.
+ * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _INVALID, _CALLBACK.
  * Thread safety: any thread.
  */
 EXTATUS_API int extatus_get_value(extatus_registry *registry, const char *name,
-                                  const char *const *label_values, const char *const *datapoints,
+                                  extatus_labels labels, const char *const *datapoints,
                                   size_t count, extatus_value *values);
 
 /*
  * The datapoints the series offers. The array belongs to the entry and
  * stays valid while the series exists.
- * Errors: EXTATUS_ERR_NOT_FOUND. Thread safety: any thread.
+ * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL. Thread safety: any thread.
  */
 EXTATUS_API int extatus_get_datapoints(extatus_registry *registry, const char *name,
-                                       const char *const *label_values,
-                                       const extatus_datapoint **datapoints, size_t *count);
+                                       extatus_labels labels, const extatus_datapoint **datapoints,
+                                       size_t *count);
 
 /*
- * Reset one series, or every series of the family when label_values is
- * NULL and the family has labels.
- * Errors: EXTATUS_ERR_NOT_FOUND, _UNSUPPORTED. Thread safety: any thread.
+ * Reset one series, or every series of the family with EXTATUS_ALL_SERIES.
+ * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _UNSUPPORTED. Thread safety: any thread.
  */
-EXTATUS_API int extatus_reset(extatus_registry *registry, const char *name,
-                              const char *const *label_values);
+EXTATUS_API int extatus_reset(extatus_registry *registry, const char *name, extatus_labels labels);
 
 /*
  * Change options of one series, or of every series and of the family's
- * defaults for new series when label_values is NULL. The entry refuses an
+ * defaults for new series with EXTATUS_ALL_SERIES. The entry refuses an
  * option it does not support with EXTATUS_ERR_OPTION and a reason; on
  * failure nothing is changed for that series. For a whole family the
  * series are changed one by one and the first refusal stops the walk.
- * Errors: EXTATUS_ERR_NOT_FOUND, _OPTION (also for help, unit, labels and
+ * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _OPTION (also for help, unit, labels and
  * max_series, which are fixed at registration).
  * Thread safety: any thread.
  */
-EXTATUS_API int extatus_setopts(extatus_registry *registry, const char *name,
-                                const char *const *label_values, const extatus_option *options,
-                                size_t option_count);
+EXTATUS_API int extatus_setopts(extatus_registry *registry, const char *name, extatus_labels labels,
+                                const extatus_option *options, size_t option_count);
 
 /*
  * Delete the family `name` and all its series (exometer's delete). Handles

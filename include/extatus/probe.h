@@ -26,6 +26,7 @@
 #define EXTATUS_PROBE_H
 
 #include "common.h"
+#include "labels.h"
 #include "options.h"
 #include "registry.h"
 
@@ -44,23 +45,21 @@ typedef struct extatus_probe_stats {
 } extatus_probe_stats;
 
 /*
- * Sample the series `label_values` of probe `name` now, in the calling
+ * Sample the series `labels` of probe `name` now, in the calling
  * thread (exometer's sample). The result counts as a sample.
- * Errors: EXTATUS_ERR_NOT_FOUND, _TYPE (not a probe), or the probe's error.
+ * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _TYPE (not a probe), or the probe's error.
  * Thread safety: any thread; may overlap a scheduled sample of the same
  * series (entries of kind probe must allow that, see extatus/sys/entry.h).
  */
-EXTATUS_API int extatus_sample(extatus_registry *registry, const char *name,
-                               const char *const *label_values);
+EXTATUS_API int extatus_sample(extatus_registry *registry, const char *name, extatus_labels labels);
 
 /*
  * Copy the counters of a probe series into *stats.
- * Errors: EXTATUS_ERR_NOT_FOUND, _TYPE (not a probe).
+ * Errors: EXTATUS_ERR_NOT_FOUND, _LABEL, _TYPE (not a probe).
  * Thread safety: any thread.
  */
 EXTATUS_API int extatus_probe_get_stats(extatus_registry *registry, const char *name,
-                                        const char *const *label_values,
-                                        extatus_probe_stats *stats);
+                                        extatus_labels labels, extatus_probe_stats *stats);
 
 /*
  * Create the process collector's families in `registry` (NULL: default):

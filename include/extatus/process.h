@@ -8,7 +8,9 @@
  * turns the state into metrics. One handler thread asks every worker for
  * an answer every `timeout` ms:
  *
- *   up (2)   the worker answered before the deadline (report ran);
+ *   up (2)   the worker answered before the deadline (report ran), or
+ *            it has just registered, or it waits for work in
+ *            extatus_worker_wait();
  *   idle (1) it did not answer before the deadline (busy or stuck);
  *   down (0) it ended: deregistered, or its thread exited without
  *            deregistering.
@@ -31,6 +33,7 @@
 #define EXTATUS_PROCESS_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -87,9 +90,10 @@ typedef struct extatus_worker_ops {
      * Report metrics from the state, for example set
      * instrument_gauge{label="Label"} to a counter's value. Checkpoint
      * mode: runs inside extatus_worker_checkpoint() on the worker's
-     * thread. Lock mode: runs on a library thread while the library holds
-     * the worker's mutex. Optional (NULL: answering is enough). It must
-     * not deregister its own worker.
+     * thread, or during extatus_worker_wait() on a library thread holding
+     * the wait's mutex while the worker is inside the wait. Lock mode:
+     * runs on a library thread while the library holds the worker's mutex. Optional (NULL:
+     * answering is enough). It must not deregister its own worker.
      */
     void (*report)(void *state);
 } extatus_worker_ops;
@@ -166,7 +170,14 @@ EXTATUS_API int extatus_process_start(const extatus_process_options *options);
 /*
  * Stop the handler: every registered worker goes down with reason
  * "shutdown" (event, gauge 0, exit counted) and is deregistered; the
- * threads end. Series stay in the registry. Call it once your workers no
+ * threads end. Series stay in the registry. Workers inside
+ * extatus_worker_wait() are woken (it returns EXTATUS_ERR_STATE).
+ * Returns within twice the deadline (plus the time of the event
+ * callbacks) whatever a report does: a lock-mode or waiting worker's
+ * report still running by then is left behind on its detached thread;
+ * the library keeps that worker's record alive until the report returns,
+ * and the report must then not use library handles if
+ * extatus_shutdown() ran meanwhile. Starting again is allowed at once. Call it once your workers no
  * longer use their handles; extatus_shutdown() calls it if the handler is
  * still running. Stopping a handler that is not running does nothing.
  * Errors: EXTATUS_ERR_STATE when called from an event callback or a report.
@@ -192,12 +203,14 @@ EXTATUS_API int extatus_process_register(extatus_worker **out, const extatus_wor
 /*
  * End a worker with `reason` (EXTATUS_REASON_NORMAL, _ERROR or _SHUTDOWN).
  * It goes down at once; the library never calls its callbacks after this
- * returns (in lock mode it waits for a report in progress, at most the
- * deadline plus that report). The handle becomes invalid.
+ * returns (in lock mode, or after extatus_worker_wait(), it waits for a
+ * report in progress, at most the deadline plus that report; a report
+ * that never returns keeps it waiting until extatus_process_stop()).
+ * The handle becomes invalid.
  * Errors: EXTATUS_ERR_INVALID (reason), _STATE (called from a report or
  * event callback, where waiting could deadlock).
- * Thread safety: any thread, not concurrently with checkpoints of the same
- * worker.
+ * Thread safety: any thread, not concurrently with checkpoints or waits
+ * of the same worker.
  */
 EXTATUS_API int extatus_process_deregister(extatus_worker *worker, extatus_process_reason reason);
 
@@ -209,6 +222,37 @@ EXTATUS_API int extatus_process_deregister(extatus_worker *worker, extatus_proce
  * worker); lock-free, allocation-free.
  */
 EXTATUS_API void extatus_worker_checkpoint(extatus_worker *worker);
+
+/* extatus_worker_wait() returned because its deadline passed. */
+#define EXTATUS_WAIT_TIMEDOUT 1
+
+/*
+ * Wait for work on `cond` like pthread_cond_timedwait(cond, mutex,
+ * deadline) (NULL deadline: pthread_cond_wait), while the worker counts
+ * as answering: a checkpoint-mode worker stays up for as long as it
+ * waits here. Call it with `mutex` held; it returns with `mutex` held.
+ * Pending questions are answered on entry and on return, on this thread.
+ * A question asked during the wait is answered by a library thread that
+ * takes `mutex` (with the poll's deadline) and runs report only while the
+ * worker is still inside the wait: the worker cannot leave the wait
+ * without `mutex`, so its state does not change while report reads it,
+ * and report may also read what `mutex` guards. report must not take
+ * `mutex` itself. If `mutex` stays held by another thread until the
+ * deadline, the worker is idle for that poll. `deadline` is on the clock of `cond`, as for
+ * pthread_cond_timedwait. Wake-ups may be spurious: recheck your
+ * condition. `cond` and `mutex` must stay valid until the worker is
+ * deregistered or extatus_process_stop() has returned.
+ * For a lock-mode worker or NULL it is just the pthread call.
+ * Returns EXTATUS_OK (woken, maybe spuriously), EXTATUS_WAIT_TIMEDOUT
+ * (deadline passed, mutex held), or
+ * Errors: EXTATUS_ERR_STATE (the worker is ending or the handler stopped:
+ * leave the loop; the handle is invalid once extatus_process_stop()
+ * returns; or called from a report), _INVALID (cond or mutex NULL).
+ * Thread safety: the worker's own thread, like extatus_worker_checkpoint();
+ * a cancellation point (pthread_cancel), like pthread_cond_wait.
+ */
+EXTATUS_API int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond,
+                                    pthread_mutex_t *mutex, const struct timespec *deadline);
 
 /*
  * A status message (the seed's {name, state}): published on every change
@@ -227,8 +271,8 @@ typedef struct extatus_process_event {
 /*
  * A snapshot of every known worker name (registered, and down ones still
  * retained), in registration order, with its last published state; a
- * worker not polled yet is listed as idle with reason "timeout" and
- * sequence 0 (nothing was published for it yet). Free
+ * worker registered so recently that its `up` is not published yet is
+ * listed as up with reason "answered" and sequence 0. Free
  * `*out` with extatus_free(); it is NULL when `*count` is 0.
  * Errors: EXTATUS_ERR_NOMEM. Thread safety: any thread.
  */
@@ -239,8 +283,8 @@ typedef struct extatus_process_stats {
     unsigned timeout_ms;     /* poll period in effect (0: not running) */
     unsigned deadline_ms;    /* answer deadline in effect */
     size_t workers;          /* registered workers */
-    size_t up;               /* of which up */
-    size_t idle;             /* of which idle or not polled yet */
+    size_t up;               /* of which up (including those not polled yet) */
+    size_t idle;             /* of which idle */
     size_t retained_down;    /* down names whose series are still kept */
     uint64_t polls;          /* poll rounds done */
     uint64_t events;         /* events published */

@@ -12,6 +12,7 @@
 #define EXTATUS_SPIRAL_H
 
 #include "common.h"
+#include "labels.h"
 
 EXTATUS_BEGIN_DECLS
 
@@ -25,12 +26,12 @@ EXTATUS_API int extatus_spiral_new(extatus_spiral **out, extatus_registry *regis
                                    const char *name, const char *help);
 
 /*
- * The spiral series for `label_values`, created if needed.
+ * The spiral series for `labels` (extatus/labels.h), created if needed.
  * Errors: EXTATUS_ERR_TYPE if the family is not a spiral; as
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_spiral_get(extatus_spiral **out, extatus_family *family,
-                                   const char *const *label_values);
+                                   extatus_labels labels);
 
 /* Add `amount` to the current slot and the total. Any thread; lock-free. */
 EXTATUS_API void extatus_spiral_add(extatus_spiral *spiral, uint64_t amount);

@@ -15,6 +15,7 @@
 #define EXTATUS_SUMMARY_H
 
 #include "common.h"
+#include "labels.h"
 
 EXTATUS_BEGIN_DECLS
 
@@ -30,12 +31,12 @@ EXTATUS_API int extatus_summary_new(extatus_summary **out, extatus_registry *reg
                                     size_t quantile_count);
 
 /*
- * The summary series for `label_values`, created if needed.
+ * The summary series for `labels` (extatus/labels.h), created if needed.
  * Errors: EXTATUS_ERR_TYPE if the family is not a summary; as
  * extatus_family_series(). Thread safety: any thread.
  */
 EXTATUS_API int extatus_summary_get(extatus_summary **out, extatus_family *family,
-                                    const char *const *label_values);
+                                    extatus_labels labels);
 
 /* Record one observation. Thread safety: any thread; lock-free. */
 EXTATUS_API void extatus_summary_observe(extatus_summary *summary, double value);

@@ -10,6 +10,18 @@
 
 static __thread char thread_message[ERROR_MESSAGE_MAX];
 static __thread int thread_code;
+/* Depth of quiet sections: failures inside them leave the message as it was. */
+static __thread unsigned thread_quiet;
+
+void extatus__error_quiet_begin(void)
+{
+    thread_quiet++;
+}
+
+void extatus__error_quiet_end(void)
+{
+    thread_quiet--;
+}
 
 const char *extatus_strerror(int code)
 {
@@ -52,6 +64,8 @@ const char *extatus_strerror(int code)
 
 int extatus__error_v(int code, const char *format, va_list args)
 {
+    if (thread_quiet)
+        return code;
     /* Callers va_start `args`; the analyzer cannot follow that across calls. */
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
     int length = vsnprintf(thread_message, sizeof(thread_message), format, args);

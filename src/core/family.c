@@ -222,21 +222,48 @@ static int series_build(extatus_series **out, extatus_family *family, const char
     return EXTATUS_OK;
 }
 
-/* Find (or create) a series; with `pin` it is returned pinned (see extatus__series_unpin). */
-static int series_get(extatus_series **out, extatus_family *family, const char *const *values,
-                      bool create, bool pin)
+/*
+ * Check that `labels` holds one non-NULL value per label name of the family
+ * and return the values to hash (a one-element dummy for a family without
+ * labels). EXTATUS_ERR_LABEL names the family and both counts otherwise.
+ */
+static int labels_check(const char *const **out, const extatus_family *family,
+                        extatus_labels labels)
 {
     static const char *const no_values[1] = {NULL};
     size_t count = family->label_count;
-    if (count && !values)
-        return extatus__error(EXTATUS_ERR_LABEL, "metric '%s' has %zu labels but no values given",
+    if (labels.count == count && count && !labels.values)
+        return extatus__error(EXTATUS_ERR_LABEL,
+                              "metric '%s': %zu label values announced but the array is NULL",
                               family->name, count);
-    if (!count)
-        values = no_values;
+    if (labels.count != count) {
+        if (labels.count == EXTATUS_LABELS_COUNT_ALL)
+            return extatus__error(EXTATUS_ERR_LABEL,
+                                  "metric '%s': every series (EXTATUS_ALL_SERIES) is only "
+                                  "accepted by reset and setopts",
+                                  family->name);
+        return extatus__error(EXTATUS_ERR_LABEL,
+                              "metric '%s' has %zu label%s but %zu label value%s %s given",
+                              family->name, count, count == 1 ? "" : "s", labels.count,
+                              labels.count == 1 ? "" : "s", labels.count == 1 ? "was" : "were");
+    }
     for (size_t i = 0; i < count; i++)
-        if (!values[i])
+        if (!labels.values[i])
             return extatus__error(EXTATUS_ERR_LABEL, "metric '%s': value of label '%s' is NULL",
                                   family->name, family->label_names[i]);
+    *out = count ? labels.values : no_values;
+    return EXTATUS_OK;
+}
+
+/* Find (or create) a series; with `pin` it is returned pinned (see extatus__series_unpin). */
+static int series_get(extatus_series **out, extatus_family *family, extatus_labels labels,
+                      bool create, bool pin)
+{
+    const char *const *values = NULL;
+    int rc = labels_check(&values, family, labels);
+    if (rc != EXTATUS_OK)
+        return rc;
+    size_t count = family->label_count;
     uint32_t hash = hash_values(values, count);
 
     pthread_mutex_lock(&family->lock);
@@ -255,7 +282,7 @@ static int series_get(extatus_series **out, extatus_family *family, const char *
         goto limit;
 
     extatus_series *series = NULL;
-    int rc = series_build(&series, family, values, hash);
+    rc = series_build(&series, family, values, hash);
     if (rc != EXTATUS_OK)
         return rc;
 
@@ -579,7 +606,7 @@ static int family_prepare_entries(extatus_family *family)
 {
     if (family->label_count == 0) {
         extatus_series *series = NULL;
-        return series_get(&series, family, NULL, true, false);
+        return series_get(&series, family, EXTATUS_NO_LABELS, true, false);
     }
     extatus_entry_ctx ctx;
     void *ref = NULL;
@@ -733,19 +760,18 @@ int extatus_family_lookup(extatus_family **out, extatus_registry *registry, cons
     return EXTATUS_OK;
 }
 
-int extatus_family_series(extatus_series **out, extatus_family *family,
-                          const char *const *label_values)
+int extatus_family_series(extatus_series **out, extatus_family *family, extatus_labels labels)
 {
     if (!out || !family)
         return extatus__error(EXTATUS_ERR_INVALID, "family series: NULL argument");
     *out = NULL;
-    return series_get(out, family, label_values, true, false);
+    return series_get(out, family, labels, true, false);
 }
 
-int extatus__series_acquire(extatus_series **out, extatus_family *family,
-                            const char *const *label_values, bool create)
+int extatus__series_acquire(extatus_series **out, extatus_family *family, extatus_labels labels,
+                            bool create)
 {
-    return series_get(out, family, label_values, create, true);
+    return series_get(out, family, labels, create, true);
 }
 
 void extatus__series_unpin(extatus_series *series)
@@ -759,19 +785,14 @@ void extatus__series_unpin(extatus_series *series)
         series_destroy(family, series);
 }
 
-int extatus_family_remove(extatus_family *family, const char *const *label_values)
+int extatus_family_remove(extatus_family *family, extatus_labels labels)
 {
-    static const char *const no_values[1] = {NULL};
     if (!family)
         return extatus__error(EXTATUS_ERR_INVALID, "family remove: NULL family");
-    if (family->label_count && !label_values)
-        return extatus__error(EXTATUS_ERR_LABEL, "metric '%s': no label values given",
-                              family->name);
-    const char *const *values = family->label_count ? label_values : no_values;
-    for (size_t i = 0; i < family->label_count; i++)
-        if (!values[i])
-            return extatus__error(EXTATUS_ERR_LABEL, "metric '%s': value of label '%s' is NULL",
-                                  family->name, family->label_names[i]);
+    const char *const *values = NULL;
+    int rc = labels_check(&values, family, labels);
+    if (rc != EXTATUS_OK)
+        return rc;
     uint32_t hash = hash_values(values, family->label_count);
     pthread_mutex_lock(&family->lock);
     extatus_series *series = *find_slot(family, hash, values);
@@ -803,7 +824,7 @@ int extatus_family_clear(extatus_family *family)
     destroy_list(family, doomed);
     if (family->label_count == 0) {
         extatus_series *series = NULL;
-        return series_get(&series, family, NULL, true, false);
+        return series_get(&series, family, EXTATUS_NO_LABELS, true, false);
     }
     return EXTATUS_OK;
 }

@@ -35,6 +35,13 @@
 void extatus__error_set(int code, const char *format, ...) EXTATUS__PRINTF(2, 3);
 #define extatus__error(code, ...) (extatus__error_set((code), __VA_ARGS__), (code))
 int extatus__error_v(int code, const char *format, va_list args) EXTATUS__PRINTF(2, 0);
+/*
+ * Around internal best-effort work whose failures are not returned to the
+ * caller: such failures must not leave a message (extatus_error_last()
+ * speaks only of the caller's own failed call). Sections nest; per thread.
+ */
+void extatus__error_quiet_begin(void);
+void extatus__error_quiet_end(void);
 
 /* ---- allocation (core/alloc.c) --------------------------------------- */
 
@@ -268,8 +275,8 @@ void extatus__family_drop(extatus_family *family);
 /* The family left its registry: remove all its series. */
 void extatus__family_detach(extatus_family *family);
 /* Find (or create) a series and pin it; unpin with extatus__series_unpin. */
-int extatus__series_acquire(extatus_series **out, extatus_family *family,
-                            const char *const *label_values, bool create);
+int extatus__series_acquire(extatus_series **out, extatus_family *family, extatus_labels labels,
+                            bool create);
 void extatus__series_unpin(extatus_series *series);
 /* setopts for every series of a family and for its series to come. */
 int extatus__family_setopts(extatus_family *family, const extatus_option *options, size_t count);

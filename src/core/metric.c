@@ -49,15 +49,21 @@ static int find_family(extatus_family **out, extatus_registry *registry, const c
 
 /* Look up family and series (pinned); release with put_series. */
 static int find_series(extatus_family **family, extatus_series **series, extatus_registry *registry,
-                       const char *name, const char *const *label_values, bool create)
+                       const char *name, extatus_labels labels, bool create)
 {
     int rc = find_family(family, registry, name);
     if (rc != EXTATUS_OK)
         return rc;
-    rc = extatus__series_acquire(series, *family, label_values, create);
+    rc = extatus__series_acquire(series, *family, labels, create);
     if (rc != EXTATUS_OK)
         extatus__family_drop(*family);
     return rc;
+}
+
+/* The one series of an unlabelled family also answers to EXTATUS_ALL_SERIES. */
+static extatus_labels series_labels(extatus_labels labels)
+{
+    return labels.count == EXTATUS_LABELS_COUNT_ALL ? EXTATUS_NO_LABELS : labels;
 }
 
 static void put_series(extatus_family *family, extatus_series *series)
@@ -66,12 +72,12 @@ static void put_series(extatus_family *family, extatus_series *series)
     extatus__family_drop(family);
 }
 
-int extatus_update(extatus_registry *registry, const char *name, const char *const *label_values,
+int extatus_update(extatus_registry *registry, const char *name, extatus_labels labels,
                    double value)
 {
     extatus_family *family = NULL;
     extatus_series *series = NULL;
-    int rc = find_series(&family, &series, registry, name, label_values, true);
+    int rc = find_series(&family, &series, registry, name, labels, true);
     if (rc != EXTATUS_OK)
         return rc;
     rc = extatus_series_update(series, value);
@@ -79,12 +85,12 @@ int extatus_update(extatus_registry *registry, const char *name, const char *con
     return rc;
 }
 
-int extatus_get_value(extatus_registry *registry, const char *name, const char *const *label_values,
+int extatus_get_value(extatus_registry *registry, const char *name, extatus_labels labels,
                       const char *const *datapoints, size_t count, extatus_value *values)
 {
     extatus_family *family = NULL;
     extatus_series *series = NULL;
-    int rc = find_series(&family, &series, registry, name, label_values, false);
+    int rc = find_series(&family, &series, registry, name, labels, false);
     if (rc != EXTATUS_OK)
         return rc;
     rc = extatus_series_get_value(series, datapoints, count, values);
@@ -92,13 +98,12 @@ int extatus_get_value(extatus_registry *registry, const char *name, const char *
     return rc;
 }
 
-int extatus_get_datapoints(extatus_registry *registry, const char *name,
-                           const char *const *label_values, const extatus_datapoint **datapoints,
-                           size_t *count)
+int extatus_get_datapoints(extatus_registry *registry, const char *name, extatus_labels labels,
+                           const extatus_datapoint **datapoints, size_t *count)
 {
     extatus_family *family = NULL;
     extatus_series *series = NULL;
-    int rc = find_series(&family, &series, registry, name, label_values, false);
+    int rc = find_series(&family, &series, registry, name, labels, false);
     if (rc != EXTATUS_OK)
         return rc;
     rc = extatus_series_get_datapoints(series, datapoints, count);
@@ -106,17 +111,17 @@ int extatus_get_datapoints(extatus_registry *registry, const char *name,
     return rc;
 }
 
-int extatus_reset(extatus_registry *registry, const char *name, const char *const *label_values)
+int extatus_reset(extatus_registry *registry, const char *name, extatus_labels labels)
 {
     extatus_family *family = NULL;
     int rc = find_family(&family, registry, name);
     if (rc != EXTATUS_OK)
         return rc;
-    if (!label_values && family->label_count) {
+    if (labels.count == EXTATUS_LABELS_COUNT_ALL && family->label_count) {
         rc = extatus_family_reset(family);
     } else {
         extatus_series *series = NULL;
-        rc = extatus__series_acquire(&series, family, label_values, false);
+        rc = extatus__series_acquire(&series, family, series_labels(labels), false);
         if (rc == EXTATUS_OK) {
             rc = extatus_series_reset(series);
             extatus__series_unpin(series);
@@ -126,18 +131,18 @@ int extatus_reset(extatus_registry *registry, const char *name, const char *cons
     return rc;
 }
 
-int extatus_setopts(extatus_registry *registry, const char *name, const char *const *label_values,
+int extatus_setopts(extatus_registry *registry, const char *name, extatus_labels labels,
                     const extatus_option *options, size_t option_count)
 {
     extatus_family *family = NULL;
     int rc = find_family(&family, registry, name);
     if (rc != EXTATUS_OK)
         return rc;
-    if (!label_values && family->label_count) {
+    if (labels.count == EXTATUS_LABELS_COUNT_ALL && family->label_count) {
         rc = extatus__family_setopts(family, options, option_count);
     } else {
         extatus_series *series = NULL;
-        rc = extatus__series_acquire(&series, family, label_values, false);
+        rc = extatus__series_acquire(&series, family, series_labels(labels), false);
         if (rc == EXTATUS_OK) {
             rc = extatus_series_setopts(series, options, option_count);
             extatus__series_unpin(series);

@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define TYPE_NAME_MAX 63
@@ -42,6 +43,30 @@ const extatus__type *extatus__type_find(const char *name)
     const extatus__type *type = find_locked(name);
     pthread_mutex_unlock(&types_lock);
     return type;
+}
+
+/* End of `field` in extatus_entry_ops: the size of a table that stops there. */
+#define OPS_END(field)                                                                             \
+    (offsetof(extatus_entry_ops, field) + sizeof(((extatus_entry_ops *)0)->field))
+
+/*
+ * Bytes a caller's table of `version` holds: a version-1 table ends after
+ * setopts. A caller compiled against an older header passes a shorter
+ * struct, so reading sizeof(extatus_entry_ops) would read past its end.
+ * When a version is added, give it its line and move the assertion.
+ */
+#define OPS_V1_SIZE OPS_END(setopts)
+_Static_assert(EXTATUS_ENTRY_OPS_VERSION != 1 || OPS_V1_SIZE == sizeof(extatus_entry_ops),
+               "extatus_entry_ops grew: add the new version's size to ops_size_of_version");
+
+static size_t ops_size_of_version(unsigned version)
+{
+    switch (version) {
+    case 1:
+        return OPS_V1_SIZE;
+    default: /* refused before the copy */
+        return 0;
+    }
 }
 
 int extatus_type_register(const char *type_name, const extatus_entry_ops *ops,
@@ -85,7 +110,7 @@ int extatus_type_register(const char *type_name, const extatus_entry_ops *ops,
         return extatus__error(EXTATUS_ERR_NOMEM, "type '%s': out of memory", type_name);
     }
     /* Copy only the methods the caller's version has; later ones stay NULL. */
-    memcpy(&type->ops, ops, sizeof(type->ops));
+    memcpy(&type->ops, ops, ops_size_of_version(ops->version));
     type->ops.version = EXTATUS_ENTRY_OPS_VERSION;
     type->metric_type = metric_type;
     type->type_data = options ? options->type_data : NULL;
@@ -123,8 +148,19 @@ int extatus_type_lookup(const char *type_name, extatus_entry_ops *ops)
     const extatus__type *type = extatus__type_find(type_name);
     if (!type)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "no type '%s' is registered", type_name);
-    if (ops)
-        *ops = type->ops;
+    if (ops) {
+        /* Fill only the methods of the caller's version: an older caller's
+         * struct is shorter than today's. */
+        size_t size = ops_size_of_version(ops->version);
+        if (size == 0)
+            return extatus__error(EXTATUS_ERR_INVALID,
+                                  "type '%s': ops->version %u is not supported (1..%d); start "
+                                  "from EXTATUS_ENTRY_OPS_INIT",
+                                  type_name, ops->version, EXTATUS_ENTRY_OPS_VERSION);
+        unsigned version = ops->version;
+        memcpy(ops, &type->ops, size);
+        ops->version = version;
+    }
     return EXTATUS_OK;
 }
 

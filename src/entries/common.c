@@ -28,13 +28,13 @@ int extatus__new_unlabelled(void **ref, extatus_registry *registry, const char *
         return extatus__error(EXTATUS_ERR_EXISTS, "metric '%s' is already registered with labels",
                               name);
     extatus_series *series = NULL;
-    rc = extatus_family_series(&series, family, NULL);
+    rc = extatus_family_series(&series, family, EXTATUS_NO_LABELS);
     if (rc == EXTATUS_OK)
         *ref = series->ref;
     return rc;
 }
 
-int extatus__typed_get(void **ref, extatus_family *family, const char *const *values,
+int extatus__typed_get(void **ref, extatus_family *family, extatus_labels labels,
                        int (*create)(void **, const extatus_entry_ctx *, const extatus_option *,
                                      size_t),
                        const char *what)
@@ -46,7 +46,7 @@ int extatus__typed_get(void **ref, extatus_family *family, const char *const *va
         return extatus__error(EXTATUS_ERR_TYPE, "metric '%s' is of type '%s', not a %s",
                               family->name, family->type_name, what);
     extatus_series *series = NULL;
-    int rc = extatus_family_series(&series, family, values);
+    int rc = extatus_family_series(&series, family, labels);
     if (rc == EXTATUS_OK)
         *ref = series->ref;
     return rc;

@@ -60,7 +60,7 @@ int extatus__new_unlabelled(void **ref, extatus_registry *registry, const char *
                             size_t extra_count);
 
 /* The ref of the series for `values` of `family`, checking the implementation. */
-int extatus__typed_get(void **ref, extatus_family *family, const char *const *values,
+int extatus__typed_get(void **ref, extatus_family *family, extatus_labels labels,
                        int (*create)(void **, const extatus_entry_ctx *, const extatus_option *,
                                      size_t),
                        const char *what);

@@ -297,10 +297,9 @@ int extatus_counter_new(extatus_counter **out, extatus_registry *registry, const
     return extatus__new_unlabelled((void **)out, registry, name, "counter", help, NULL, 0);
 }
 
-int extatus_counter_get(extatus_counter **out, extatus_family *family,
-                        const char *const *label_values)
+int extatus_counter_get(extatus_counter **out, extatus_family *family, extatus_labels labels)
 {
-    return extatus__typed_get((void **)out, family, label_values, counter_create, "counter");
+    return extatus__typed_get((void **)out, family, labels, counter_create, "counter");
 }
 
 void extatus_counter_inc(extatus_counter *counter)

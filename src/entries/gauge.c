@@ -112,9 +112,9 @@ int extatus_gauge_new(extatus_gauge **out, extatus_registry *registry, const cha
     return extatus__new_unlabelled((void **)out, registry, name, "gauge", help, NULL, 0);
 }
 
-int extatus_gauge_get(extatus_gauge **out, extatus_family *family, const char *const *label_values)
+int extatus_gauge_get(extatus_gauge **out, extatus_family *family, extatus_labels labels)
 {
-    return extatus__typed_get((void **)out, family, label_values, gauge_create, "gauge");
+    return extatus__typed_get((void **)out, family, labels, gauge_create, "gauge");
 }
 
 void extatus_gauge_set(extatus_gauge *gauge, double value)

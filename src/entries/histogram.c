@@ -533,10 +533,9 @@ int extatus_histogram_new(extatus_histogram **out, extatus_registry *registry, c
                                    bounds != NULL ? 1 : 0);
 }
 
-int extatus_histogram_get(extatus_histogram **out, extatus_family *family,
-                          const char *const *label_values)
+int extatus_histogram_get(extatus_histogram **out, extatus_family *family, extatus_labels labels)
 {
-    return extatus__typed_get((void **)out, family, label_values, histogram_create, "histogram");
+    return extatus__typed_get((void **)out, family, labels, histogram_create, "histogram");
 }
 
 const double *extatus_buckets_default(size_t *count)

@@ -350,8 +350,7 @@ int extatus_spiral_new(extatus_spiral **out, extatus_registry *registry, const c
     return extatus__new_unlabelled((void **)out, registry, name, "spiral", help, NULL, 0);
 }
 
-int extatus_spiral_get(extatus_spiral **out, extatus_family *family,
-                       const char *const *label_values)
+int extatus_spiral_get(extatus_spiral **out, extatus_family *family, extatus_labels labels)
 {
-    return extatus__typed_get((void **)out, family, label_values, spiral_create, "spiral");
+    return extatus__typed_get((void **)out, family, labels, spiral_create, "spiral");
 }

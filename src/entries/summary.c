@@ -710,8 +710,7 @@ int extatus_summary_new(extatus_summary **out, extatus_registry *registry, const
                                    quantiles != NULL && quantile_count > 0 ? 1 : 0);
 }
 
-int extatus_summary_get(extatus_summary **out, extatus_family *family,
-                        const char *const *label_values)
+int extatus_summary_get(extatus_summary **out, extatus_family *family, extatus_labels labels)
 {
-    return extatus__typed_get((void **)out, family, label_values, summary_create, "summary");
+    return extatus__typed_get((void **)out, family, labels, summary_create, "summary");
 }

@@ -142,6 +142,21 @@ int extatus_config_from_env(extatus_config *config)
     return EXTATUS_OK;
 }
 
+int extatus__http_env_setting(extatus_config *config, const char *key, bool *found)
+{
+    *found = false;
+    for (int i = 0; i < SETTING_COUNT; i++) {
+        if (strcmp(key, keys[i]) != 0)
+            continue;
+        const char *value = getenv(variables[i]);
+        if (!value || !value[0]) /* empty counts as unset, as in extatus_config_from_env */
+            return EXTATUS_OK;
+        *found = true;
+        return apply(config, (enum setting)i, value, variables[i]);
+    }
+    return extatus_entry_error(EXTATUS_ERR_INVALID, "config: unknown setting '%s'", key);
+}
+
 /*
  * If argv[i] is one of our flags, set *which and *value and return how
  * many arguments it takes (1 for --flag=value, 2 for --flag value); else 0.

@@ -2,10 +2,11 @@
  * events.c - GET /events: the worker status events (extatus/events.h) as
  * a Server-Sent Events stream.
  *
- * Each client gets its own event queue opened with EXTATUS_EVENTS_REPLAY,
- * so the stream starts with an `event: connected`, then the current state
- * of every worker, then each transition, one `data:` line of JSON per
- * event:
+ * Each client gets its own small event queue (QUEUE_CAPACITY events,
+ * whatever the number of workers) opened before anything is sent; the
+ * stream starts with an `event: connected`, then the current state of
+ * every worker, then each transition queued since, one `data:` line of
+ * JSON per event:
  *
  *   data: {"name":"db_pool","state":"idle","value":1,"reason":"timeout",
  *          "time":1700000000.123,"sequence":42}
@@ -16,9 +17,17 @@
  * descriptor to one watcher thread per exporter, which resumes the
  * connection as soon as an event is queued, or after `keepalive_ms` so
  * that a comment line keeps proxies and the idle timeout from closing a
- * quiet stream. A client too slow to keep up makes its queue drop events;
- * the stream then ends and the browser's EventSource reconnects and gets
- * a fresh replay, so what it shows is never silently stale.
+ * quiet stream.
+ *
+ * Memory per stream is fixed: the current states are read from
+ * extatus_process_list() SNAPSHOT_PAGE workers at a time, in name order
+ * after the last name sent, and formatted only as the client reads; the
+ * list itself is freed before the page is sent. A client too slow to keep
+ * up makes its queue drop events: it then reads `event: overflow` and the
+ * stream ends (counted), and the browser's EventSource reconnects and
+ * gets a fresh snapshot, so what it shows is never silently stale. The
+ * watcher also watches a suspended stream's socket, so a client that
+ * hangs up frees its slot at once.
  */
 #include "http.h"
 
@@ -34,10 +43,14 @@
 
 #include <microhttpd.h>
 
-#define QUEUE_CAPACITY 4096 /* events a client may fall behind by */
+#define QUEUE_CAPACITY 256  /* events a client may fall behind by */
+#define SNAPSHOT_PAGE  256  /* worker states taken from one listing */
+#define BATCH          8    /* events formatted at once */
 #define MAX_STREAMS    32   /* streams open at once per exporter; more get 503 */
 #define TEXT_MAX       1024 /* one formatted event: a 127-byte name escaped x6, and the rest */
 #define EPOLL_BATCH    32
+
+#define OVERFLOWS_NAME "extatus_http_event_streams_overflowed_total"
 
 typedef struct stream stream;
 
@@ -50,29 +63,46 @@ typedef struct stream stream;
 enum { RUNNING, SUSPENDING, SUSPENDED, WAKE };
 
 struct extatus__http_events {
-    pthread_mutex_t lock;  /* guards everything below and each stream's `state` */
-    int epoll_fd;          /* queue fds of suspended streams */
-    int wake_fd;           /* eventfd: stop the watcher */
-    pthread_t watcher;     /* resumes suspended streams */
-    bool watcher_started;  /* the thread runs */
-    bool closing;          /* the exporter stops: streams end */
-    unsigned keepalive_ms; /* longest silence on a stream */
-    unsigned count;        /* streams open */
-    stream *first;         /* open streams */
+    pthread_mutex_t lock;              /* guards everything below and each stream's `state` */
+    int epoll_fd;                      /* queue fds of suspended streams */
+    int wake_fd;                       /* eventfd: stop the watcher */
+    pthread_t watcher;                 /* resumes suspended streams */
+    bool watcher_started;              /* the thread runs */
+    bool closing;                      /* the exporter stops: streams end */
+    unsigned keepalive_ms;             /* longest silence on a stream */
+    unsigned count;                    /* streams open */
+    stream *first;                     /* open streams */
+    extatus_counter *overflow_counter; /* self-metric; NULL: none */
 };
 
+/* What a watcher registration stands for: a stream's queue or its client socket. */
+typedef struct watch_tag {
+    stream *owner;
+    bool socket;
+} watch_tag;
+
 struct stream {
-    extatus__http_events *events;      /* owner */
-    struct MHD_Connection *connection; /* the client */
-    extatus_subscriber *queue;         /* its events */
-    uint64_t dropped;                  /* queue drops seen so far */
-    char text[TEXT_MAX * 8];           /* formatted, not yet sent */
-    size_t size;                       /* bytes in text */
-    size_t sent;                       /* bytes of text sent */
-    _Atomic int64_t last_ms;           /* when data was last handed out */
-    int state;                         /* RUNNING, SUSPENDING, SUSPENDED, WAKE (events->lock) */
-    stream *prev;                      /* open streams */
-    stream *next;                      /* open streams */
+    extatus__http_events *events;              /* owner */
+    struct MHD_Connection *connection;         /* the client */
+    extatus_subscriber *queue;                 /* its events */
+    int socket_fd;                             /* the client's socket, watched for hang-up */
+    watch_tag queue_tag;                       /* epoll data of the queue fd */
+    watch_tag socket_tag;                      /* epoll data of the socket */
+    bool hung_up;                              /* the client closed (events->lock) */
+    bool ending;                               /* the overflow marker is out: end after it */
+    bool snapshot_done;                        /* every worker's state was sent */
+    bool cursor_set;                           /* cursor holds the last name sent */
+    char cursor[EXTATUS_WORKER_NAME_MAX + 1];  /* snapshot: last name sent */
+    extatus_process_event page[SNAPSHOT_PAGE]; /* snapshot: states to send, by name */
+    size_t page_count;                         /* states in page */
+    size_t page_sent;                          /* of which formatted */
+    char text[TEXT_MAX * BATCH];               /* formatted, not yet sent */
+    size_t size;                               /* bytes in text */
+    size_t sent;                               /* bytes of text sent */
+    _Atomic int64_t last_ms;                   /* when data was last handed out */
+    int state;    /* RUNNING, SUSPENDING, SUSPENDED, WAKE (events->lock) */
+    stream *prev; /* open streams */
+    stream *next; /* open streams */
 };
 
 static int64_t now_ms(void)
@@ -119,16 +149,81 @@ static size_t format_event(char *out, size_t max, const extatus_process_event *e
     return n < 0 ? 0 : (size_t)n < max ? (size_t)n : max - 1;
 }
 
-/* Refill s->text from the queue; false when the stream must end. */
+/*
+ * The next page of the snapshot into s->page: the SNAPSHOT_PAGE smallest
+ * names after the cursor, in name order (indices into the listing kept
+ * sorted; the listing is freed before returning). Returns the count.
+ */
+static size_t snapshot_page(stream *s)
+{
+    extatus_process_event *list = NULL;
+    size_t order[SNAPSHOT_PAGE];
+    size_t count = 0;
+    size_t used = 0;
+    if (extatus_process_list(&list, &count) != EXTATUS_OK)
+        return 0; /* out of memory: the snapshot ends here, live events still follow */
+    for (size_t i = 0; i < count; i++) {
+        const char *name = list[i].name;
+        if (s->cursor_set && strcmp(name, s->cursor) <= 0)
+            continue;
+        if (used == SNAPSHOT_PAGE && strcmp(name, list[order[used - 1]].name) >= 0)
+            continue;
+        size_t low = 0;
+        size_t high = used;
+        while (low < high) {
+            size_t middle = (low + high) / 2;
+            if (strcmp(list[order[middle]].name, name) < 0)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        size_t kept = used < SNAPSHOT_PAGE ? used++ : used - 1; /* the last one falls off */
+        memmove(order + low + 1, order + low, (kept - low) * sizeof order[0]);
+        order[low] = i;
+    }
+    for (size_t i = 0; i < used; i++)
+        s->page[i] = list[order[i]];
+    extatus_free(list);
+    if (used > 0) {
+        memcpy(s->cursor, s->page[used - 1].name, sizeof s->cursor);
+        s->cursor_set = true;
+    }
+    s->page_count = used;
+    s->page_sent = 0;
+    return used;
+}
+
+/* Refill s->text from the snapshot, then the queue; false when the stream must end. */
 static bool refill(stream *s)
 {
-    extatus_process_event batch[8];
+    extatus_process_event batch[BATCH];
     s->size = s->sent = 0;
-    int count = extatus_events_read(s->queue, batch, sizeof(batch) / sizeof(batch[0]));
+    if (s->ending)
+        return false;
+    if (!s->snapshot_done) {
+        if (s->page_sent == s->page_count && snapshot_page(s) == 0)
+            s->snapshot_done = true;
+        for (size_t i = 0; i < BATCH && s->page_sent < s->page_count; i++)
+            s->size += format_event(s->text + s->size, sizeof(s->text) - s->size,
+                                    &s->page[s->page_sent++]);
+        if (s->size > 0)
+            return true;
+    }
+    uint64_t dropped = extatus_events_dropped(s->queue);
+    if (dropped > 0) {
+        /* Events were lost: say so and end; the client reconnects to a fresh snapshot. */
+        int n = snprintf(s->text, sizeof s->text, "event: overflow\ndata: {\"dropped\":%llu}\n\n",
+                         (unsigned long long)dropped);
+        s->size = n > 0 ? (size_t)n : 0;
+        s->ending = true;
+        if (s->events->overflow_counter)
+            extatus_counter_inc(s->events->overflow_counter);
+        return true;
+    }
+    int count = extatus_events_read(s->queue, batch, BATCH);
     for (int i = 0; i < count; i++)
         s->size += format_event(s->text + s->size, sizeof(s->text) - s->size, &batch[i]);
-    /* Dropped events would leave the client's view wrong: end, it reconnects. */
-    return extatus_events_dropped(s->queue) == s->dropped;
+    return true;
 }
 
 /*
@@ -138,14 +233,17 @@ static bool refill(stream *s)
 static bool suspend(stream *s)
 {
     extatus__http_events *events = s->events;
-    struct epoll_event watch = {.events = EPOLLIN, .data.ptr = s};
+    struct epoll_event watch = {.events = EPOLLIN, .data.ptr = &s->queue_tag};
+    struct epoll_event hang_up = {.events = EPOLLRDHUP, .data.ptr = &s->socket_tag};
     pthread_mutex_lock(&events->lock);
-    if (events->closing) {
+    if (events->closing || s->hung_up) {
         pthread_mutex_unlock(&events->lock);
         return false;
     }
     s->state = SUSPENDING;
     epoll_ctl(events->epoll_fd, EPOLL_CTL_ADD, extatus_events_fd(s->queue), &watch);
+    if (s->socket_fd >= 0)
+        epoll_ctl(events->epoll_fd, EPOLL_CTL_ADD, s->socket_fd, &hang_up);
     pthread_mutex_unlock(&events->lock);
     MHD_suspend_connection(s->connection);
     pthread_mutex_lock(&events->lock);
@@ -167,6 +265,8 @@ static bool wake_locked(stream *s)
     if (s->state == RUNNING || s->state == WAKE)
         return false;
     epoll_ctl(s->events->epoll_fd, EPOLL_CTL_DEL, extatus_events_fd(s->queue), NULL);
+    if (s->socket_fd >= 0)
+        epoll_ctl(s->events->epoll_fd, EPOLL_CTL_DEL, s->socket_fd, NULL);
     if (s->state == SUSPENDING) {
         s->state = WAKE; /* suspend() resumes it itself */
         return false;
@@ -179,6 +279,11 @@ static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t ma
 {
     stream *s = cls;
     (void)position;
+    pthread_mutex_lock(&s->events->lock);
+    bool hung_up = s->hung_up;
+    pthread_mutex_unlock(&s->events->lock);
+    if (hung_up) /* the client left: end now, which frees the slot */
+        return MHD_CONTENT_READER_END_OF_STREAM;
     if (s->sent == s->size && !refill(s))
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (s->size == 0) {
@@ -230,8 +335,13 @@ static void *watch(void *arg)
             return NULL;
         }
         for (int i = 0; i < n; i++) {
-            stream *s = ready[i].data.ptr;
-            if (s && wake_locked(s))
+            watch_tag *tag = ready[i].data.ptr;
+            if (!tag)
+                continue;
+            stream *s = tag->owner;
+            if (tag->socket && s->state != RUNNING)
+                s->hung_up = true;
+            if (wake_locked(s))
                 resume[count++] = s->connection;
         }
         int64_t now = now_ms();
@@ -244,13 +354,19 @@ static void *watch(void *arg)
     }
 }
 
-int extatus__http_events_new(extatus__http_events **out, unsigned connection_timeout_s)
+int extatus__http_events_new(extatus__http_events **out, unsigned connection_timeout_s,
+                             extatus_registry *self)
 {
     extatus__http_events *events = extatus_malloc(sizeof(*events));
     *out = NULL;
     if (!events)
         return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
     memset(events, 0, sizeof(*events));
+    if (self)
+        events->overflow_counter = extatus__http_self_counter(
+            self, OVERFLOWS_NAME,
+            "Event streams the exporter ended because the client fell behind and events were "
+            "lost.");
     pthread_mutex_init(&events->lock, NULL);
     /* Speak at least twice per idle timeout, and at least every 15 s. */
     unsigned keepalive = connection_timeout_s ? connection_timeout_s * 1000 / 2 : 15000;
@@ -315,6 +431,11 @@ struct MHD_Response *extatus__http_events_response(extatus__http_events *events,
     memset(s, 0, sizeof(*s));
     s->events = events;
     s->connection = connection;
+    s->queue_tag = (watch_tag){s, false};
+    s->socket_tag = (watch_tag){s, true};
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    s->socket_fd = info ? info->connect_fd : -1;
     pthread_mutex_lock(&events->lock);
     bool refuse = events->closing || events->count >= MAX_STREAMS;
     if (!refuse && !events->watcher_started) {
@@ -324,13 +445,8 @@ struct MHD_Response *extatus__http_events_response(extatus__http_events *events,
     if (!refuse)
         events->count++;
     pthread_mutex_unlock(&events->lock);
-    /* Room for the replay of every worker, and then some. */
-    extatus_process_stats stats;
-    size_t capacity = QUEUE_CAPACITY;
-    if (extatus_process_stats_get(&stats) == EXTATUS_OK &&
-        2 * (stats.workers + stats.retained_down) > capacity)
-        capacity = 2 * (stats.workers + stats.retained_down);
-    if (refuse || extatus_events_open(&s->queue, capacity, EXTATUS_EVENTS_REPLAY) != 0) {
+    /* Open before the snapshot is read, so no change falls between the two. */
+    if (refuse || extatus_events_open(&s->queue, QUEUE_CAPACITY, 0) != 0) {
         if (!refuse) {
             pthread_mutex_lock(&events->lock);
             events->count--;

@@ -31,9 +31,12 @@
 
 #define DEFAULT_PATH   "/metrics"
 #define PATH_MAX_BYTES 256
-#define LISTEN_BACKLOG 128
+#define LISTEN_BACKLOG 1024 /* a burst of connections waits here while older ones are evicted */
 #define LOG_MAX        256
 #define REALM          "extatus"
+
+/* Longest `user:password` of basic auth, in bytes. */
+#define CREDENTIALS_MAX 1024
 
 /* Biggest PEM file we read (a certificate chain is a few kilobytes). */
 #define PEM_MAX_BYTES ((size_t)1024 * 1024)
@@ -41,7 +44,7 @@
 struct extatus_exporter {
     struct MHD_Daemon *daemon;     /* the server; NULL until started */
     int listen_fd;                 /* our listening socket, owned by daemon once started */
-    unsigned port;                 /* port bound */
+    unsigned port;                 /* port asked for, then the port bound */
     char *path;                    /* metrics path */
     extatus_registry **registries; /* registries served */
     extatus_scrape_options scrape; /* how to render (points at registries) */
@@ -54,6 +57,7 @@ struct extatus_exporter {
     char *tls_key;                 /* PEM text */
     char *landing;                 /* the HTML of / */
     extatus__http_events *events;  /* the streams of GET /events */
+    extatus__http_guard *guard;    /* open connections: head deadline, eviction */
     atomic_bool starting;          /* log messages are kept only while starting */
     char log[LOG_MAX];             /* last libmicrohttpd message while starting */
 };
@@ -97,6 +101,7 @@ static void exporter_free(extatus_exporter *e)
     if (e->daemon)
         MHD_stop_daemon(e->daemon); /* closes the listening socket too */
     extatus__http_events_free(e->events);
+    extatus__http_guard_free(e->guard); /* after the server: every close was reported */
     if (e->listen_fd >= 0)
         close(e->listen_fd);
     extatus_free(e->path);
@@ -349,6 +354,7 @@ static enum MHD_Result send_response(extatus_exporter *e, struct MHD_Connection 
     enum MHD_Result result;
     if (!response)
         return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
+    extatus__http_conn_busy(extatus__http_guard_find(connection), false);
     result = MHD_queue_response(connection, status, response);
     MHD_destroy_response(response);
     if (result == MHD_YES && e->self)
@@ -366,31 +372,100 @@ static struct MHD_Response *text_response(const char *text)
     return response;
 }
 
-static bool same_secret(const char *given, const char *expected)
+/* Compare every byte of both whatever the first difference, so timing tells nothing. */
+static bool same_bytes(const unsigned char *given, size_t given_size, const unsigned char *expected,
+                       size_t expected_size)
 {
-    /* Compare every byte whatever the first difference, so timing tells nothing. */
-    size_t a = strlen(given);
-    size_t b = strlen(expected);
-    unsigned char diff = (unsigned char)(a != b);
-    for (size_t i = 0; i < b; i++)
-        diff |= (unsigned char)(expected[i] ^ (i < a ? given[i] : 0));
+    size_t longer = given_size > expected_size ? given_size : expected_size;
+    unsigned char diff = (unsigned char)(given_size != expected_size);
+    for (size_t i = 0; i < longer; i++)
+        diff |= (unsigned char)((i < given_size ? given[i] : 0) ^
+                                (i < expected_size ? expected[i] : 0));
     return diff == 0;
 }
 
+/* The value of one base64 digit, or -1. */
+static int base64_digit(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * Decode standard base64 (padding optional) into out[0..max); the byte
+ * count, or -1 when the text is not base64 or does not fit.
+ */
+static long base64_decode(const char *text, size_t length, unsigned char *out, size_t max)
+{
+    size_t used = 0;
+    unsigned bits = 0;
+    unsigned value = 0;
+    while (length > 0 && text[length - 1] == '=')
+        length--;
+    for (size_t i = 0; i < length; i++) {
+        int digit = base64_digit(text[i]);
+        if (digit < 0)
+            return -1;
+        value = (value << 6) | (unsigned)digit;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (used == max)
+                return -1;
+            out[used++] = (unsigned char)(value >> bits);
+            value &= (1u << bits) - 1;
+        }
+    }
+    return (long)used;
+}
+
+/*
+ * HTTP basic auth: the decoded `user:password` must equal the configured
+ * pair byte for byte, the whole of it compared every time (a NUL in the
+ * credentials is just a byte that differs).
+ */
 static bool authorised(const extatus_exporter *e, struct MHD_Connection *connection)
 {
-    char *password = NULL;
-    char *user;
+    static const char scheme[] = "Basic ";
+    unsigned char given[CREDENTIALS_MAX];
+    unsigned char expected[CREDENTIALS_MAX];
+    const char *value = NULL;
+    size_t value_size = 0;
+    size_t user_size;
+    size_t password_size;
+    long given_size;
     bool ok;
 
     if (!e->user)
         return true;
-    user = MHD_basic_auth_get_username_password(connection, &password);
-    ok = user && password && same_secret(user, e->user) && same_secret(password, e->password);
-    if (user)
-        MHD_free(user);
-    if (password)
-        MHD_free(password);
+    if (MHD_lookup_connection_value_n(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
+                                      strlen(MHD_HTTP_HEADER_AUTHORIZATION), &value,
+                                      &value_size) != MHD_YES ||
+        !value || value_size < sizeof scheme - 1 ||
+        strncasecmp(value, scheme, sizeof scheme - 1) != 0)
+        return false;
+    value += sizeof scheme - 1;
+    value_size -= sizeof scheme - 1;
+    while (value_size > 0 && *value == ' ') {
+        value++;
+        value_size--;
+    }
+    given_size = base64_decode(value, value_size, given, sizeof given);
+    user_size = strlen(e->user);
+    password_size = strlen(e->password);
+    /* copy_options keeps the pair shorter than CREDENTIALS_MAX. */
+    memcpy(expected, e->user, user_size);
+    expected[user_size] = ':';
+    memcpy(expected + user_size + 1, e->password, password_size);
+    ok = given_size >= 0 &&
+         same_bytes(given, (size_t)given_size, expected, user_size + 1 + password_size);
+    memset(given, 0, sizeof given); /* leave no secrets on the stack */
+    memset(expected, 0, sizeof expected);
     return ok;
 }
 
@@ -511,6 +586,47 @@ static enum MHD_Result serve_scrape(extatus_exporter *e, struct MHD_Connection *
     return send_response(e, connection, MHD_HTTP_OK, response);
 }
 
+/* Feed every header line of the request to the framing rules. */
+static enum MHD_Result check_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    extatus__http_framing_add(cls, key, key_size, value, value_size);
+    return MHD_YES;
+}
+
+/*
+ * The status a request head must be refused with (0: none) and why: a
+ * NUL in the target, or framing that two readers could take differently.
+ */
+static unsigned check_head(struct MHD_Connection *connection, const char *method,
+                           const char *version, const char **reason)
+{
+    extatus__http_framing framing;
+    if (extatus__http_conn_target_has_nul(extatus__http_guard_find(connection), method, version)) {
+        *reason = "the request target holds a NUL byte";
+        return MHD_HTTP_BAD_REQUEST;
+    }
+    extatus__http_framing_init(&framing, strcmp(version, MHD_HTTP_VERSION_1_0) == 0);
+    MHD_get_connection_values_n(connection, MHD_HEADER_KIND, check_header, &framing);
+    return extatus__http_framing_verdict(&framing, reason);
+}
+
+/* Refuse a request and close its connection, the rest of its bytes unread. */
+static enum MHD_Result refuse_request(extatus_exporter *e, struct MHD_Connection *connection,
+                                      unsigned status, const char *reason)
+{
+    char text[160];
+    snprintf(text, sizeof text, "The request was refused: %s.\n", reason);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+    if (!response)
+        return MHD_NO;
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    return send_response(e, connection, status, response);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **request_state)
@@ -523,8 +639,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     bool is_root;
     bool is_events;
 
-    (void)version;
     (void)upload_data;
+    if (*request_state == NULL) {
+        /* The head is complete: refuse what cannot be served safely, before any body. */
+        const char *reason = NULL;
+        unsigned status = check_head(connection, method, version, &reason);
+        if (status != 0)
+            return refuse_request(e, connection, status, reason);
+    }
     /*
      * A GET or HEAD is answered once its request is complete (the first
      * call only marks it as seen, later calls drop any body), so the
@@ -568,7 +690,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     if (is_events && get) {
         unsigned status = MHD_HTTP_OK;
         response = extatus__http_events_response(e->events, connection, &status);
-        return send_response(e, connection, status, response);
+        enum MHD_Result result = send_response(e, connection, status, response);
+        if (result == MHD_YES && status == MHD_HTTP_OK) /* no deadline and no eviction */
+            extatus__http_conn_busy(extatus__http_guard_find(connection), true);
+        return result;
     }
     if (is_events) { /* HEAD: the headers of a stream, no stream */
         response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -584,14 +709,99 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     return send_response(e, connection, MHD_HTTP_OK, response);
 }
 
+/* libmicrohttpd's notifications, passed to the guard. */
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    extatus_exporter *e = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        extatus__http_guard_opened(e->guard, connection, socket_context);
+    else
+        extatus__http_guard_closed(e->guard, socket_context);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **request_state,
+                         enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)request_state;
+    (void)code;
+    extatus__http_conn_done(extatus__http_guard_find(connection));
+}
+
+/* A request line was read: note where its target starts (no per-request state). */
+static void *on_target(void *cls, const char *target, struct MHD_Connection *connection)
+{
+    (void)cls;
+    extatus__http_conn_target(extatus__http_guard_find(connection), target);
+    return NULL;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Decode %XX escapes of the target (path and query parts) in place; a
+ * %00 marks the request for a 400 instead of cutting the text short.
+ */
+static size_t on_unescape(void *cls, struct MHD_Connection *connection, char *text)
+{
+    size_t in = 0;
+    size_t out = 0;
+    (void)cls;
+    while (text[in]) {
+        int high = text[in] == '%' ? hex_value(text[in + 1]) : -1;
+        int low = high >= 0 ? hex_value(text[in + 2]) : -1;
+        if (low < 0) {
+            text[out++] = text[in++];
+            continue;
+        }
+        char c = (char)(high * 16 + low);
+        in += 3;
+        if (c == '\0')
+            extatus__http_conn_bad_target(extatus__http_guard_find(connection));
+        else
+            text[out++] = c;
+    }
+    text[out] = '\0';
+    return out;
+}
+
 /* ---- start and stop ---------------------------------------------------- */
 
 static int copy_options(extatus_exporter *e, const extatus_exporter_options *o)
 {
     size_t count = o->registry_count;
+    extatus_config config = EXTATUS_CONFIG_INIT;
+    bool port_from_env = false;
+    bool registry_from_env = false;
+    int rc;
 
-    if (o->port > 65535)
+    /* Precedence: an explicit option, then the environment, then the default. */
+    if (o->port == EXTATUS_EXPORTER_PORT_UNSET) {
+        rc = extatus__http_env_setting(&config, "port", &port_from_env);
+        if (rc != EXTATUS_OK)
+            return rc;
+        e->port = port_from_env ? config.port : EXTATUS_DEFAULT_PORT;
+    } else if (o->port > 65535) {
         return extatus_entry_error(EXTATUS_ERR_OPTION, "port %u is not in 0..65535", o->port);
+    } else {
+        e->port = o->port;
+    }
+    if (!o->registry_name && !(o->registries && o->registry_count > 0)) {
+        rc = extatus__http_env_setting(&config, "registry", &registry_from_env);
+        if (rc != EXTATUS_OK)
+            return rc;
+    }
+
     if (o->path && !valid_path(o->path))
         return extatus_entry_error(EXTATUS_ERR_OPTION,
                                    "path '%s' must start with '/' and hold only letters, digits "
@@ -603,6 +813,12 @@ static int copy_options(extatus_exporter *e, const extatus_exporter_options *o)
     if (o->basic_auth_user && strchr(o->basic_auth_user, ':'))
         return extatus_entry_error(EXTATUS_ERR_OPTION, "basic_auth_user '%s' must not contain ':'",
                                    o->basic_auth_user);
+    if (o->basic_auth_user &&
+        strlen(o->basic_auth_user) + 1 + strlen(o->basic_auth_password) >= CREDENTIALS_MAX)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "basic_auth_user and basic_auth_password are longer than %d "
+                                   "bytes together",
+                                   CREDENTIALS_MAX - 2);
     if (!o->tls_cert_file != !o->tls_key_file)
         return extatus_entry_error(EXTATUS_ERR_OPTION,
                                    "tls_cert_file and tls_key_file go together");
@@ -620,7 +836,7 @@ static int copy_options(extatus_exporter *e, const extatus_exporter_options *o)
             return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
     }
     if (o->tls_cert_file) {
-        int rc = read_pem(&e->tls_cert, o->tls_cert_file, "tls_cert_file");
+        rc = read_pem(&e->tls_cert, o->tls_cert_file, "tls_cert_file");
         if (rc == EXTATUS_OK)
             rc = read_pem(&e->tls_key, o->tls_key_file, "tls_key_file");
         if (rc != EXTATUS_OK)
@@ -639,9 +855,12 @@ static int copy_options(extatus_exporter *e, const extatus_exporter_options *o)
                 return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
         }
     } else {
-        const char *name = o->registry_name ? o->registry_name : "default";
+        const char *name = o->registry_name    ? o->registry_name
+                           : registry_from_env ? config.registry
+                                               : "default";
         if (extatus_registry_lookup(&e->registries[0], name) != EXTATUS_OK)
-            return extatus_entry_error(EXTATUS_ERR_NOT_FOUND, "registry '%s' does not exist", name);
+            return extatus_entry_error(EXTATUS_ERR_NOT_FOUND, "registry '%s'%s does not exist",
+                                       name, registry_from_env ? " (EXTATUS_REGISTRY)" : "");
     }
 
     e->scrape.version = EXTATUS_SCRAPE_OPTIONS_VERSION;
@@ -668,6 +887,7 @@ int extatus_exporter_start(extatus_exporter **out, const extatus_exporter_option
     unsigned threads;
     unsigned timeout;
     unsigned max_connections;
+    unsigned head_timeout_ms = EXTATUS_DEFAULT_REQUEST_HEAD_TIMEOUT * 1000;
     size_t header_bytes;
     int rc;
 
@@ -690,7 +910,7 @@ int extatus_exporter_start(extatus_exporter **out, const extatus_exporter_option
 
     rc = copy_options(e, o);
     if (rc == EXTATUS_OK)
-        rc = open_listener(e, o->bind_address, o->port);
+        rc = open_listener(e, o->bind_address, e->port);
     if (rc != EXTATUS_OK) {
         exporter_free(e);
         return rc;
@@ -703,18 +923,34 @@ int extatus_exporter_start(extatus_exporter **out, const extatus_exporter_option
         o->max_request_headers ? o->max_request_headers : EXTATUS_DEFAULT_MAX_REQUEST_HEADERS;
     if (e->tls_cert)
         flags |= MHD_USE_TLS;
-    rc = extatus__http_events_new(&e->events, timeout);
+    rc = extatus__http_events_new(&e->events, timeout, e->self);
+    if (rc == EXTATUS_OK) {
+        extatus__http_guard_options guard = {
+            .limit = max_connections,
+            .head_timeout_ms = head_timeout_ms,
+            .idle_timeout_ms = timeout * 1000,
+            .tls = e->tls_cert != NULL,
+            .self = e->self,
+        };
+        rc = extatus__http_guard_new(&e->guard, &guard);
+    }
     if (rc != EXTATUS_OK) {
         exporter_free(e);
         return rc;
     }
 
     /* Options common to every configuration, then TLS, then the end marker. */
-    struct MHD_OptionItem items[12];
+    struct MHD_OptionItem items[16];
     size_t n = 0;
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, e->listen_fd, NULL};
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, e};
-    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, max_connections, NULL};
+    /* Room above the guard's limit for evicted connections not yet closed. */
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                         max_connections + max_connections / 2 + 16, NULL};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, e};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, e};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_target, e};
+    items[n++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)on_unescape, e};
     items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL};
     items[n++] =
         (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)header_bytes, NULL};

@@ -5,6 +5,7 @@
  */
 #include "http.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,6 +24,30 @@ static double monotonic_seconds(void)
 }
 
 /*
+ * The calling thread's error message, kept across set-up work whose
+ * failures the scrape absorbs: a scrape that succeeds must not leave a
+ * message (extatus_error_last() speaks of the caller's own failed call).
+ */
+typedef struct kept_error {
+    int code;
+    char text[512];
+} kept_error;
+
+static void error_keep(kept_error *kept)
+{
+    kept->code = extatus_error_last_code();
+    snprintf(kept->text, sizeof(kept->text), "%s", extatus_error_last());
+}
+
+static void error_restore(const kept_error *kept)
+{
+    if (kept->code == EXTATUS_OK && kept->text[0] == '\0')
+        extatus_error_clear();
+    else
+        extatus_entry_error(kept->code, "%s", kept->text);
+}
+
+/*
  * Find the family `name` in `registry`, creating it as a `type` with the
  * given help, unit and labels on first use. NULL when it cannot be had
  * (no memory, or the program defined that name differently): the scrape
@@ -38,11 +63,14 @@ static extatus_family *self_family(extatus_registry *registry, const char *name,
         EXTATUS_OPT_STRINGS("labels", labels, label_count),
         EXTATUS_OPT_STRING("unit", unit),
     };
+    kept_error kept;
 
+    error_keep(&kept);
     if (extatus_family_lookup(&family, registry, name) == EXTATUS_OK)
         return family;
     if (extatus_family_new(&family, registry, name, type, options, unit ? 3 : 2) != EXTATUS_OK)
-        return NULL;
+        family = NULL;
+    error_restore(&kept);
     return family;
 }
 
@@ -83,8 +111,18 @@ void extatus__http_count_request(extatus_registry *registry, unsigned code)
         code /= 10;
     } while (code && i > 0);
     values[0] = text + i;
-    if (extatus_counter_get(&counter, family, values) == EXTATUS_OK)
+    if (extatus_counter_get(&counter, family, EXTATUS_LABELS(values[0])) == EXTATUS_OK)
         extatus_counter_inc(counter);
+}
+
+extatus_counter *extatus__http_self_counter(extatus_registry *registry, const char *name,
+                                            const char *help)
+{
+    extatus_family *family = self_family(registry, name, "counter", help, NULL, NULL, 0);
+    extatus_counter *counter = NULL;
+    if (family && extatus_counter_get(&counter, family, EXTATUS_NO_LABELS) != EXTATUS_OK)
+        counter = NULL;
+    return counter;
 }
 
 /* "a,b,c" from the registries' names, cut at the buffer's end. */
@@ -108,11 +146,17 @@ static void registry_label(char *out, size_t size, extatus_registry *const *regi
     }
 }
 
-static void observe(extatus_family *family, const char *const *values, double value)
+static void observe(extatus_family *family, extatus_labels values, double value)
 {
     extatus_summary *summary;
-    if (family && extatus_summary_get(&summary, family, values) == EXTATUS_OK)
+    kept_error kept;
+    if (!family)
+        return;
+    error_keep(&kept);
+    if (extatus_summary_get(&summary, family, values) == EXTATUS_OK)
         extatus_summary_observe(summary, value);
+    else
+        error_restore(&kept); /* a self-metric the program took: skipped */
 }
 
 int extatus_scrape_render(extatus_scrape *out, const char *accept, const char *accept_encoding,
@@ -190,8 +234,8 @@ int extatus_scrape_render(extatus_scrape *out, const char *accept, const char *a
         char names[REGISTRY_LABEL_MAX];
         const char *values[2] = {names, out->content_type};
         registry_label(names, sizeof names, registries, count);
-        observe(duration, values, monotonic_seconds() - start);
-        observe(size, values, (double)out->uncompressed_size);
+        observe(duration, extatus_labels_of(values, 2), monotonic_seconds() - start);
+        observe(size, extatus_labels_of(values, 2), (double)out->uncompressed_size);
     }
     return EXTATUS_OK;
 }

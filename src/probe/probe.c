@@ -37,12 +37,14 @@ static void count_metric(const char *metric, const char *probe, double amount)
         EXTATUS_OPT_STRING("help", help),
         EXTATUS_OPT_STRINGS("labels", label_names, 1),
     };
-    const char *values[] = {probe};
-    int rc = extatus_update(NULL, metric, values, amount);
+    /* Best effort, so its failures leave no message: the caller's call did not fail. */
+    extatus__error_quiet_begin();
+    int rc = extatus_update(NULL, metric, EXTATUS_LABELS(probe), amount);
     if (rc == EXTATUS_ERR_NOT_FOUND &&
         extatus_new(NULL, metric, "counter", options, 2) == EXTATUS_OK)
-        rc = extatus_update(NULL, metric, values, amount);
-    (void)rc; /* best effort: the per-series stats count regardless */
+        rc = extatus_update(NULL, metric, EXTATUS_LABELS(probe), amount);
+    (void)rc; /* the per-series stats count regardless */
+    extatus__error_quiet_end();
 }
 
 /* One sample of the series; counts it and its failure. */
@@ -117,7 +119,7 @@ void extatus__probe_detach(extatus_series *series)
 
 /* Find a probe series by name, pinned; release with put(). */
 static int find_probe(extatus_family **family, extatus_series **series, extatus_registry *registry,
-                      const char *name, const char *const *label_values)
+                      const char *name, extatus_labels labels)
 {
     int rc = extatus__ensure_init();
     if (rc != EXTATUS_OK)
@@ -137,17 +139,17 @@ static int find_probe(extatus_family **family, extatus_series **series, extatus_
         extatus__family_drop(*family);
         return rc;
     }
-    rc = extatus__series_acquire(series, *family, label_values, false);
+    rc = extatus__series_acquire(series, *family, labels, false);
     if (rc != EXTATUS_OK)
         extatus__family_drop(*family);
     return rc;
 }
 
-int extatus_sample(extatus_registry *registry, const char *name, const char *const *label_values)
+int extatus_sample(extatus_registry *registry, const char *name, extatus_labels labels)
 {
     extatus_family *family = NULL;
     extatus_series *series = NULL;
-    int rc = find_probe(&family, &series, registry, name, label_values);
+    int rc = find_probe(&family, &series, registry, name, labels);
     if (rc != EXTATUS_OK)
         return rc;
     if (series->probe) {
@@ -160,15 +162,15 @@ int extatus_sample(extatus_registry *registry, const char *name, const char *con
     return rc;
 }
 
-int extatus_probe_get_stats(extatus_registry *registry, const char *name,
-                            const char *const *label_values, extatus_probe_stats *stats)
+int extatus_probe_get_stats(extatus_registry *registry, const char *name, extatus_labels labels,
+                            extatus_probe_stats *stats)
 {
     if (!stats)
         return extatus__error(EXTATUS_ERR_INVALID, "probe stats: NULL argument");
     memset(stats, 0, sizeof(*stats));
     extatus_family *family = NULL;
     extatus_series *series = NULL;
-    int rc = find_probe(&family, &series, registry, name, label_values);
+    int rc = find_probe(&family, &series, registry, name, labels);
     if (rc != EXTATUS_OK)
         return rc;
     struct extatus__probe *probe = series->probe;

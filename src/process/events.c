@@ -139,7 +139,7 @@ int extatus_events_open(extatus_subscriber **out, size_t capacity, unsigned flag
     if (flags & EXTATUS_EVENTS_REPLAY) {
         for (const extatus__pname *pname = extatus__proc.first; pname; pname = pname->next) {
             if (pname->sequence == 0)
-                continue; /* not polled yet: its first event is still to come */
+                continue; /* just registered: its `up` is still to come */
             extatus_process_event event;
             extatus__pname_event(pname, &event);
             queue_push_locked(queue, &event);

@@ -18,10 +18,23 @@
  *     reports run late.
  * A worker whose report never returns holds one thread for good; with
  * `lock_threads` such workers every other lock-mode worker shows idle.
+ *
+ * The same jobs answer for a checkpoint-mode worker that waits in
+ * extatus_worker_wait(): the job takes the mutex the worker waits with,
+ * and runs the report only if the worker is still inside the wait (it
+ * cannot leave pthread_cond_timedwait without that mutex, so its state
+ * stands still while the report reads it).
+ *
+ * Stopping is bounded: extatus__pool_stop() waits for the threads until
+ * a given instant, then detaches the ones still in a job. Such a thread
+ * keeps its worker record alive (the record is freed by whoever lets go
+ * of it last, see `orphan`) and, when its report finally returns, ends
+ * without touching anything else of the pool (see `generation`).
  */
 #include "process/process_internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 
 extatus__pool_state extatus__pool = {
@@ -30,42 +43,94 @@ extatus__pool_state extatus__pool = {
     .done = PTHREAD_COND_INITIALIZER,
 };
 
+extatus_worker *extatus__worker_alloc(void)
+{
+    return calloc(1, sizeof(extatus_worker));
+}
+
+void extatus__worker_free(extatus_worker *worker)
+{
+    free(worker);
+}
+
+/* Record that `worker` answered `round`; never moves the answer back. */
+static void answer(extatus_worker *worker, uint64_t round)
+{
+    uint64_t seen = atomic_load_explicit(&worker->answered, memory_order_relaxed);
+    while (seen < round &&
+           !atomic_compare_exchange_weak_explicit(&worker->answered, &seen, round,
+                                                  memory_order_release, memory_order_relaxed))
+        ;
+}
+
+/* The mutex a job for `worker` must hold to report; NULL: nothing to report under. */
+static pthread_mutex_t *job_mutex(extatus_worker *worker)
+{
+    if (worker->mode == EXTATUS_WORKER_LOCK)
+        return worker->lock;
+    return atomic_load(&worker->parked); /* left the wait meanwhile: it answers itself */
+}
+
 /* Take the mutex before the deadline and report; true if the worker answered. */
 static bool run_job(extatus_worker *worker, uint64_t round, int64_t deadline_ns)
 {
     int64_t left = deadline_ns - extatus__now_monotonic_ns();
     if (left <= 0 || atomic_load_explicit(&worker->ending, memory_order_acquire))
         return false;
+    pthread_mutex_t *mutex = job_mutex(worker);
+    if (!mutex)
+        return false;
     /* pthread_mutex_timedlock wants a CLOCK_REALTIME instant. */
     int64_t at = extatus__now_realtime_ns() + left;
     struct timespec until = {(time_t)(at / 1000000000), (long)(at % 1000000000)};
-    if (pthread_mutex_timedlock(worker->lock, &until) != 0)
-        return false; /* ETIMEDOUT: busy or stuck; EINVAL, EDEADLK...: cannot answer */
+    if (pthread_mutex_timedlock(mutex, &until) != 0) {
+        /* ETIMEDOUT: busy or stuck; EINVAL, EDEADLK...: cannot answer. */
+        atomic_store(&worker->mutex_busy_round, round); /* a waiting worker is unreachable too */
+        return false;
+    }
     bool answered = false;
-    if (!atomic_load_explicit(&worker->ending, memory_order_acquire)) {
-        if (worker->ops.report) {
+    /*
+     * A waiting worker is reported on only while it is still parked on
+     * this mutex: holding it, we know it sits inside its wait.
+     */
+    bool reportable = worker->mode == EXTATUS_WORKER_LOCK || atomic_load(&worker->parked) == mutex;
+    if (reportable && !atomic_load_explicit(&worker->ending, memory_order_acquire)) {
+        if (atomic_load_explicit(&worker->answered, memory_order_acquire) < round &&
+            worker->ops.report) {
             extatus__in_callback = 1;
             worker->ops.report(worker->state);
             extatus__in_callback = 0;
         }
         answered = true;
     }
-    pthread_mutex_unlock(worker->lock);
+    pthread_mutex_unlock(mutex);
     if (answered)
-        atomic_store_explicit(&worker->answered, round, memory_order_release);
+        answer(worker, round);
     return answered;
+}
+
+/* The argument of a pool thread: its slot and its generation, in one word. */
+#define SLOT_BITS 8u
+static void *slot_arg(unsigned slot, uint64_t generation)
+{
+    return (void *)(uintptr_t)((generation << SLOT_BITS) | slot);
 }
 
 static void *pool_main(void *arg)
 {
-    (void)arg;
+    unsigned slot = (unsigned)((uintptr_t)arg & ((1u << SLOT_BITS) - 1));
+    uint64_t generation = (uint64_t)((uintptr_t)arg >> SLOT_BITS);
     pthread_mutex_lock(&extatus__pool.lock);
+#define MINE() ((extatus__pool.generation & (UINTPTR_MAX >> SLOT_BITS)) == generation)
     for (;;) {
-        while (extatus__pool.count == 0 && !extatus__pool.quit) {
+        while (MINE() && extatus__pool.count == 0 && !extatus__pool.quit) {
             extatus__pool.idle++;
             pthread_cond_wait(&extatus__pool.work, &extatus__pool.lock);
-            extatus__pool.idle--;
+            if (MINE())
+                extatus__pool.idle--; /* (a stop resets the count of its pool) */
         }
+        if (!MINE())
+            break; /* left behind by a stop: the pool is not ours any more */
         if (extatus__pool.count == 0)
             break; /* quit with nothing queued */
         extatus_worker *worker = extatus__pool.queue[extatus__pool.head];
@@ -74,78 +139,108 @@ static void *pool_main(void *arg)
         uint64_t round = worker->job_round;
         int64_t deadline = worker->job_deadline_ns;
         if (!extatus__pool.quit) {
+            extatus__pool.slots[slot].current = worker;
             pthread_mutex_unlock(&extatus__pool.lock);
             run_job(worker, round, deadline);
             pthread_mutex_lock(&extatus__pool.lock);
+            if (MINE())
+                extatus__pool.slots[slot].current = NULL;
         }
         worker->inflight = false;
-        if (worker->orphan)
-            extatus__free(worker);
+        if (worker->orphan && !worker->waiting)
+            extatus__worker_free(worker);
         pthread_cond_broadcast(&extatus__pool.done);
     }
+    if (MINE()) {
+        extatus__pool.slots[slot].ended = true;
+        extatus__pool.live--;
+        pthread_cond_broadcast(&extatus__pool.done);
+    }
+#undef MINE
     pthread_mutex_unlock(&extatus__pool.lock);
     return NULL;
 }
 
 static int start_thread_locked(void)
 {
-    pthread_t thread;
-    int rc = pthread_create(&thread, NULL, pool_main, NULL);
+    unsigned slot = extatus__pool.thread_count;
+    int rc = pthread_create(&extatus__pool.slots[slot].thread, NULL, pool_main,
+                            slot_arg(slot, extatus__pool.generation));
     if (rc != 0)
         return extatus__error(EXTATUS_ERR_SYSTEM,
                               "process handler: cannot start a lock-mode "
                               "report thread (pthread_create: %d)",
                               rc);
-    extatus__pool.threads[extatus__pool.thread_count++] = thread;
+    extatus__pool.slots[slot].ended = false;
+    extatus__pool.slots[slot].current = NULL;
+    extatus__pool.thread_count++;
+    extatus__pool.live++;
     return EXTATUS_OK;
 }
 
 int extatus__pool_start(unsigned max_threads)
 {
     pthread_mutex_lock(&extatus__pool.lock);
-    extatus__pool.threads = extatus__calloc(max_threads, sizeof(pthread_t));
-    if (!extatus__pool.threads) {
+    extatus__pool.slots = extatus__calloc(max_threads, sizeof(*extatus__pool.slots));
+    if (!extatus__pool.slots) {
         pthread_mutex_unlock(&extatus__pool.lock);
         return extatus__error(EXTATUS_ERR_NOMEM, "process handler: out of memory");
     }
     extatus__pool.max_threads = max_threads;
     extatus__pool.thread_count = 0;
+    extatus__pool.live = 0;
     extatus__pool.idle = 0;
     extatus__pool.quit = false;
     pthread_mutex_unlock(&extatus__pool.lock);
     return EXTATUS_OK;
 }
 
-void extatus__pool_stop(void)
+void extatus__pool_stop(int64_t give_up_ns)
 {
     pthread_mutex_lock(&extatus__pool.lock);
     extatus__pool.quit = true;
     pthread_cond_broadcast(&extatus__pool.work);
-    unsigned count = extatus__pool.thread_count;
-    pthread_t *threads = extatus__pool.threads;
-    pthread_mutex_unlock(&extatus__pool.lock);
-    for (unsigned i = 0; i < count; i++)
-        pthread_join(threads[i], NULL);
-    pthread_mutex_lock(&extatus__pool.lock);
+    /* Wait for the threads to end, until `give_up_ns` at most. */
+    for (;;) {
+        int64_t left = give_up_ns - extatus__now_monotonic_ns();
+        if (extatus__pool.live == 0 || left <= 0)
+            break;
+        int64_t at = extatus__now_realtime_ns() + left; /* `done` runs on CLOCK_REALTIME */
+        struct timespec until = {(time_t)(at / 1000000000), (long)(at % 1000000000)};
+        pthread_cond_timedwait(&extatus__pool.done, &extatus__pool.lock, &until);
+    }
+    /* Join the ended threads; leave the others (stuck in a report) behind. */
+    for (unsigned i = 0; i < extatus__pool.thread_count; i++) {
+        extatus__pool_slot *slot = &extatus__pool.slots[i];
+        if (slot->ended) {
+            pthread_join(slot->thread, NULL); /* it returns right after marking itself */
+            continue;
+        }
+        pthread_detach(slot->thread);
+        if (slot->current)
+            slot->current->abandoned = true; /* nobody waits for its job any more */
+    }
+    extatus__pool.generation++;
     /* No thread is left to run what is still queued: just let it go. */
     while (extatus__pool.count > 0) {
         extatus_worker *worker = extatus__pool.queue[extatus__pool.head];
         extatus__pool.head = (extatus__pool.head + 1) % extatus__pool.capacity;
         extatus__pool.count--;
         worker->inflight = false;
-        if (worker->orphan)
-            extatus__free(worker);
+        if (worker->orphan && !worker->waiting)
+            extatus__worker_free(worker);
     }
     extatus__free(extatus__pool.queue);
-    extatus__free(extatus__pool.threads);
+    extatus__free(extatus__pool.slots);
     extatus__pool.queue = NULL;
-    extatus__pool.threads = NULL;
+    extatus__pool.slots = NULL;
     extatus__pool.capacity = extatus__pool.head = 0;
     extatus__pool.thread_count = 0;
+    extatus__pool.live = 0;
+    extatus__pool.idle = 0;
     pthread_cond_broadcast(&extatus__pool.done);
     pthread_mutex_unlock(&extatus__pool.lock);
 }
-
 /* Make room for one more job; false if memory ran out. */
 static bool queue_grow_locked(void)
 {
@@ -196,7 +291,7 @@ void extatus__pool_kick_locked(void)
 void extatus__pool_wait_idle(extatus_worker *worker)
 {
     pthread_mutex_lock(&extatus__pool.lock);
-    while (worker->inflight)
+    while (worker->inflight && !worker->abandoned)
         pthread_cond_wait(&extatus__pool.done, &extatus__pool.lock);
     pthread_mutex_unlock(&extatus__pool.lock);
 }
@@ -204,10 +299,10 @@ void extatus__pool_wait_idle(extatus_worker *worker)
 void extatus__pool_release(extatus_worker *worker)
 {
     pthread_mutex_lock(&extatus__pool.lock);
-    if (worker->inflight)
-        worker->orphan = true;
+    if (worker->inflight || worker->waiting)
+        worker->orphan = true; /* the job or the wait frees it when it ends */
     else
-        extatus__free(worker);
+        extatus__worker_free(worker);
     pthread_mutex_unlock(&extatus__pool.lock);
 }
 
@@ -218,7 +313,9 @@ uint64_t extatus__pool_cpu_ns(void)
     for (unsigned i = 0; i < extatus__pool.thread_count; i++) {
         clockid_t clock;
         struct timespec used;
-        if (pthread_getcpuclockid(extatus__pool.threads[i], &clock) == 0 &&
+        if (extatus__pool.slots[i].ended)
+            continue; /* joined soon; its time is lost with it */
+        if (pthread_getcpuclockid(extatus__pool.slots[i].thread, &clock) == 0 &&
             clock_gettime(clock, &used) == 0)
             total += (uint64_t)used.tv_sec * 1000000000u + (uint64_t)used.tv_nsec;
     }

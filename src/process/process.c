@@ -264,26 +264,69 @@ static void take_down_locked(extatus_worker *worker, extatus_process_reason reas
         pname->down_ns = now;
         down_queue_append_locked(pname);
     }
+    int before = pname->state;
+    extatus_process_reason before_reason = pname->reason;
     transition_locked(pname, EXTATUS_PROCESS_DOWN, reason);
+    if (pname->worker) {
+        /*
+         * Taken over by a worker registered meanwhile: after this one's
+         * down, the name is the new worker's again: up if it was not
+         * judged yet (registering is answering), else its verdict.
+         */
+        bool judged = pname->polled && before != EXTATUS__STATE_NONE;
+        transition_locked(pname, judged ? (extatus_process_state)before : EXTATUS_PROCESS_UP,
+                          judged ? before_reason : EXTATUS_REASON_ANSWERED);
+    }
     extatus_counter *exits;
-    const char *labels[] = {pname->name, extatus_process_reason_name(reason)};
-    if (extatus_counter_get(&exits, extatus__proc.exits, labels) == EXTATUS_OK)
+    if (extatus_counter_get(&exits, extatus__proc.exits,
+                            EXTATUS_LABELS(pname->name, extatus_process_reason_name(reason))) ==
+        EXTATUS_OK)
         extatus_counter_inc(exits);
     extatus__pool_release(worker);
 }
 
+static void queue_push(extatus__worker_queue *queue, int which, extatus_worker *worker)
+{
+    worker->queue_next[which] = NULL;
+    if (queue->last)
+        queue->last->queue_next[which] = worker;
+    else
+        queue->first = worker;
+    queue->last = worker;
+}
+
+static extatus_worker *queue_pop(extatus__worker_queue *queue, int which)
+{
+    extatus_worker *worker = queue->first;
+    if (worker) {
+        queue->first = worker->queue_next[which];
+        if (!queue->first)
+            queue->last = NULL;
+        worker->queue_next[which] = NULL;
+    }
+    return worker;
+}
+
+/*
+ * Publish `up` for the workers registered since the last pass. A worker
+ * that registers is answering: it starts up. Called before the ended
+ * queue is processed, since a worker may sit in both queues.
+ */
+static void announce_started_locked(void)
+{
+    extatus_worker *worker;
+    while ((worker = queue_pop(&extatus__proc.started, EXTATUS__QUEUE_STARTED)))
+        transition_locked(worker->pname, EXTATUS_PROCESS_UP, EXTATUS_REASON_ANSWERED);
+}
+
 static void take_down_ended_locked(int64_t now)
 {
-    while (extatus__proc.ended_first) {
-        extatus_worker *worker = extatus__proc.ended_first;
-        extatus__proc.ended_first = worker->ended_next;
-        if (!extatus__proc.ended_first)
-            extatus__proc.ended_last = NULL;
+    extatus_worker *worker;
+    while ((worker = queue_pop(&extatus__proc.ended, EXTATUS__QUEUE_ENDED)))
         take_down_locked(
             worker,
             (extatus_process_reason)atomic_load_explicit(&worker->ending, memory_order_relaxed),
             now);
-    }
 }
 
 /* Judge round `round`: answered in it means up, otherwise idle. */
@@ -295,7 +338,17 @@ static void verdict_locked(uint64_t round)
             atomic_load_explicit(&worker->ending, memory_order_relaxed))
             continue; /* registered after the question, or on its way down */
         worker->pname->polled = true;
-        if (atomic_load_explicit(&worker->answered, memory_order_acquire) == round)
+        /*
+         * A worker parked in extatus_worker_wait() now is answering: it
+         * either answered this round on entering the wait or has waited
+         * since before the question. Its report runs when a pool thread
+         * gets its mutex; a report that could not run in time (a busy
+         * machine) does not make it idle, but a mutex that another thread
+         * held past the deadline does: nothing could reach the worker.
+         */
+        bool waiting = worker->mode == EXTATUS_WORKER_CHECKPOINT && atomic_load(&worker->parked) &&
+                       atomic_load(&worker->mutex_busy_round) != round;
+        if (atomic_load_explicit(&worker->answered, memory_order_acquire) == round || waiting)
             transition_locked(worker->pname, EXTATUS_PROCESS_UP, EXTATUS_REASON_ANSWERED);
         else
             transition_locked(worker->pname, EXTATUS_PROCESS_IDLE, EXTATUS_REASON_TIMEOUT);
@@ -310,8 +363,14 @@ static void ask_locked(uint64_t round, int64_t deadline_ns)
     pthread_mutex_lock(&extatus__pool.lock);
     for (size_t i = 0; i < extatus__proc.worker_count; i++) {
         extatus_worker *worker = extatus__proc.workers[i];
-        atomic_store_explicit(&worker->asked, round, memory_order_release);
-        if (worker->mode == EXTATUS_WORKER_LOCK &&
+        /*
+         * Sequentially consistent with the worker's store of `parked` and
+         * load of `asked` in extatus_worker_wait(): either this sees it
+         * parked and queues a job, or it sees the question and answers.
+         */
+        atomic_store(&worker->asked, round);
+        bool parked = worker->mode == EXTATUS_WORKER_CHECKPOINT && atomic_load(&worker->parked);
+        if ((worker->mode == EXTATUS_WORKER_LOCK || parked) &&
             !atomic_load_explicit(&worker->ending, memory_order_relaxed)) {
             extatus__pool_submit_locked(worker, round, deadline_ns);
             any_lock = true;
@@ -330,12 +389,13 @@ static void expire_locked(int64_t now)
     int64_t keep = (int64_t)extatus__proc.retention_ms * 1000000;
     while (extatus__proc.down_first && now - extatus__proc.down_first->down_ns >= keep) {
         extatus__pname *pname = extatus__proc.down_first;
-        const char *name[] = {pname->name};
-        extatus_family_remove(extatus__proc.activity, name);
-        for (unsigned r = EXTATUS_REASON_NORMAL; r < REASON_COUNT; r++) {
-            const char *labels[] = {pname->name, reason_names[r]};
-            extatus_family_remove(extatus__proc.exits, labels);
-        }
+        /* Most reasons never had a series: those NOT_FOUNDs leave no message. */
+        extatus__error_quiet_begin();
+        extatus_family_remove(extatus__proc.activity, EXTATUS_LABELS(pname->name));
+        for (unsigned r = EXTATUS_REASON_NORMAL; r < REASON_COUNT; r++)
+            extatus_family_remove(extatus__proc.exits,
+                                  EXTATUS_LABELS(pname->name, reason_names[r]));
+        extatus__error_quiet_end();
         name_free_locked(pname);
     }
 }
@@ -359,6 +419,7 @@ static struct timespec monotonic_timespec(int64_t ns)
 static void final_pass_locked(void)
 {
     int64_t now = extatus__now_monotonic_ns();
+    announce_started_locked();
     take_down_ended_locked(now);
     while (extatus__proc.worker_count > 0) {
         extatus_worker *worker = extatus__proc.workers[0];
@@ -368,6 +429,34 @@ static void final_pass_locked(void)
     publish_locked();
     while (extatus__proc.first)
         name_free_locked(extatus__proc.first);
+}
+
+static struct timespec realtime_in(int64_t monotonic_ns)
+{
+    int64_t at = extatus__now_realtime_ns() + (monotonic_ns - extatus__now_monotonic_ns());
+    struct timespec ts = {(time_t)(at / 1000000000), (long)(at % 1000000000)};
+    return ts;
+}
+
+/*
+ * At stop: wake `worker` if it waits in extatus_worker_wait(), so that
+ * the wait returns EXTATUS_ERR_STATE. The broadcast is made holding the
+ * worker's mutex when that can be had before `give_up_ns`, so that it
+ * cannot fall between the wait's check of `ending` and its sleep.
+ */
+static void wake_waiter(extatus_worker *worker, int64_t give_up_ns)
+{
+    pthread_mutex_lock(&extatus__pool.lock);
+    pthread_cond_t *cond = worker->waiting ? worker->wait_cond : NULL;
+    pthread_mutex_t *mutex = worker->wait_mutex;
+    pthread_mutex_unlock(&extatus__pool.lock);
+    if (!cond)
+        return;
+    struct timespec until = realtime_in(give_up_ns);
+    bool locked = pthread_mutex_timedlock(mutex, &until) == 0;
+    pthread_cond_broadcast(cond);
+    if (locked)
+        pthread_mutex_unlock(mutex);
 }
 
 static void *handler_main(void *arg)
@@ -380,6 +469,7 @@ static void *handler_main(void *arg)
     int64_t verdict_at = 0;
     while (!extatus__proc.stopping) {
         int64_t now = extatus__now_monotonic_ns();
+        announce_started_locked();
         take_down_ended_locked(now);
         if (extatus__proc.verdict_due && now >= verdict_at) {
             verdict_locked(extatus__proc.round);
@@ -401,18 +491,33 @@ static void *handler_main(void *arg)
         expire_locked(now);
         if (pending.count)
             publish_locked();
-        if (extatus__proc.stopping || extatus__proc.ended_first)
+        if (extatus__proc.stopping || extatus__proc.ended.first || extatus__proc.started.first)
             continue;
         int64_t wake = extatus__proc.verdict_due && verdict_at < next_ask ? verdict_at : next_ask;
         struct timespec until = monotonic_timespec(wake);
         pthread_cond_timedwait(&extatus__proc.wake, &extatus__proc.lock, &until);
     }
+    /*
+     * Stop in bounded time, whatever a report does: every worker is
+     * ending from now on; workers inside extatus_worker_wait() are woken;
+     * the pool gets until twice the deadline to finish its jobs and
+     * leaves a report that has not returned by then behind.
+     */
+    int64_t give_up = extatus__now_monotonic_ns() + 2 * deadline;
+    for (size_t i = 0; i < extatus__proc.worker_count; i++) {
+        int expected = 0;
+        atomic_compare_exchange_strong(&extatus__proc.workers[i]->ending, &expected,
+                                       (int)EXTATUS_REASON_SHUTDOWN);
+    }
+    pthread_mutex_unlock(&extatus__proc.lock);
+    /* No worker is added or removed while stopping but by this thread: no lock needed. */
+    for (size_t i = 0; i < extatus__proc.worker_count; i++)
+        wake_waiter(extatus__proc.workers[i], give_up);
+    extatus__pool_stop(give_up); /* reports in progress may take our lock */
+    pthread_mutex_lock(&extatus__proc.lock);
     /* Let deregistrations and thread exits in progress queue their worker. */
     while (extatus__proc.enders > 0)
         pthread_cond_wait(&extatus__proc.ended_cond, &extatus__proc.lock);
-    pthread_mutex_unlock(&extatus__proc.lock);
-    extatus__pool_stop(); /* may wait for reports in progress, which may take our lock */
-    pthread_mutex_lock(&extatus__proc.lock);
     final_pass_locked();
     pthread_mutex_unlock(&extatus__proc.lock);
     return NULL;
@@ -551,7 +656,7 @@ static int start_locked(const extatus_process_options *options)
     if (rc != 0) {
         pthread_cond_destroy(&extatus__proc.wake);
         pthread_mutex_unlock(&extatus__proc.lock);
-        extatus__pool_stop();
+        extatus__pool_stop(extatus__now_monotonic_ns());
         return extatus__error(EXTATUS_ERR_SYSTEM,
                               "process handler: cannot start its thread (pthread_create: %d)", rc);
     }
@@ -674,8 +779,7 @@ static int attach_locked(extatus_worker *worker, extatus__pname *pname, const ch
         memcpy(pname->name, name, strlen(name) + 1);
         pname->hash = hash;
         pname->state = EXTATUS__STATE_NONE;
-        const char *labels[] = {name};
-        int rc = extatus_gauge_get(&pname->activity, extatus__proc.activity, labels);
+        int rc = extatus_gauge_get(&pname->activity, extatus__proc.activity, EXTATUS_LABELS(name));
         if (rc != EXTATUS_OK) {
             extatus__free(pname);
             return rc;
@@ -683,8 +787,7 @@ static int attach_locked(extatus_worker *worker, extatus__pname *pname, const ch
     }
     if (workers_add_locked(worker) != EXTATUS_OK) {
         if (fresh) {
-            const char *labels[] = {name};
-            extatus_family_remove(extatus__proc.activity, labels);
+            extatus_family_remove(extatus__proc.activity, EXTATUS_LABELS(name));
             extatus__free(pname);
         }
         return extatus__error(EXTATUS_ERR_NOMEM, "worker '%s': out of memory", name);
@@ -703,18 +806,23 @@ static int attach_locked(extatus_worker *worker, extatus__pname *pname, const ch
     } else {
         /*
          * A restart under a retained name: same series, no longer
-         * expiring. The last published state stays what transitions are
-         * measured against: the first answer publishes up after the
-         * down, and a worker that ends before its first poll publishes
-         * nothing new (its exit is still counted).
+         * expiring. Its `up` is published after the name's `down` (also
+         * when the previous worker's down is still to be published, see
+         * take_down_locked).
          */
         down_queue_remove_locked(pname);
     }
     pname->polled = false;
     pname->worker = worker;
     worker->pname = pname;
-    /* Alive but not answered yet: idle until the first verdict says more. */
-    extatus_gauge_set(pname->activity, EXTATUS_PROCESS_IDLE);
+    /*
+     * Registering is answering: the worker starts up. The gauge says so at
+     * once; the handler publishes the `up` event (events come from its
+     * thread only, in one order) at its next pass, woken for it.
+     */
+    extatus_gauge_set(pname->activity, EXTATUS_PROCESS_UP);
+    queue_push(&extatus__proc.started, EXTATUS__QUEUE_STARTED, worker);
+    pthread_cond_signal(&extatus__proc.wake);
     return EXTATUS_OK;
 }
 
@@ -752,7 +860,7 @@ int extatus_process_register(extatus_worker **out, const extatus_worker_ops *ops
     extatus__thread_link *link = watch ? thread_link_get() : NULL;
     if (watch && !link)
         return extatus__error(EXTATUS_ERR_NOMEM, "worker '%s': out of memory", name);
-    extatus_worker *worker = extatus__calloc(1, sizeof(*worker));
+    extatus_worker *worker = extatus__worker_alloc();
     if (!worker)
         return extatus__error(EXTATUS_ERR_NOMEM, "worker '%s': out of memory", name);
     worker->ops = *ops;
@@ -764,7 +872,7 @@ int extatus_process_register(extatus_worker **out, const extatus_worker_ops *ops
     pthread_mutex_lock(&extatus__proc.lock);
     if (!extatus__proc.running || extatus__proc.stopping) {
         pthread_mutex_unlock(&extatus__proc.lock);
-        extatus__free(worker);
+        extatus__worker_free(worker);
         return extatus__error(EXTATUS_ERR_STATE, "worker '%s': the process handler is stopping",
                               name);
     }
@@ -775,7 +883,7 @@ int extatus_process_register(extatus_worker **out, const extatus_worker_ops *ops
                     existing->ops.report == ops->report &&
                     !atomic_load_explicit(&existing->ending, memory_order_relaxed);
         pthread_mutex_unlock(&extatus__proc.lock);
-        extatus__free(worker);
+        extatus__worker_free(worker);
         if (!same)
             return extatus__error(EXTATUS_ERR_EXISTS,
                                   "worker '%s': a different worker is registered under this name",
@@ -786,7 +894,7 @@ int extatus_process_register(extatus_worker **out, const extatus_worker_ops *ops
     rc = attach_locked(worker, pname, name, hash);
     if (rc != EXTATUS_OK) {
         pthread_mutex_unlock(&extatus__proc.lock);
-        extatus__free(worker);
+        extatus__worker_free(worker);
         return rc;
     }
     if (link) {
@@ -816,12 +924,7 @@ static void finish_ending(extatus_worker *worker)
 {
     extatus__pool_wait_idle(worker);
     pthread_mutex_lock(&extatus__proc.lock);
-    worker->ended_next = NULL;
-    if (extatus__proc.ended_last)
-        extatus__proc.ended_last->ended_next = worker;
-    else
-        extatus__proc.ended_first = worker;
-    extatus__proc.ended_last = worker;
+    queue_push(&extatus__proc.ended, EXTATUS__QUEUE_ENDED, worker);
     extatus__proc.enders--;
     pthread_cond_signal(&extatus__proc.wake);
     pthread_cond_broadcast(&extatus__proc.ended_cond);
@@ -872,14 +975,14 @@ static void thread_exit(void *value)
                                            (int)EXTATUS_REASON_THREAD_EXIT)) {
             release_name_locked(worker);
             extatus__proc.enders++;
-            worker->ended_next = ending;
+            worker->queue_next[EXTATUS__QUEUE_ENDED] = ending; /* a local list until queued */
             ending = worker;
         }
     }
     pthread_mutex_unlock(&extatus__proc.lock);
     free(link);
     while (ending) {
-        extatus_worker *next = ending->ended_next;
+        extatus_worker *next = ending->queue_next[EXTATUS__QUEUE_ENDED];
         finish_ending(ending);
         ending = next;
     }
@@ -901,6 +1004,71 @@ void extatus_worker_checkpoint(extatus_worker *worker)
     atomic_store_explicit(&worker->answered, asked, memory_order_release);
 }
 
+/* Leave the wait: the record is freed here if it was taken down meanwhile. */
+static bool unpark(extatus_worker *worker)
+{
+    atomic_store(&worker->parked, NULL);
+    pthread_mutex_lock(&extatus__pool.lock);
+    worker->waiting = false;
+    worker->wait_cond = NULL;
+    worker->wait_mutex = NULL;
+    bool gone = worker->orphan;
+    if (gone && !worker->inflight)
+        extatus__worker_free(worker);
+    pthread_mutex_unlock(&extatus__pool.lock);
+    return gone;
+}
+
+static void unpark_on_cancel(void *worker)
+{
+    unpark(worker);
+}
+
+int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mutex_t *mutex,
+                        const struct timespec *deadline)
+{
+    if (!cond || !mutex)
+        return extatus__error(EXTATUS_ERR_INVALID, "worker wait: cond or mutex is NULL");
+    if (extatus__in_callback)
+        return extatus__error(EXTATUS_ERR_STATE, "worker wait: not allowed inside a report or "
+                                                 "event callback");
+    if (!worker || worker->mode != EXTATUS_WORKER_CHECKPOINT) {
+        /* Nothing to answer for here (a lock-mode worker answers through its lock). */
+        int rc = deadline ? pthread_cond_timedwait(cond, mutex, deadline)
+                          : pthread_cond_wait(cond, mutex);
+        return rc == ETIMEDOUT ? EXTATUS_WAIT_TIMEDOUT : EXTATUS_OK;
+    }
+    pthread_mutex_lock(&extatus__pool.lock);
+    bool ending = worker->orphan || atomic_load_explicit(&worker->ending, memory_order_acquire);
+    if (!ending) {
+        worker->waiting = true;
+        worker->wait_cond = cond;
+        worker->wait_mutex = mutex;
+    }
+    pthread_mutex_unlock(&extatus__pool.lock);
+    if (ending)
+        return extatus__error(EXTATUS_ERR_STATE, "worker wait: the worker is being taken down");
+    int rc;
+    /* Cancellation (in the wait, or in a report that the checkpoint runs) unparks too. */
+    pthread_cleanup_push(unpark_on_cancel, worker);
+    /*
+     * Parked first, then answer what was asked: with the handler's store
+     * of `asked` and load of `parked` (both sequentially consistent), no
+     * question falls between the two.
+     */
+    atomic_store(&worker->parked, mutex);
+    atomic_thread_fence(memory_order_seq_cst);
+    extatus_worker_checkpoint(worker);
+    rc = deadline ? pthread_cond_timedwait(cond, mutex, deadline) : pthread_cond_wait(cond, mutex);
+    pthread_cleanup_pop(0);
+    if (unpark(worker))
+        return extatus__error(EXTATUS_ERR_STATE, "worker wait: the process handler stopped");
+    if (atomic_load_explicit(&worker->ending, memory_order_acquire))
+        return extatus__error(EXTATUS_ERR_STATE, "worker wait: the worker is being taken down");
+    extatus_worker_checkpoint(worker); /* asked while no job could get the mutex */
+    return rc == ETIMEDOUT ? EXTATUS_WAIT_TIMEDOUT : EXTATUS_OK;
+}
+
 /* ---- read-outs ---------------------------------------------------------------------- */
 
 int extatus_process_list(extatus_process_event **out, size_t *count)
@@ -920,10 +1088,11 @@ int extatus_process_list(extatus_process_event **out, size_t *count)
     for (const extatus__pname *pname = extatus__proc.first; pname && i < n; pname = pname->next) {
         extatus_process_event *event = &events[i++];
         extatus__pname_event(pname, event);
-        if (pname->worker && !pname->polled) {
-            /* Alive but not judged yet: idle, and nothing published for it. */
-            event->state = EXTATUS_PROCESS_IDLE;
-            event->reason = EXTATUS_REASON_TIMEOUT;
+        if (pname->worker && !pname->polled && pname->state != EXTATUS_PROCESS_UP) {
+            /* Registered, its `up` not published yet: up, with no sequence yet. */
+            event->state = EXTATUS_PROCESS_UP;
+            event->reason = EXTATUS_REASON_ANSWERED;
+            event->time_ns = extatus__now_realtime_ns();
             event->sequence = 0;
         }
     }
@@ -952,8 +1121,8 @@ int extatus_process_stats_get(extatus_process_stats *stats)
     for (const extatus__pname *pname = extatus__proc.first; pname; pname = pname->next) {
         if (!pname->worker)
             stats->retained_down++;
-        else if (pname->polled && pname->state == EXTATUS_PROCESS_UP)
-            stats->up++;
+        else if (!pname->polled || pname->state == EXTATUS_PROCESS_UP)
+            stats->up++; /* a worker not polled yet has just registered: up */
         else
             stats->idle++;
     }

@@ -44,25 +44,52 @@ typedef struct extatus__pname {
 } extatus__pname;
 
 struct extatus_worker {
-    extatus_worker_ops ops;       /* copy of the behaviour */
-    void *state;                  /* the user's state */
-    extatus_worker_mode mode;     /* checkpoint or lock */
-    pthread_mutex_t *lock;        /* lock mode: the user's mutex */
-    extatus__pname *pname;        /* its name */
-    size_t index;                 /* position in extatus__proc.workers */
-    _Atomic uint64_t asked;       /* round the handler asked in; 0: not yet */
-    _Atomic uint64_t answered;    /* last round answered */
-    atomic_int ending;            /* 0 while alive, else the exit reason */
-    extatus__thread_link *thread; /* watched thread, NULL when none */
-    extatus_worker *thread_prev;  /* workers of that thread */
-    extatus_worker *thread_next;  /* workers of that thread */
-    extatus_worker *ended_next;   /* queue of workers for the handler to take down */
-    /* Lock mode, under extatus__pool.lock. */
-    bool inflight;           /* a job for it is queued or running */
-    bool orphan;             /* taken down while in flight: the pool frees it */
-    uint64_t job_round;      /* round of that job */
-    int64_t job_deadline_ns; /* monotonic deadline of that job */
+    extatus_worker_ops ops;        /* copy of the behaviour */
+    void *state;                   /* the user's state */
+    extatus_worker_mode mode;      /* checkpoint or lock */
+    pthread_mutex_t *lock;         /* lock mode: the user's mutex */
+    extatus__pname *pname;         /* its name */
+    size_t index;                  /* position in extatus__proc.workers */
+    _Atomic uint64_t asked;        /* round the handler asked in; 0: not yet */
+    _Atomic uint64_t answered;     /* last round answered */
+    atomic_int ending;             /* 0 while alive, else the exit reason */
+    extatus__thread_link *thread;  /* watched thread, NULL when none */
+    extatus_worker *thread_prev;   /* workers of that thread */
+    extatus_worker *thread_next;   /* workers of that thread */
+    extatus_worker *queue_next[2]; /* links in the handler's queues (EXTATUS__QUEUE_...) */
+    /*
+     * Checkpoint mode, in extatus_worker_wait(): the mutex it waits with,
+     * stored while it holds that mutex; NULL outside the wait.
+     */
+    _Atomic(pthread_mutex_t *) parked;
+    /* Last round whose job could not get that mutex before the deadline. */
+    _Atomic uint64_t mutex_busy_round;
+    /* Pool jobs and waits, under extatus__pool.lock. */
+    bool inflight;               /* a job for it is queued or running */
+    bool waiting;                /* its thread is inside extatus_worker_wait() */
+    bool orphan;                 /* taken down while in flight or waiting: freed when that ends */
+    bool abandoned;              /* its job's thread was left running at stop (stuck report) */
+    pthread_cond_t *wait_cond;   /* while waiting: the condition it waits on */
+    pthread_mutex_t *wait_mutex; /* while waiting: the mutex it waits with */
+    uint64_t job_round;          /* round of that job */
+    int64_t job_deadline_ns;     /* monotonic deadline of that job */
 };
+
+/*
+ * Worker records use the C library's allocator, not the library's: a
+ * record may outlive extatus_shutdown() (a report stuck past the stop
+ * keeps its record until it returns) and a change of allocator.
+ */
+extatus_worker *extatus__worker_alloc(void);
+void extatus__worker_free(extatus_worker *worker);
+
+/* The handler's two queues of workers; a worker may sit in both at once. */
+enum { EXTATUS__QUEUE_ENDED = 0, EXTATUS__QUEUE_STARTED = 1 };
+
+typedef struct extatus__worker_queue {
+    extatus_worker *first;
+    extatus_worker *last;
+} extatus__worker_queue;
 
 /* The process layer's global state (process.c). */
 typedef struct extatus__proc_state {
@@ -79,19 +106,19 @@ typedef struct extatus__proc_state {
     extatus_family *activity; /* extatus_process_activity{name} */
     extatus_family *exits;    /* extatus_process_exits_total{name,reason} */
     /* workers and names */
-    extatus_worker **workers;    /* live workers, any order */
-    size_t worker_count;         /* entries used */
-    size_t worker_capacity;      /* entries allocated */
-    extatus__pname **buckets;    /* name hash table */
-    size_t bucket_mask;          /* bucket count - 1 (power of two) */
-    size_t name_count;           /* names in the table */
-    extatus__pname *first;       /* names in registration order */
-    extatus__pname *last;        /* names in registration order */
-    extatus__pname *down_first;  /* retention queue, oldest first */
-    extatus__pname *down_last;   /* retention queue */
-    extatus_worker *ended_first; /* workers to take down */
-    extatus_worker *ended_last;  /* workers to take down */
-    unsigned enders;             /* threads between marking a worker ending and queueing it */
+    extatus_worker **workers;      /* live workers, any order */
+    size_t worker_count;           /* entries used */
+    size_t worker_capacity;        /* entries allocated */
+    extatus__pname **buckets;      /* name hash table */
+    size_t bucket_mask;            /* bucket count - 1 (power of two) */
+    size_t name_count;             /* names in the table */
+    extatus__pname *first;         /* names in registration order */
+    extatus__pname *last;          /* names in registration order */
+    extatus__pname *down_first;    /* retention queue, oldest first */
+    extatus__pname *down_last;     /* retention queue */
+    extatus__worker_queue ended;   /* workers to take down */
+    unsigned enders;               /* threads between marking a worker ending and queueing it */
+    extatus__worker_queue started; /* registered workers whose `up` is not published yet */
     /* the handler's schedule and counters */
     uint64_t round;    /* last round asked */
     bool verdict_due;  /* round `round` awaits its verdict */
@@ -106,26 +133,46 @@ extern __thread int extatus__in_callback;
 
 /* ---- the lock-mode pool (pool.c) ------------------------------------- */
 
+/* One pool thread, as the pool sees it (only under extatus__pool.lock). */
+typedef struct extatus__pool_slot {
+    pthread_t thread;        /* the thread */
+    bool ended;              /* it returned: join it */
+    extatus_worker *current; /* the worker whose job it runs, or NULL */
+} extatus__pool_slot;
+
 typedef struct extatus__pool_state {
-    pthread_mutex_t lock;   /* guards everything below and workers' job fields */
-    pthread_cond_t work;    /* idle pool threads wait for jobs */
-    pthread_cond_t done;    /* a job finished */
-    extatus_worker **queue; /* ring of queued jobs */
-    size_t capacity;        /* ring size */
-    size_t head;            /* next job */
-    size_t count;           /* jobs queued */
-    pthread_t *threads;     /* pool threads */
-    unsigned thread_count;  /* started */
-    unsigned idle;          /* waiting for work */
-    unsigned max_threads;   /* limit */
-    bool quit;              /* threads must end */
+    pthread_mutex_t lock;      /* guards everything below and workers' job fields */
+    pthread_cond_t work;       /* idle pool threads wait for jobs */
+    pthread_cond_t done;       /* a job finished, or a thread ended */
+    extatus_worker **queue;    /* ring of queued jobs */
+    size_t capacity;           /* ring size */
+    size_t head;               /* next job */
+    size_t count;              /* jobs queued */
+    extatus__pool_slot *slots; /* pool threads of this generation */
+    unsigned thread_count;     /* started */
+    unsigned live;             /* started and not ended */
+    unsigned idle;             /* waiting for work */
+    unsigned max_threads;      /* limit */
+    bool quit;                 /* threads must end */
+    /*
+     * Bumped by every stop. A thread left behind by a stop (stuck in a
+     * report) sees a newer generation when it returns and ends without
+     * touching the pool's arrays, which may be gone or belong to a new
+     * pool by then.
+     */
+    uint64_t generation;
 } extatus__pool_state;
 
 extern extatus__pool_state extatus__pool;
 
 int extatus__pool_start(unsigned max_threads);
-/* Ask every thread to end and join them; queued jobs are dropped. */
-void extatus__pool_stop(void);
+/*
+ * Ask every thread to end and join them; queued jobs are dropped. Waits
+ * until the monotonic instant `give_up_ns` at most: threads still running
+ * a job then (a report that does not return) are detached and their
+ * workers marked abandoned, so that no one waits for them any more.
+ */
+void extatus__pool_stop(int64_t give_up_ns);
 /*
  * Queue a job asking `worker` for round `round` with a monotonic
  * deadline, unless one is already in flight. Call with the pool lock held.
@@ -133,7 +180,7 @@ void extatus__pool_stop(void);
 void extatus__pool_submit_locked(extatus_worker *worker, uint64_t round, int64_t deadline_ns);
 /* Wake threads for the jobs just queued (and start one more if all are busy). */
 void extatus__pool_kick_locked(void);
-/* Wait until no job for `worker` is in flight. */
+/* Wait until no job for `worker` is in flight (or its job was abandoned at stop). */
 void extatus__pool_wait_idle(extatus_worker *worker);
 /* Free `worker` now, or let the pool free it when its job ends. */
 void extatus__pool_release(extatus_worker *worker);

@@ -212,7 +212,9 @@ static void read_subscription(batch *b, const subscription *s)
     if (s->spec.label_values) {
         extatus_series *series = NULL;
         if (s->spec.label_count != family->label_count ||
-            extatus__series_acquire(&series, family, s->spec.label_values, false) != EXTATUS_OK) {
+            extatus__series_acquire(&series, family,
+                                    extatus_labels_of(s->spec.label_values, s->spec.label_count),
+                                    false) != EXTATUS_OK) {
             extatus__family_drop(family);
             return; /* that series does not exist (yet) */
         }

@@ -10,7 +10,8 @@
 #   VERSION       the project version the package must report
 #   CONFIG        build configuration, for multi-configuration generators
 # Environment: CMAKE (default cmake), CC (default cc), PKG_CONFIG (default
-# pkg-config); EXTATUS_KEEP_TMP=1 keeps the temporary folder for a look.
+# pkg-config), MANDIR (CMAKE_INSTALL_MANDIR, default share/man);
+# EXTATUS_KEEP_TMP=1 keeps the temporary folder for a look.
 set -eu
 
 me="consumer"
@@ -28,8 +29,9 @@ config=${5:-}
 cmake=${CMAKE:-cmake}
 cc=${CC:-cc}
 pkg_config=${PKG_CONFIG:-pkg-config}
+mandir=${MANDIR:-share/man}
 
-for tool in "$cmake" "$cc" "$pkg_config"; do
+for tool in "$cmake" "$cc" "$pkg_config" man; do
     command -v "$tool" >/dev/null 2>&1 || fail "'$tool' not found"
 done
 [ -f "$build_dir/CMakeCache.txt" ] || fail "'$build_dir' is not a CMake build tree"
@@ -92,6 +94,34 @@ step "cmake --install of $build_dir failed" "$cmake" "$@"
 [ -f "$prefix/$libdir/libextatus-http.so.${version%%.*}" ] ||
     fail "$libdir/libextatus-http.so.${version%%.*} was not installed"
 [ -f "$prefix/$libdir/libextatus-http.a" ] || fail "$libdir/libextatus-http.a was not installed"
+[ -f "$prefix/$libdir/libextatus_yaml.so.${version%%.*}" ] ||
+    fail "$libdir/libextatus_yaml.so.${version%%.*} was not installed"
+[ -f "$prefix/$libdir/libextatus_yaml.a" ] || fail "$libdir/libextatus_yaml.a was not installed"
+
+# Every reference page is installed as a roff page that man(1) shows as a
+# page: the title line names it, and no Markdown syntax is left.
+source_man=$(cd "$consumer_dir/../../docs/man" && pwd)
+pages=0
+for source in "$source_man"/*.md; do
+    file=$(basename "$source" .md)
+    section=${file##*.}
+    page=${file%.*}
+    installed=$prefix/$mandir/man$section/$file
+    [ -f "$installed" ] || fail "the man page $mandir/man$section/$file was not installed"
+    MANWIDTH=100 man -l "$installed" 2>"$log" >"$tmp/page" || {
+        cat "$log" >&2
+        fail "man -l $file failed"
+    }
+    head -n 1 "$tmp/page" | grep -q "^$page($section) " || fail "man -l $file: the title line is not $page($section)"
+    grep -q '^NAME$' "$tmp/page" || fail "man -l $file shows no NAME section"
+    if grep -n -e '```' -e '](' -e '^ *#\{1,6\} ' -e '\\f' "$tmp/page" >"$log"; then
+        cat "$log" >&2
+        fail "man -l $file shows Markdown or roff syntax"
+    fi
+    pages=$((pages + 1))
+done
+[ "$pages" -gt 100 ] || fail "only $pages man pages in $source_man"
+echo "$me: $pages man pages installed and readable with man -l"
 
 # Every public header of the source tree must be installed, unchanged.
 source_include=$(cd "$consumer_dir/../../include" && pwd)
@@ -112,27 +142,27 @@ pc_version=$("$pkg_config" --modversion extatus)
 pc_libdir=$("$pkg_config" --variable=libdir extatus)
 [ "$(readlink -f "$pc_libdir")" = "$(readlink -f "$prefix/$libdir")" ] ||
     fail "extatus.pc has libdir=$pc_libdir, not the install prefix's $prefix/$libdir (is the .pc file relocatable?)"
-cflags=$("$pkg_config" --cflags extatus)
-libs=$("$pkg_config" --libs extatus)
-# shellcheck disable=SC2086 # the flags are word lists
-step "the pkg-config consumer does not compile and link" \
-    "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror $cflags \
-    -o "$tmp/consumer_pkgconfig" "$consumer_dir/consumer.c" $libs
-check_loads_from_prefix "$tmp/consumer_pkgconfig"
-run_consumer "$tmp/consumer_pkgconfig"
-
-# The exporter library: extatus-http.pc requires extatus.pc.
-"$pkg_config" --exists extatus-http || fail "pkg-config does not find extatus-http"
-[ "$("$pkg_config" --modversion extatus-http)" = "$version" ] ||
-    fail "pkg-config reports extatus-http version $("$pkg_config" --modversion extatus-http)"
-cflags=$("$pkg_config" --cflags extatus-http)
-libs=$("$pkg_config" --libs extatus-http)
-# shellcheck disable=SC2086 # the flags are word lists
-step "the pkg-config exporter consumer does not compile and link" \
-    "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror $cflags \
-    -o "$tmp/consumer_http_pkgconfig" "$consumer_dir/consumer_http.c" $libs
-check_loads_from_prefix "$tmp/consumer_http_pkgconfig"
-run_consumer "$tmp/consumer_http_pkgconfig"
+# Build consumer_<name>.c with the flags of the pkg-config module <module>,
+# then check that it loads the library from the prefix and runs.
+pkgconfig_consumer() {
+    pc_module=$1
+    pc_program=$2
+    "$pkg_config" --exists "$pc_module" || fail "pkg-config does not find $pc_module"
+    [ "$("$pkg_config" --modversion "$pc_module")" = "$version" ] ||
+        fail "pkg-config reports $pc_module version $("$pkg_config" --modversion "$pc_module")"
+    cflags=$("$pkg_config" --cflags "$pc_module")
+    libs=$("$pkg_config" --libs "$pc_module")
+    # shellcheck disable=SC2086 # the flags are word lists
+    step "the pkg-config consumer $pc_program does not compile and link" \
+        "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror $cflags \
+        -o "$tmp/${pc_program}_pkgconfig" "$consumer_dir/$pc_program.c" $libs
+    check_loads_from_prefix "$tmp/${pc_program}_pkgconfig"
+    run_consumer "$tmp/${pc_program}_pkgconfig"
+}
+pkgconfig_consumer extatus consumer
+# The exporter and the configuration-file library; their .pc files require extatus.pc.
+pkgconfig_consumer extatus-http consumer_http
+pkgconfig_consumer extatus_yaml consumer_yaml
 
 # 3. CMake find_package.
 set -- -S "$consumer_dir/project" -B "$tmp/cmake-build" \
@@ -144,7 +174,7 @@ step "the CMake consumer project does not configure" "$cmake" "$@"
 set -- --build "$tmp/cmake-build"
 [ -n "$config" ] && set -- "$@" --config "$config"
 step "the CMake consumer project does not build" "$cmake" "$@"
-for variant in shared static http_shared http_static; do
+for variant in shared static http_shared http_static yaml_shared yaml_static; do
     program=$(find "$tmp/cmake-build" -type f -name "consumer_$variant" | head -n 1)
     [ -n "$program" ] || fail "the CMake build produced no consumer_$variant"
     case $variant in
@@ -158,4 +188,21 @@ for variant in shared static http_shared http_static; do
     run_consumer "$program"
 done
 
-echo "$me: ok: pkg-config and find_package (shared and static) consumers of extatus and extatus-http work"
+# A component the package does not have makes find_package fail.
+if "$cmake" -S "$consumer_dir/missing_component" -B "$tmp/missing-build" \
+    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
+    -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON >"$log" 2>&1; then
+    cat "$log" >&2
+    fail "find_package(extatus COMPONENTS no_such_component) succeeded"
+fi
+grep -q "no_such_component" "$log" || fail "the failed find_package does not name the missing component"
+
+# 4. Uninstall removes every installed file.
+step "the uninstall target failed" "$cmake" --build "$build_dir" --target uninstall
+find "$prefix" -type f -o -type l >"$tmp/left"
+if [ -s "$tmp/left" ]; then
+    cat "$tmp/left" >&2
+    fail "files are left in the prefix after uninstall"
+fi
+
+echo "$me: ok: pkg-config and find_package (shared and static, components http and yaml) consumers of extatus, extatus-http and extatus_yaml work; uninstall removes everything"

@@ -55,7 +55,7 @@ static int call_series(void)
 {
     const char *values[] = {"GET", "200"};
     extatus_series *series;
-    return extatus_family_series(&series, labelled, values);
+    return extatus_family_series(&series, labelled, extatus_labels_of(values, 2));
 }
 
 static int call_many_series(void)
@@ -66,7 +66,7 @@ static int call_many_series(void)
         snprintf(code, sizeof(code), "%d", i);
         const char *values[] = {"GET", code};
         extatus_counter *counter;
-        int rc = extatus_counter_get(&counter, labelled, values);
+        int rc = extatus_counter_get(&counter, labelled, extatus_labels_of(values, 2));
         if (rc != EXTATUS_OK)
             return rc;
     }
@@ -83,7 +83,7 @@ static int call_histogram(void)
     extatus_histogram *histogram;
     const char *values[] = {"/"};
     int rc = extatus_family_new(&family, NULL, "latency_seconds", "histogram", options, 2);
-    return rc ? rc : extatus_histogram_get(&histogram, family, values);
+    return rc ? rc : extatus_histogram_get(&histogram, family, extatus_labels_of(values, 1));
 }
 
 static int call_summary(void)
@@ -114,7 +114,7 @@ static int call_function(void)
 
 static int call_type_register(void)
 {
-    extatus_entry_ops ops;
+    extatus_entry_ops ops = EXTATUS_ENTRY_OPS_INIT;
     int rc = extatus_type_lookup("gauge", &ops);
     return rc ? rc : extatus_type_register("my_gauge", &ops, NULL);
 }
@@ -127,7 +127,7 @@ static int call_setopts_family(void)
                                 EXTATUS_OPT_NUMBER("time_span", 1000)};
     extatus_option change[] = {EXTATUS_OPT_NUMBER("time_span", 2000)};
     int rc = extatus_new(NULL, "spiral_opts", "spiral", options, 2);
-    return rc ? rc : extatus_setopts(NULL, "spiral_opts", NULL, change, 1);
+    return rc ? rc : extatus_setopts(NULL, "spiral_opts", EXTATUS_ALL_SERIES, change, 1);
 }
 
 static int call_expose_both(void)
@@ -136,7 +136,7 @@ static int call_expose_both(void)
     if (rc == EXTATUS_OK) {
         extatus_counter *counter;
         const char *values[] = {"GET", "200"};
-        rc = extatus_counter_get(&counter, labelled, values);
+        rc = extatus_counter_get(&counter, labelled, extatus_labels_of(values, 2));
     }
     for (int format = 0; rc == EXTATUS_OK && format < 2; format++) {
         extatus_buf text = EXTATUS_BUF_INIT;

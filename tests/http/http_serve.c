@@ -44,7 +44,7 @@ static int define_metrics(extatus_counter **ticks)
 
     if (extatus_family_new(&requests, NULL, "test_requests_total", "counter", counter_options, 2) !=
             EXTATUS_OK ||
-        extatus_counter_get(&get_ok, requests, values) != EXTATUS_OK ||
+        extatus_counter_get(&get_ok, requests, extatus_labels_of(values, 2)) != EXTATUS_OK ||
         extatus_counter_new(ticks, NULL, "test_ticks", "Ticks of the test program.") !=
             EXTATUS_OK ||
         extatus_gauge_new(&temperature, NULL, "test_temperature_celsius", "A gauge.") !=

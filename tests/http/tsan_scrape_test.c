@@ -38,10 +38,10 @@ static void *updater(void *arg)
     while (!atomic_load(&stop)) {
         extatus_counter *counter;
         snprintf(value, sizeof value, "u%u_%lu", id, n % 50);
-        if (extatus_counter_get(&counter, family, values) == EXTATUS_OK)
+        if (extatus_counter_get(&counter, family, extatus_labels_of(values, 1)) == EXTATUS_OK)
             extatus_counter_inc(counter);
         if (n % 97 == 0)
-            extatus_family_remove(family, values);
+            extatus_family_remove(family, extatus_labels_of(values, 1));
         if (atomic_load(&scraping) > 0)
             atomic_fetch_add(&updates_during_scrapes, 1);
         n++;

@@ -193,17 +193,15 @@ static extatus_family *labelled_family(extatus_registry *registry, const char *n
 
 static extatus_gauge *gauge_series(extatus_family *family, const char *value)
 {
-    const char *const values[] = {value};
     extatus_gauge *gauge = NULL;
-    CHECK(extatus_gauge_get(&gauge, family, values));
+    CHECK(extatus_gauge_get(&gauge, family, EXTATUS_LABELS(value)));
     return gauge;
 }
 
 static extatus_counter *counter_series(extatus_family *family, const char *value)
 {
-    const char *const values[] = {value};
     extatus_counter *counter = NULL;
-    CHECK(extatus_counter_get(&counter, family, values));
+    CHECK(extatus_counter_get(&counter, family, EXTATUS_LABELS(value)));
     return counter;
 }
 
@@ -272,7 +270,7 @@ static void names_and_help(extatus_registry *registry)
     extatus_option unit[] = {EXTATUS_OPT_STRING("help", "With a unit."),
                              EXTATUS_OPT_STRING("unit", "seconds")};
     CHECK(extatus_new(registry, "corpus_wait_seconds", "gauge", unit, 2));
-    CHECK(extatus_update(registry, "corpus_wait_seconds", NULL, 2.5));
+    CHECK(extatus_update(registry, "corpus_wait_seconds", EXTATUS_NO_LABELS, 2.5));
     expect_sample("both", "corpus_wait_seconds", NULL, NULL, NULL, 0,
                   bits_value(value, sizeof value, 2.5));
 }

@@ -69,10 +69,10 @@ int main(int argc, char **argv)
         snprintf(index, sizeof(index), "%zu", i);
         const char *values[] = {tricky[i], index};
         extatus_counter *counter = NULL;
-        CHECK(extatus_counter_get(&counter, requests, values));
+        CHECK(extatus_counter_get(&counter, requests, extatus_labels_of(values, 2)));
         extatus_counter_add(counter, i * 1000003u);
         extatus_gauge *gauge = NULL;
-        CHECK(extatus_gauge_get(&gauge, level, values));
+        CHECK(extatus_gauge_get(&gauge, level, extatus_labels_of(values, 2)));
         extatus_gauge_set(gauge, (double)i / 7.0 - 0.5);
     }
     /* Built-in histogram (default buckets), summary with quantiles, spiral. */
@@ -92,9 +92,9 @@ int main(int argc, char **argv)
         snprintf(index, sizeof(index), "%zu", i);
         const char *values[] = {tricky[i], index};
         extatus_histogram *histogram = NULL;
-        CHECK(extatus_histogram_get(&histogram, sizes_family, values));
+        CHECK(extatus_histogram_get(&histogram, sizes_family, extatus_labels_of(values, 2)));
         extatus_summary *summary = NULL;
-        CHECK(extatus_summary_get(&summary, wait_family, values));
+        CHECK(extatus_summary_get(&summary, wait_family, extatus_labels_of(values, 2)));
         /* The last series stays empty: its quantiles are NaN. */
         for (size_t n = 0; i + 1 < TRICKY_COUNT && n < 50 * i + 3; n++) {
             extatus_histogram_observe(histogram, (double)(n * n) / 1000.0);
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
         FAKE_INT(3),  FAKE_INT(10),      FAKE_INT(12), FAKE_INT(12),
         FAKE_INT(13), FAKE_DOUBLE(41.5), FAKE_INT(13), FAKE_DOUBLE(1700000000.125)};
     for (size_t i = 0; i < TRICKY_COUNT; i++)
-        CHECK(fake_set(latency, (const char *const[]){tricky[i]}, latency_values, 0));
+        CHECK(fake_set(latency, EXTATUS_LABELS(tricky[i]), latency_values, 0));
     static const extatus_value sizes[] = {FAKE_INT(6), FAKE_DOUBLE(2.0), FAKE_INT(8), FAKE_INT(5),
                                           FAKE_DOUBLE(5230.5)};
     family(registry, "payload_bytes", "fake_histogram_unsorted", "Payload sizes.", "bytes", NULL, 0,
@@ -140,8 +140,8 @@ int main(int argc, char **argv)
                                          FAKE_INT(1000),     FAKE_DOUBLE(1700000000.0)};
     static const extatus_value idle[] = {FAKE_DOUBLE(NAN), FAKE_DOUBLE(NAN), FAKE_UNDEFINED,
                                          FAKE_DOUBLE(0.0), FAKE_INT(0),      FAKE_INT(1700000004)};
-    CHECK(fake_set(rpc, (const char *const[]){"busy \"one\""}, busy, 0));
-    CHECK(fake_set(rpc, (const char *const[]){"idle\\"}, idle, 0));
+    CHECK(fake_set(rpc, EXTATUS_LABELS("busy \"one\""), busy, 0));
+    CHECK(fake_set(rpc, EXTATUS_LABELS("idle\\"), idle, 0));
 
     /* Untyped, a plug-in counter and a failing series that must vanish. */
     static const extatus_value untyped[] = {FAKE_DOUBLE(-0.0), FAKE_UNDEFINED, FAKE_UNDEFINED};
@@ -151,8 +151,8 @@ int main(int argc, char **argv)
                                    "Events of a flaky source.", NULL, id, 1, NULL);
     static const extatus_value events[] = {FAKE_DOUBLE(1e21), FAKE_DOUBLE(1700000000.5),
                                            FAKE_INT(0)};
-    CHECK(fake_set(flaky, (const char *const[]){"good"}, events, 0));
-    CHECK(fake_set(flaky, (const char *const[]){"bad"}, events, 1));
+    CHECK(fake_set(flaky, EXTATUS_LABELS("good"), events, 0));
+    CHECK(fake_set(flaky, EXTATUS_LABELS("bad"), events, 1));
 
     write_both(argv[1], registry);
 

@@ -28,14 +28,15 @@ static void *update_loop(void *arg)
         char code[8];
         snprintf(code, sizeof(code), "%d", 200 + i);
         const char *values[] = {i % 2 ? "GET" : "POST", code};
-        if (extatus_counter_get(&counters[i], requests, values) != EXTATUS_OK)
+        if (extatus_counter_get(&counters[i], requests, extatus_labels_of(values, 2)) != EXTATUS_OK)
             abort();
     }
     for (int i = 0; i < 8; i++) {
         char route[16];
         snprintf(route, sizeof(route), "/r%d", i);
         const char *values[] = {route};
-        if (extatus_histogram_get(&histograms[i], latency, values) != EXTATUS_OK)
+        if (extatus_histogram_get(&histograms[i], latency, extatus_labels_of(values, 1)) !=
+            EXTATUS_OK)
             abort();
     }
     for (unsigned long n = 0; atomic_load(&running); n++) {
@@ -56,12 +57,12 @@ static void *churn_loop(void *arg)
         const char *values[] = {id};
         if (n % 4000 < 2000) {
             extatus_gauge *gauge;
-            if (extatus_gauge_get(&gauge, sessions, values) != EXTATUS_OK)
+            if (extatus_gauge_get(&gauge, sessions, extatus_labels_of(values, 1)) != EXTATUS_OK)
                 abort();
             extatus_gauge_set(gauge, (double)n);
         } else {
             snprintf(id, sizeof(id), "s%lu", n % 4000 - 2000);
-            if (extatus_family_remove(sessions, values) != EXTATUS_OK)
+            if (extatus_family_remove(sessions, extatus_labels_of(values, 1)) != EXTATUS_OK)
                 abort();
         }
         nanosleep(&pause, NULL);

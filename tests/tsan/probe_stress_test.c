@@ -107,12 +107,12 @@ static void *churn_loop(void *arg)
     for (int round = 0; round < CHURN_ROUNDS; round++) {
         snprintf(name, sizeof(name), "churn_%ld_%d", id, round % 4);
         thread_check(extatus_new(NULL, name, "ticker", options, 2));
-        int rc = extatus_sample(NULL, name, NULL); /* fails by design now and then */
+        int rc = extatus_sample(NULL, name, EXTATUS_NO_LABELS); /* fails by design now and then */
         if (rc != EXTATUS_ERR_SYSTEM)
             thread_check(rc);
         extatus_value value;
         const char *wanted[] = {"value"};
-        thread_check(extatus_get_value(NULL, name, NULL, wanted, 1, &value));
+        thread_check(extatus_get_value(NULL, name, EXTATUS_NO_LABELS, wanted, 1, &value));
         thread_check(extatus_delete(NULL, name));
     }
     return NULL;
@@ -126,7 +126,7 @@ static void *scrape_loop(void *arg)
         thread_check(extatus_expose(&text, NULL, 0, NULL));
         extatus_buf_dispose(&text);
         extatus_probe_stats stats;
-        thread_check(extatus_probe_get_stats(NULL, "steady", NULL, &stats));
+        thread_check(extatus_probe_get_stats(NULL, "steady", EXTATUS_NO_LABELS, &stats));
     }
     return NULL;
 }
@@ -166,7 +166,7 @@ static void test_probes_under_churn(void **state)
     pthread_join(scraper, NULL);
 
     extatus_probe_stats stats;
-    assert_ok(extatus_probe_get_stats(NULL, "steady", NULL, &stats));
+    assert_ok(extatus_probe_get_stats(NULL, "steady", EXTATUS_NO_LABELS, &stats));
     print_message("steady: %llu samples, %llu errors, %llu skips; %d samples in all\n",
                   (unsigned long long)stats.samples, (unsigned long long)stats.errors,
                   (unsigned long long)stats.skips, atomic_load(&samples));

@@ -4,13 +4,16 @@
  * deregister or simply exit and come back under the same name, while
  * subscribers (a callback and a polled queue), read-outs and scrapes run
  * at the same time. Any data race fails the test; it also checks that
- * each subscriber saw only transitions, in one order.
+ * each subscriber saw only transitions, in one order. Then workers of a
+ * pool that wait in extatus_worker_wait() while the handler reports on
+ * them, and a stop with a report that does not return.
  */
 #include "test_support.h"
 
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -204,7 +207,7 @@ static void test_process_stress(void **state)
         last_state[i] = -1;
         pthread_mutex_init(&w->lock, NULL);
         const char *values[] = {w->name};
-        assert_ok(extatus_gauge_get(&w->gauge, family, values));
+        assert_ok(extatus_gauge_get(&w->gauge, family, extatus_labels_of(values, 1)));
     }
     pthread_create(&queue_thread, NULL, queue_reader, queue);
     pthread_create(&reader_thread, NULL, reader, NULL);
@@ -232,10 +235,233 @@ static void test_process_stress(void **state)
     extatus_shutdown();
 }
 
+/* ---- extatus_worker_wait against the handler ---------------------------------------- */
+
+#define POOL_WORKERS 4
+#define POOL_JOBS    400
+
+/* One queue served by POOL_WORKERS workers that wait in extatus_worker_wait(). */
+typedef struct pool_queue {
+    pthread_mutex_t lock; /* guards jobs and stop */
+    pthread_cond_t more;  /* jobs arrived, or stop */
+    int jobs;             /* waiting jobs */
+    bool stop;            /* the workers leave */
+} pool_queue;
+
+typedef struct pool_worker {
+    char name[16];
+    pool_queue *queue;
+    long done;            /* the state: written outside the mutex, read by report */
+    long snapshot;        /* what the last report read */
+    extatus_gauge *gauge; /* reported value */
+} pool_worker;
+
+static pool_queue pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
+static pool_worker pool_workers[POOL_WORKERS];
+static atomic_int pool_reports;
+static atomic_int pool_taken_down; /* waits that returned EXTATUS_ERR_STATE */
+
+static const char *pool_name(void *state)
+{
+    return ((pool_worker *)state)->name;
+}
+
+/*
+ * Runs on the worker's thread entering or leaving the wait, or on a
+ * library thread during the wait; with the queue's mutex held every time,
+ * so it may read the queue too.
+ */
+static void pool_report(void *state)
+{
+    pool_worker *w = state;
+    w->snapshot = w->done;
+    extatus_gauge_set(w->gauge, (double)w->done + (double)w->queue->jobs);
+    atomic_fetch_add(&pool_reports, 1);
+}
+
+static const extatus_worker_ops pool_ops = {EXTATUS_WORKER_OPS_VERSION, pool_name, pool_report};
+
+static void *pool_worker_main(void *arg)
+{
+    pool_worker *w = arg;
+    extatus_worker *self;
+    thread_check(extatus_process_register(&self, &pool_ops, w, NULL));
+    pthread_mutex_lock(&w->queue->lock);
+    for (;;) {
+        if (w->queue->stop)
+            break;
+        if (w->queue->jobs == 0) {
+            int rc = extatus_worker_wait(self, &w->queue->more, &w->queue->lock, NULL);
+            if (rc == EXTATUS_ERR_STATE) { /* the handler stopped: the handle is gone */
+                self = NULL;
+                break;
+            }
+            thread_check(rc == EXTATUS_WAIT_TIMEDOUT ? EXTATUS_OK : rc);
+            continue;
+        }
+        w->queue->jobs--;
+        pthread_mutex_unlock(&w->queue->lock);
+        w->done++; /* outside the mutex: the report reads it only while we wait */
+        if (w->done % 16 == 0)
+            sleep_ms(25); /* now and then stuck outside the wait past a deadline */
+        pthread_mutex_lock(&w->queue->lock);
+    }
+    pthread_mutex_unlock(&w->queue->lock);
+    if (self)
+        thread_check(extatus_process_deregister(self, EXTATUS_REASON_NORMAL));
+    else
+        atomic_fetch_add(&pool_taken_down, 1);
+    return NULL;
+}
+
+static void test_wait_against_handler(void **state)
+{
+    (void)state;
+    static const char *label[] = {"label"};
+    extatus_option options[] = {EXTATUS_OPT_STRINGS("labels", label, 1)};
+    extatus_family *family;
+    assert_ok(extatus_family_new(&family, NULL, "pool_gauge", "gauge", options, 1));
+    extatus_process_options process = EXTATUS_PROCESS_OPTIONS_INIT;
+    process.timeout_ms = 5; /* many rounds, many reports during waits */
+    assert_ok(extatus_process_start(&process));
+    atomic_store(&pool_reports, 0);
+    pthread_t threads[POOL_WORKERS];
+    for (int i = 0; i < POOL_WORKERS; i++) {
+        pool_worker *w = &pool_workers[i];
+        snprintf(w->name, sizeof(w->name), "pool%d", i);
+        w->queue = &pool;
+        assert_ok(extatus_gauge_get(&w->gauge, family, EXTATUS_LABELS(w->name)));
+        pthread_create(&threads[i], NULL, pool_worker_main, w);
+    }
+    for (int job = 0; job < POOL_JOBS; job++) {
+        pthread_mutex_lock(&pool.lock);
+        pool.jobs++;
+        pthread_cond_signal(&pool.more);
+        pthread_mutex_unlock(&pool.lock);
+        if (job % 8 == 0)
+            sleep_ms(3);
+    }
+    sleep_ms(100);
+    pthread_mutex_lock(&pool.lock);
+    pool.stop = true;
+    pthread_cond_broadcast(&pool.more);
+    pthread_mutex_unlock(&pool.lock);
+    for (int i = 0; i < POOL_WORKERS; i++)
+        pthread_join(threads[i], NULL);
+    long total = 0;
+    for (int i = 0; i < POOL_WORKERS; i++)
+        total += pool_workers[i].done;
+    assert_int_equal(total, POOL_JOBS);
+    assert_true(atomic_load(&pool_reports) > 20);
+    assert_int_equal(atomic_load(&failures), 0);
+    assert_int_equal(atomic_load(&pool_taken_down), 0);
+
+    /* Stop while a second round of waiters sleeps: each wait returns EXTATUS_ERR_STATE. */
+    pool.stop = false;
+    for (int i = 0; i < POOL_WORKERS; i++)
+        pthread_create(&threads[i], NULL, pool_worker_main, &pool_workers[i]);
+    sleep_ms(300);
+    assert_ok(extatus_process_stop());
+    for (int i = 0; i < POOL_WORKERS; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(atomic_load(&pool_taken_down), POOL_WORKERS);
+    assert_int_equal(atomic_load(&failures), 0);
+    extatus_shutdown();
+}
+
+/* ---- a report that never returns, at stop ----------------------------------------------- */
+
+static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate = PTHREAD_COND_INITIALIZER;
+static bool gate_open;
+static atomic_int stuck_entered, stuck_returned;
+
+static const char *stuck_name(void *state)
+{
+    (void)state;
+    return "stuck";
+}
+
+static void stuck_report(void *state)
+{
+    (void)state;
+    atomic_fetch_add(&stuck_entered, 1);
+    pthread_mutex_lock(&gate_lock);
+    while (!gate_open)
+        pthread_cond_wait(&gate, &gate_lock);
+    pthread_mutex_unlock(&gate_lock);
+    atomic_fetch_add(&stuck_returned, 1);
+}
+
+static const extatus_worker_ops stuck_ops = {EXTATUS_WORKER_OPS_VERSION, stuck_name, stuck_report};
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Stop and shut down with a stuck lock-mode report, start again and use
+ * the library, then let the report return: its detached thread must not
+ * race with the new handler and pool.
+ */
+static void test_stuck_report_at_stop(void **state)
+{
+    (void)state;
+    extatus_process_options process = EXTATUS_PROCESS_OPTIONS_INIT;
+    process.timeout_ms = 20;
+    assert_ok(extatus_process_start(&process));
+    extatus_worker_options lock_mode = EXTATUS_WORKER_OPTIONS_INIT;
+    lock_mode.mode = EXTATUS_WORKER_LOCK;
+    lock_mode.lock = &stuck_lock;
+    lock_mode.watch_thread = 0;
+    extatus_worker *stuck;
+    assert_ok(extatus_process_register(&stuck, &stuck_ops, NULL, &lock_mode));
+    while (atomic_load(&stuck_entered) == 0)
+        sleep_ms(2);
+    int64_t started = monotonic_ms();
+    extatus_shutdown(); /* stops the handler: bounded, the report left behind */
+    int64_t took = monotonic_ms() - started;
+    fprintf(stderr, "extatus_shutdown with a stuck report (TSan): %lld ms\n", (long long)took);
+    assert_true(took < 2 * 20 + 2000);
+
+    assert_ok(extatus_process_start(&process));
+    extatus_worker *fresh;
+    static pool_worker fresh_state = {.name = "fresh"};
+    fresh_state.queue = &pool;
+    extatus_gauge *gauge;
+    assert_ok(extatus_gauge_new(&gauge, NULL, "fresh_gauge", "After the stuck stop."));
+    fresh_state.gauge = gauge;
+    assert_ok(extatus_process_register(&fresh, &pool_ops, &fresh_state, NULL));
+    for (int i = 0; i < 20; i++) {
+        extatus_worker_checkpoint(fresh);
+        sleep_ms(5);
+    }
+    pthread_mutex_lock(&gate_lock);
+    gate_open = true;
+    pthread_cond_broadcast(&gate);
+    pthread_mutex_unlock(&gate_lock);
+    while (atomic_load(&stuck_returned) == 0)
+        sleep_ms(2);
+    for (int i = 0; i < 20; i++) { /* the new pool keeps running next to the old thread's end */
+        extatus_worker_checkpoint(fresh);
+        sleep_ms(5);
+    }
+    assert_ok(extatus_process_deregister(fresh, EXTATUS_REASON_NORMAL));
+    assert_ok(extatus_process_stop());
+    extatus_shutdown();
+    sleep_ms(50); /* the old thread has ended */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_process_stress),
+        cmocka_unit_test(test_wait_against_handler),
+        cmocka_unit_test(test_stuck_report_at_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

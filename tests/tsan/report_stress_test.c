@@ -67,7 +67,7 @@ static void *metric_loop(void *arg)
     for (int round = 0; round < ROUNDS; round++) {
         snprintf(name, sizeof(name), "pushed_%ld_%d", id, round % 3);
         thread_check(extatus_new(NULL, name, "gauge", NULL, 0));
-        thread_check(extatus_update(NULL, name, NULL, round));
+        thread_check(extatus_update(NULL, name, EXTATUS_NO_LABELS, round));
         struct timespec pause = {0, 300000};
         nanosleep(&pause, NULL);
         thread_check(extatus_delete(NULL, name));

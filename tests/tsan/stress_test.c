@@ -43,13 +43,14 @@ static void *update_loop(void *arg)
     const char *values[] = {name};
     extatus_counter *counter;
     extatus_histogram *histogram;
-    thread_check(extatus_counter_get(&counter, requests, values));
-    thread_check(extatus_histogram_get(&histogram, latency, values));
+    thread_check(extatus_counter_get(&counter, requests, extatus_labels_of(values, 1)));
+    thread_check(extatus_histogram_get(&histogram, latency, extatus_labels_of(values, 1)));
     for (int i = 0; i < UPDATES; i++) {
         extatus_counter_inc(counter);
         extatus_histogram_observe(histogram, (i % 100) / 10.0);
         if (i % 997 == 0)
-            thread_check(extatus_update(NULL, "stress_by_name_total", values, 1));
+            thread_check(
+                extatus_update(NULL, "stress_by_name_total", extatus_labels_of(values, 1), 1));
     }
     atomic_fetch_add(&updaters_done, 1);
     return NULL;
@@ -63,14 +64,14 @@ static void *churn_loop(void *arg)
     for (int i = 0; i < CHURN_ROUNDS; i++) {
         extatus_gauge *gauge;
         snprintf(name, sizeof(name), "tmp%d", i % 37);
-        thread_check(extatus_gauge_get(&gauge, churn, values));
+        thread_check(extatus_gauge_get(&gauge, churn, extatus_labels_of(values, 1)));
         extatus_gauge_set(gauge, i);
         if (i % 3 == 0)
-            thread_check(extatus_family_remove(churn, values));
+            thread_check(extatus_family_remove(churn, extatus_labels_of(values, 1)));
         if (i % 100 == 0) {
             /* A whole family comes and goes while scrapes run. */
             thread_check(extatus_new(NULL, "stress_transient", "counter", NULL, 0));
-            thread_check(extatus_update(NULL, "stress_transient", NULL, 2));
+            thread_check(extatus_update(NULL, "stress_transient", EXTATUS_NO_LABELS, 2));
             thread_check(extatus_delete(NULL, "stress_transient"));
         }
     }
@@ -151,9 +152,11 @@ static void test_everything_at_once(void **state)
         const char *values[] = {name};
         const char *value[] = {"value"}, *count[] = {"count"};
         extatus_value got;
-        assert_ok(extatus_get_value(NULL, "stress_requests_total", values, value, 1, &got));
+        assert_ok(extatus_get_value(NULL, "stress_requests_total", extatus_labels_of(values, 1),
+                                    value, 1, &got));
         assert_int_equal(got.integer, UPDATES);
-        assert_ok(extatus_get_value(NULL, "stress_latency", values, count, 1, &got));
+        assert_ok(extatus_get_value(NULL, "stress_latency", extatus_labels_of(values, 1), count, 1,
+                                    &got));
         assert_int_equal(got.integer, UPDATES);
     }
 }

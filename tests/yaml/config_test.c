@@ -38,12 +38,12 @@ static void test_good_file(void **state)
     assert_ok(extatus_config_load(data("good.yaml")));
     /* The cpu probe, with its option. */
     extatus_probe_stats stats;
-    assert_ok(extatus_probe_get_stats(NULL, "node_load", NULL, &stats));
+    assert_ok(extatus_probe_get_stats(NULL, "node_load", EXTATUS_NO_LABELS, &stats));
     assert_int_equal(stats.interval_ms, 0);
     /* The default applied to a metric created from the same file. */
     const extatus_datapoint *points;
     size_t count;
-    assert_ok(extatus_get_datapoints(NULL, "db_query_seconds", NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, "db_query_seconds", EXTATUS_NO_LABELS, &points, &count));
     assert_true(points[0].bound == 0.01 && points[2].bound == 1);
     extatus_buf text = EXTATUS_BUF_INIT;
     assert_ok(extatus_expose(&text, NULL, 0, NULL));

@@ -136,6 +136,13 @@ typedef struct extatus_entry_ops {
                    size_t option_count);
 } extatus_entry_ops;
 
+/* A table of this header's version with every method NULL. */
+#define EXTATUS_ENTRY_OPS_INIT                                                                     \
+    {                                                                                              \
+        EXTATUS_ENTRY_OPS_VERSION, EXTATUS_ENTRY_KIND_ENTRY, EXTATUS_METRIC_UNSET, NULL, NULL,     \
+            NULL, NULL, NULL, NULL, NULL, NULL                                                     \
+    }
+
 #define EXTATUS_TYPE_OPTIONS_VERSION 1
 
 typedef struct extatus_type_options {
@@ -164,7 +171,10 @@ EXTATUS_API int extatus_type_register(const char *type_name, const extatus_entry
 
 /*
  * Copy the table registered for `type_name` into *ops (NULL allowed to
- * test existence). Errors: EXTATUS_ERR_NOT_FOUND. Any thread.
+ * test existence). Set ops->version first (start from
+ * EXTATUS_ENTRY_OPS_INIT): the call fills that version's methods only, so
+ * a program built against an older header gets a table of its own size.
+ * Errors: EXTATUS_ERR_NOT_FOUND, _INVALID (unknown ops->version). Any thread.
  */
 EXTATUS_API int extatus_type_lookup(const char *type_name, extatus_entry_ops *ops);
 

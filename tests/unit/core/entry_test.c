@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "extatus/sys/entry.h"
@@ -144,7 +146,7 @@ static void test_builtins_are_in_the_type_map(void **state)
 {
     static const char *const builtin[] = {
         "counter", "gauge", "function_gauge", "function_counter", "histogram", "summary", "spiral"};
-    extatus_entry_ops ops;
+    extatus_entry_ops ops = EXTATUS_ENTRY_OPS_INIT;
     (void)state;
     for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
         if (extatus_type_lookup(builtin[i], &ops) != EXTATUS_OK)
@@ -191,32 +193,35 @@ static void test_user_type_like_builtin(void **state)
     assert_ok(extatus_family_new(&family, NULL, "queue_peak", "peak", options, 1));
     assert_int_equal(created, destroyed); /* the validation instance is gone */
     const char *inbox[] = {"inbox"};
-    assert_ok(extatus_update(NULL, "queue_peak", inbox, 3));
-    assert_ok(extatus_update(NULL, "queue_peak", inbox, 9));
-    assert_ok(extatus_update(NULL, "queue_peak", inbox, 4));
+    assert_ok(extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), 3));
+    assert_ok(extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), 9));
+    assert_ok(extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), 4));
     assert_string_equal(last_type_seen, "peak");
     assert_ptr_equal(last_type_data_seen, &marker);
     const char *wanted[] = {"value", "updates", "missing"};
     extatus_value three[3];
-    assert_ok(extatus_get_value(NULL, "queue_peak", inbox, wanted, 3, three));
+    assert_ok(extatus_get_value(NULL, "queue_peak", extatus_labels_of(inbox, 1), wanted, 3, three));
     assert_true(three[0].number == 9);
     assert_int_equal(three[1].integer, 3);
     assert_int_equal(three[2].kind, EXTATUS_VALUE_UNDEFINED);
-    assert_ok(extatus_get_value(NULL, "queue_peak", inbox, NULL, 2, values));
+    assert_ok(extatus_get_value(NULL, "queue_peak", extatus_labels_of(inbox, 1), NULL, 2, values));
     assert_true(values[0].number == 9);
-    assert_extatus(EXTATUS_ERR_RANGE, extatus_update(NULL, "queue_peak", inbox, NAN));
+    assert_extatus(EXTATUS_ERR_RANGE,
+                   extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), NAN));
     assert_non_null(strstr(extatus_error_last(), "NaN"));
     extatus_option change[] = {EXTATUS_OPT_NUMBER("window", 5)};
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "queue_peak", inbox, change, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "queue_peak", extatus_labels_of(inbox, 1), change, 1));
     assert_non_null(strstr(extatus_error_last(), "window"));
-    assert_ok(extatus_reset(NULL, "queue_peak", NULL));
-    assert_ok(extatus_get_value(NULL, "queue_peak", inbox, wanted, 2, three));
+    assert_ok(extatus_reset(NULL, "queue_peak", EXTATUS_ALL_SERIES));
+    assert_ok(extatus_get_value(NULL, "queue_peak", extatus_labels_of(inbox, 1), wanted, 2, three));
     assert_int_equal(three[1].integer, 0);
     int live = created - destroyed;
     assert_int_equal(live, 1);
     assert_ok(extatus_delete(NULL, "queue_peak"));
     assert_int_equal(created, destroyed);
-    assert_extatus(EXTATUS_ERR_NOT_FOUND, extatus_update(NULL, "queue_peak", inbox, 1));
+    assert_extatus(EXTATUS_ERR_NOT_FOUND,
+                   extatus_update(NULL, "queue_peak", extatus_labels_of(inbox, 1), 1));
 }
 
 static void test_several_names_one_implementation(void **state)
@@ -244,6 +249,54 @@ static void test_refusing_create_registers_nothing(void **state)
     assert_int_equal(extatus_registry_family_count(NULL), 0);
 }
 
+/*
+ * A caller built against an older header passes a table that ends after its
+ * version's last method. Put a version-1 table at the very end of a page whose
+ * next page is unreadable: registering must read nothing past the table, and
+ * every method it has must come back from the type map.
+ */
+static void test_register_reads_only_the_callers_version(void **state)
+{
+    (void)state;
+    const size_t v1_size =
+        offsetof(extatus_entry_ops, setopts) + sizeof(((extatus_entry_ops *)0)->setopts);
+    long page = sysconf(_SC_PAGESIZE);
+    assert_true(page > 0 && (size_t)page > v1_size);
+    unsigned char *pages =
+        mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(pages != MAP_FAILED);
+    assert_int_equal(mprotect(pages + page, (size_t)page, PROT_NONE), 0);
+
+    extatus_entry_ops full = peak_ops();
+    full.version = 1;
+    unsigned char *table = pages + page - v1_size;
+    memcpy(table, &full, v1_size);
+    assert_int_equal(
+        extatus_type_register("peak_v1", (const extatus_entry_ops *)(void *)table, NULL),
+        EXTATUS_OK);
+
+    extatus_entry_ops copied;
+    memset(&copied, 0xa5, sizeof(copied));
+    copied.version = 1;
+    assert_int_equal(extatus_type_lookup("peak_v1", &copied), EXTATUS_OK);
+    assert_ptr_equal(copied.create, peak_create);
+    assert_ptr_equal(copied.get_value, peak_get_value);
+    assert_ptr_equal(copied.setopts, peak_setopts);
+    assert_int_equal(copied.kind, EXTATUS_ENTRY_KIND_ENTRY);
+
+    /* And a lookup into a version-1 table at the end of a page writes
+     * nothing past it; an unknown version is refused. */
+    memset(table, 0, v1_size);
+    ((extatus_entry_ops *)(void *)table)->version = 1;
+    assert_int_equal(extatus_type_lookup("peak_v1", (extatus_entry_ops *)(void *)table),
+                     EXTATUS_OK);
+    assert_ptr_equal(((extatus_entry_ops *)(void *)table)->setopts, peak_setopts);
+    copied.version = 0;
+    assert_int_equal(extatus_type_lookup("peak_v1", &copied), EXTATUS_ERR_INVALID);
+    assert_non_null(strstr(extatus_error_last(), "EXTATUS_ENTRY_OPS_INIT"));
+    assert_int_equal(munmap(pages, 2 * (size_t)page), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +305,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_user_type_like_builtin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_several_names_one_implementation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusing_create_registers_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_register_reads_only_the_callers_version, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

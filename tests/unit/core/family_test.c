@@ -1,11 +1,16 @@
 /*
  * family_test.c - families and series: validation, identity, limits,
- * removal (src/core/family.c).
+ * removal (src/core/family.c); label values carry their count
+ * (extatus/labels.h): every call that takes label values refuses a count
+ * that does not match the family with EXTATUS_ERR_LABEL, names the family
+ * and both counts, and changes nothing (also src/core/metric.c and
+ * src/probe/probe.c).
  */
 #include "test_support.h"
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "extatus/sys/entry.h"
@@ -101,7 +106,7 @@ static void test_label_values(void **state)
     assert_ok(extatus_family_new(&family, NULL, "requests_total", "counter", options, 1));
 
     const char *good[] = {"/caf\xc3\xa9", "200"};
-    assert_ok(extatus_family_series(&series, family, good));
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(good, 2)));
     const char *const *values = extatus_series_label_values(series);
     assert_string_equal(values[0], "/caf\xc3\xa9");
     assert_string_equal(values[1], "200");
@@ -114,17 +119,20 @@ static void test_label_values(void **state)
         {"ok", "\xff"},              /* never valid */
     };
     for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
-        assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, family, bad_values[i]));
+        assert_extatus(EXTATUS_ERR_LABEL,
+                       extatus_family_series(&series, family, extatus_labels_of(bad_values[i], 2)));
         assert_non_null(strstr(extatus_error_last(), "UTF-8"));
         assert_non_null(strstr(extatus_error_last(), i == 4 ? "'code'" : "'path'"));
     }
     /* A carriage return is a character like any other in a label value. */
     const char *carriage_return[] = {"a\rb", "200"};
-    assert_extatus(EXTATUS_OK, extatus_family_series(&series, family, carriage_return));
+    assert_extatus(EXTATUS_OK,
+                   extatus_family_series(&series, family, extatus_labels_of(carriage_return, 2)));
     assert_string_equal(extatus_series_label_values(series)[0], "a\rb");
     const char *null_value[] = {"x", NULL};
-    assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, family, null_value));
-    assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, family, NULL));
+    assert_extatus(EXTATUS_ERR_LABEL,
+                   extatus_family_series(&series, family, extatus_labels_of(null_value, 2)));
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, family, EXTATUS_NO_LABELS));
     /* Nothing bad was added. */
     assert_int_equal(extatus_family_series_count(family), 2);
 }
@@ -139,12 +147,12 @@ static void test_same_series_same_handle(void **state)
     assert_ok(extatus_family_new(&family, NULL, "pairs", "gauge", options, 1));
     const char *v1[] = {"x", "yz"};
     const char *v2[] = {"xy", "z"}; /* same bytes concatenated: must differ */
-    assert_ok(extatus_family_series(&first, family, v1));
-    assert_ok(extatus_family_series(&other, family, v2));
+    assert_ok(extatus_family_series(&first, family, extatus_labels_of(v1, 2)));
+    assert_ok(extatus_family_series(&other, family, extatus_labels_of(v2, 2)));
     assert_ptr_not_equal(first, other);
     char copy0[] = "x", copy1[] = "yz";
     const char *v1_copy[] = {copy0, copy1};
-    assert_ok(extatus_family_series(&again, family, v1_copy));
+    assert_ok(extatus_family_series(&again, family, extatus_labels_of(v1_copy, 2)));
     assert_ptr_equal(first, again);
     assert_int_equal(extatus_family_series_count(family), 2);
 }
@@ -160,10 +168,10 @@ static void test_lookup_allocates_nothing(void **state)
     extatus_series *series, *again;
     assert_ok(extatus_family_new(&family, NULL, "lookups", "counter", options, 1));
     const char *values[] = {"v"};
-    assert_ok(extatus_family_series(&series, family, values));
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(values, 1)));
     unsigned long before = test_alloc_count();
     for (int i = 0; i < 1000; i++)
-        assert_ok(extatus_family_series(&again, family, values));
+        assert_ok(extatus_family_series(&again, family, extatus_labels_of(values, 1)));
     assert_int_equal(test_alloc_count(), before);
     assert_ptr_equal(series, again);
     extatus_shutdown();
@@ -206,14 +214,15 @@ static void test_series_limit(void **state)
     assert_ok(extatus_family_new(&family, NULL, "limited", "counter", options, 2));
     const char *ids[] = {"1", "2", "3", "4"};
     for (int i = 0; i < 3; i++)
-        assert_ok(extatus_family_series(&series, family, &ids[i]));
-    assert_extatus(EXTATUS_ERR_LIMIT, extatus_family_series(&series, family, &ids[3]));
+        assert_ok(extatus_family_series(&series, family, extatus_labels_of(&ids[i], 1)));
+    assert_extatus(EXTATUS_ERR_LIMIT,
+                   extatus_family_series(&series, family, extatus_labels_of(&ids[3], 1)));
     assert_non_null(strstr(extatus_error_last(), "limited"));
     assert_non_null(strstr(extatus_error_last(), "3"));
     /* Existing series are still found; removing one makes room. */
-    assert_ok(extatus_family_series(&series, family, &ids[0]));
-    assert_ok(extatus_family_remove(family, &ids[0]));
-    assert_ok(extatus_family_series(&series, family, &ids[3]));
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(&ids[0], 1)));
+    assert_ok(extatus_family_remove(family, extatus_labels_of(&ids[0], 1)));
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(&ids[3], 1)));
     assert_int_equal(extatus_family_series_count(family), 3);
 
     extatus_option bad[] = {EXTATUS_OPT_NUMBER("max_series", 0)};
@@ -235,9 +244,10 @@ static void test_default_series_limit(void **state)
     assert_ok(extatus_registry_new(&registry, "small", &options));
     assert_ok(extatus_family_new(&family, registry, "capped", "gauge", family_options, 1));
     const char *ids[] = {"a", "b", "c"};
-    assert_ok(extatus_family_series(&series, family, &ids[0]));
-    assert_ok(extatus_family_series(&series, family, &ids[1]));
-    assert_extatus(EXTATUS_ERR_LIMIT, extatus_family_series(&series, family, &ids[2]));
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(&ids[0], 1)));
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(&ids[1], 1)));
+    assert_extatus(EXTATUS_ERR_LIMIT,
+                   extatus_family_series(&series, family, extatus_labels_of(&ids[2], 1)));
     extatus_registry_free(registry);
 }
 
@@ -253,14 +263,15 @@ static void test_remove_clear_unregister(void **state)
     for (int i = 0; i < 500; i++) {
         const char *values[] = {id};
         snprintf(id, sizeof(id), "%d", i);
-        assert_ok(extatus_family_series(&series, family, values));
+        assert_ok(extatus_family_series(&series, family, extatus_labels_of(values, 1)));
     }
     /* Remove every other one, then check the rest are all still found. */
     for (int i = 0; i < 500; i += 2) {
         const char *values[] = {id};
         snprintf(id, sizeof(id), "%d", i);
-        assert_ok(extatus_family_remove(family, values));
-        assert_extatus(EXTATUS_ERR_NOT_FOUND, extatus_family_remove(family, values));
+        assert_ok(extatus_family_remove(family, extatus_labels_of(values, 1)));
+        assert_extatus(EXTATUS_ERR_NOT_FOUND,
+                       extatus_family_remove(family, extatus_labels_of(values, 1)));
     }
     assert_int_equal(extatus_family_series_count(family), 250);
     for (int i = 1; i < 500; i += 2) {
@@ -268,8 +279,9 @@ static void test_remove_clear_unregister(void **state)
         const char *values[] = {id};
         const char *datapoint[] = {"value"};
         snprintf(id, sizeof(id), "%d", i);
-        assert_ok(extatus_update(NULL, "churn", values, i));
-        assert_ok(extatus_get_value(NULL, "churn", values, datapoint, 1, &value));
+        assert_ok(extatus_update(NULL, "churn", extatus_labels_of(values, 1), i));
+        assert_ok(
+            extatus_get_value(NULL, "churn", extatus_labels_of(values, 1), datapoint, 1, &value));
         assert_int_equal(value.kind, EXTATUS_VALUE_INT);
         assert_int_equal(value.integer, i);
     }
@@ -291,15 +303,15 @@ static void test_unlabelled_family_has_its_series(void **state)
     (void)state;
     assert_ok(extatus_family_new(&family, NULL, "single", "gauge", NULL, 0));
     assert_int_equal(extatus_family_series_count(family), 1);
-    assert_ok(extatus_update(NULL, "single", NULL, 4.5));
-    assert_ok(extatus_get_value(NULL, "single", NULL, NULL, 2, (extatus_value[2]){0}));
+    assert_ok(extatus_update(NULL, "single", EXTATUS_NO_LABELS, 4.5));
+    assert_ok(extatus_get_value(NULL, "single", EXTATUS_NO_LABELS, NULL, 2, (extatus_value[2]){0}));
     const char *datapoint[] = {"value"};
-    assert_ok(extatus_get_value(NULL, "single", NULL, datapoint, 1, &value));
+    assert_ok(extatus_get_value(NULL, "single", EXTATUS_NO_LABELS, datapoint, 1, &value));
     assert_true(value.kind == EXTATUS_VALUE_DOUBLE && value.number == 4.5);
     /* Clearing an unlabelled family leaves a fresh series. */
     assert_ok(extatus_family_clear(family));
     assert_int_equal(extatus_family_series_count(family), 1);
-    assert_ok(extatus_get_value(NULL, "single", NULL, datapoint, 1, &value));
+    assert_ok(extatus_get_value(NULL, "single", EXTATUS_NO_LABELS, datapoint, 1, &value));
     assert_true(value.number == 0);
 }
 
@@ -325,6 +337,224 @@ static void test_help_and_unit(void **state)
     assert_non_null(strstr(extatus_error_last(), "countr"));
     /* Nothing of the failed calls was registered. */
     assert_int_equal(extatus_registry_family_count(NULL), 2);
+}
+
+/* ---- label values with their count ------------------------------------------ */
+
+/* The whole default registry as text (caller frees). */
+static char *exposition(void)
+{
+    extatus_buf buf = EXTATUS_BUF_INIT;
+    assert_ok(extatus_expose(&buf, NULL, 0, NULL));
+    char *text = malloc(buf.size + 1);
+    assert_non_null(text);
+    memcpy(text, buf.ptr, buf.size);
+    text[buf.size] = '\0';
+    extatus_buf_dispose(&buf);
+    return text;
+}
+
+/* The counter family http_requests_total{method, code}. */
+static extatus_family *two_label_family(void)
+{
+    const char *label_names[] = {"method", "code"};
+    extatus_option options[] = {EXTATUS_OPT_STRINGS("labels", label_names, 2)};
+    extatus_family *family = NULL;
+    assert_ok(extatus_family_new(&family, NULL, "http_requests_total", "counter", options, 1));
+    return family;
+}
+
+/* The registry exposes what it exposed before (`before`, freed here). */
+static void assert_exposition_unchanged(char *before)
+{
+    char *after = exposition();
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
+/* The thread's message names the family and both counts. */
+static void assert_count_message(const char *family, const char *expected, const char *given)
+{
+    const char *message = extatus_error_last();
+    if (!strstr(message, family) || !strstr(message, expected) || !strstr(message, given))
+        print_error("message '%s' should name '%s', '%s' and '%s'\n", message, family, expected,
+                    given);
+    assert_non_null(strstr(message, family));
+    assert_non_null(strstr(message, expected));
+    assert_non_null(strstr(message, given));
+    assert_int_equal(extatus_error_last_code(), EXTATUS_ERR_LABEL);
+}
+
+/* A wrong set of label values given to a labelled and to an unlabelled family. */
+typedef struct mismatch {
+    const char *what;
+    extatus_labels labels; /* for the two-label family "http_requests_total" */
+    const char *given;     /* how the message states the given count */
+} mismatch;
+
+/* Every call taking label values, given `labels` for family `name`. */
+static void assert_every_call_refuses(const char *name, extatus_family *family,
+                                      extatus_labels labels, const char *expected,
+                                      const char *given)
+{
+    extatus_series *series = NULL;
+    extatus_counter *counter = NULL;
+    extatus_value value;
+    const extatus_datapoint *datapoints = NULL;
+    size_t count = 0;
+    extatus_option option = EXTATUS_OPT_NUMBER("max_series", 5);
+
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, family, labels));
+    assert_count_message(name, expected, given);
+    assert_null(series);
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_counter_get(&counter, family, labels));
+    assert_count_message(name, expected, given);
+    assert_null(counter);
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_family_remove(family, labels));
+    assert_count_message(name, expected, given);
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_update(NULL, name, labels, 1));
+    assert_count_message(name, expected, given);
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_get_value(NULL, name, labels, NULL, 3, &value));
+    assert_count_message(name, expected, given);
+    assert_extatus(EXTATUS_ERR_LABEL,
+                   extatus_get_datapoints(NULL, name, labels, &datapoints, &count));
+    assert_count_message(name, expected, given);
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_reset(NULL, name, labels));
+    assert_count_message(name, expected, given);
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_setopts(NULL, name, labels, &option, 1));
+    assert_count_message(name, expected, given);
+}
+
+static void test_wrong_count_refused_and_nothing_changes(void **state)
+{
+    extatus_family *requests = two_label_family(), *plain;
+    extatus_counter *ok_gets, *total;
+    (void)state;
+
+    assert_ok(extatus_counter_get(&ok_gets, requests, EXTATUS_LABELS("GET", "200")));
+    extatus_counter_add(ok_gets, 7);
+    assert_ok(extatus_counter_new(&total, NULL, "jobs_total", "Jobs."));
+    extatus_counter_add(total, 3);
+    char *before = exposition();
+
+    const char *one[] = {"GET"};
+    const mismatch shapes[] = {
+        {"fewer", EXTATUS_LABELS("GET"), "1 label value"},
+        {"fewer, counted by hand", extatus_labels_of(one, 1), "1 label value"},
+        {"more", EXTATUS_LABELS("GET", "200", "extra"), "3 label values"},
+        {"none", EXTATUS_NO_LABELS, "0 label values"},
+    };
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        print_message("shape: %s\n", shapes[i].what);
+        assert_every_call_refuses("http_requests_total", requests, shapes[i].labels, "2 labels",
+                                  shapes[i].given);
+    }
+
+    /* Values given to an unlabelled family. */
+    assert_ok(extatus_family_lookup(&plain, NULL, "jobs_total"));
+    assert_every_call_refuses("jobs_total", plain, EXTATUS_LABELS("x"), "0 labels",
+                              "1 label value");
+    extatus_series *series = NULL;
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, plain, EXTATUS_LABELS("x")));
+    assert_count_message("jobs_total", "0 labels", "1 label value");
+    assert_extatus(EXTATUS_ERR_LABEL,
+                   extatus_family_series(&series, plain, EXTATUS_LABELS("x", "y")));
+    assert_count_message("jobs_total", "0 labels", "2 label values");
+
+    /* Every series is no label tuple: only reset and setopts take it. */
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_family_series(&series, requests, EXTATUS_ALL_SERIES));
+    assert_non_null(strstr(extatus_error_last(), "http_requests_total"));
+    assert_extatus(EXTATUS_ERR_LABEL,
+                   extatus_update(NULL, "http_requests_total", EXTATUS_ALL_SERIES, 1));
+
+    /* Nothing was created, changed or removed. */
+    assert_int_equal(extatus_family_series_count(requests), 1);
+    assert_int_equal(extatus_family_series_count(plain), 1);
+    assert_true(extatus_counter_value(ok_gets) == 7);
+    assert_true(extatus_counter_value(total) == 3);
+    assert_exposition_unchanged(before);
+}
+
+static void test_null_value_refused(void **state)
+{
+    extatus_family *requests = two_label_family();
+    extatus_series *series = NULL;
+    (void)state;
+
+    char *before = exposition();
+    assert_extatus(EXTATUS_ERR_LABEL,
+                   extatus_family_series(&series, requests, EXTATUS_LABELS("GET", NULL)));
+    assert_non_null(strstr(extatus_error_last(), "http_requests_total"));
+    assert_non_null(strstr(extatus_error_last(), "'code'"));
+    assert_non_null(strstr(extatus_error_last(), "NULL"));
+    assert_extatus(EXTATUS_ERR_LABEL,
+                   extatus_update(NULL, "http_requests_total", EXTATUS_LABELS(NULL, "200"), 1));
+    assert_non_null(strstr(extatus_error_last(), "'method'"));
+    /* A count without the array. */
+    assert_extatus(EXTATUS_ERR_LABEL,
+                   extatus_family_series(&series, requests, extatus_labels_of(NULL, 2)));
+    assert_non_null(strstr(extatus_error_last(), "http_requests_total"));
+    assert_non_null(strstr(extatus_error_last(), "NULL"));
+    assert_int_equal(extatus_family_series_count(requests), 0);
+    assert_exposition_unchanged(before);
+}
+
+static void test_right_count_works(void **state)
+{
+    extatus_family *requests = two_label_family();
+    extatus_counter *by_macro, *by_array;
+    extatus_value value;
+    const char *wanted[] = {"value"};
+    (void)state;
+
+    assert_ok(extatus_counter_get(&by_macro, requests, EXTATUS_LABELS("GET", "200")));
+    const char *values[] = {"GET", "200"};
+    assert_ok(extatus_counter_get(&by_array, requests, extatus_labels_of(values, 2)));
+    assert_ptr_equal(by_macro, by_array);
+    assert_ok(extatus_update(NULL, "http_requests_total", EXTATUS_LABELS("GET", "200"), 2));
+    assert_ok(extatus_get_value(NULL, "http_requests_total", EXTATUS_LABELS("GET", "200"), wanted,
+                                1, &value));
+    assert_true(extatus_value_to_double(&value) == 2);
+
+    /* reset and setopts take every series; an unlabelled family's one series too. */
+    assert_ok(extatus_update(NULL, "http_requests_total", EXTATUS_LABELS("PUT", "201"), 4));
+    assert_ok(extatus_reset(NULL, "http_requests_total", EXTATUS_ALL_SERIES));
+    assert_true(extatus_counter_value(by_macro) == 0);
+    extatus_counter *total;
+    assert_ok(extatus_counter_new(&total, NULL, "jobs_total", NULL));
+    extatus_counter_add(total, 5);
+    assert_ok(extatus_reset(NULL, "jobs_total", EXTATUS_ALL_SERIES));
+    assert_true(extatus_counter_value(total) == 0);
+    extatus_counter_add(total, 5);
+    assert_ok(extatus_reset(NULL, "jobs_total", EXTATUS_NO_LABELS));
+    assert_true(extatus_counter_value(total) == 0);
+    assert_ok(extatus_family_remove(requests, EXTATUS_LABELS("PUT", "201")));
+    assert_int_equal(extatus_family_series_count(requests), 1);
+}
+
+/* A probe series is named by its labels too. */
+static void test_probe_calls_count(void **state)
+{
+    const char *label_names[] = {"host"};
+    extatus_option options[] = {EXTATUS_OPT_STRINGS("labels", label_names, 1),
+                                EXTATUS_OPT_NUMBER("sample_interval", 0)};
+    extatus_probe_stats stats;
+    extatus_series *series = NULL;
+    extatus_family *family = NULL;
+    (void)state;
+
+    assert_ok(extatus_family_new(&family, NULL, "load", "cpu", options, 2));
+    assert_ok(extatus_family_series(&series, family, EXTATUS_LABELS("a")));
+    assert_ok(extatus_sample(NULL, "load", EXTATUS_LABELS("a")));
+    assert_ok(extatus_probe_get_stats(NULL, "load", EXTATUS_LABELS("a"), &stats));
+    assert_true(stats.samples >= 1);
+    assert_extatus(EXTATUS_ERR_LABEL, extatus_sample(NULL, "load", EXTATUS_LABELS("a", "b")));
+    assert_count_message("load", "1 label", "2 label values");
+    assert_extatus(EXTATUS_ERR_LABEL,
+                   extatus_probe_get_stats(NULL, "load", EXTATUS_NO_LABELS, &stats));
+    assert_count_message("load", "1 label", "0 label values");
+    assert_int_equal(extatus_family_series_count(family), 1);
 }
 
 /* ---- name clashes ------------------------------------------------------- */
@@ -496,6 +726,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_remove_clear_unregister, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unlabelled_family_has_its_series, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_and_unit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_count_refused_and_nothing_changes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_null_value_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_right_count_works, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_calls_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_clashes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,10 +48,11 @@ static void test_negative_and_nan_refused(void **state)
     assert_extatus(EXTATUS_ERR_RANGE, extatus_counter_add_float(counter, -1));
     assert_non_null(strstr(extatus_error_last(), "-1"));
     assert_extatus(EXTATUS_ERR_RANGE, extatus_counter_add_float(counter, NAN));
-    assert_extatus(EXTATUS_ERR_RANGE, extatus_update(NULL, "refusals_total", NULL, -0.25));
+    assert_extatus(EXTATUS_ERR_RANGE,
+                   extatus_update(NULL, "refusals_total", EXTATUS_NO_LABELS, -0.25));
     assert_non_null(strstr(extatus_error_last(), "refusals_total"));
     assert_true(extatus_counter_value(counter) == 7);
-    assert_ok(extatus_update(NULL, "refusals_total", NULL, 3));
+    assert_ok(extatus_update(NULL, "refusals_total", EXTATUS_NO_LABELS, 3));
     assert_true(extatus_counter_value(counter) == 10);
 }
 
@@ -63,7 +64,7 @@ static void test_datapoints(void **state)
     (void)state;
     assert_ok(extatus_counter_new(&counter, NULL, "dp_total", NULL));
     extatus_counter_add(counter, 5);
-    assert_ok(extatus_get_datapoints(NULL, "dp_total", NULL, &datapoints, &count));
+    assert_ok(extatus_get_datapoints(NULL, "dp_total", EXTATUS_NO_LABELS, &datapoints, &count));
     assert_int_equal(count, 3);
     assert_string_equal(datapoints[0].name, "value");
     assert_int_equal(datapoints[0].role, EXTATUS_SAMPLE_VALUE);
@@ -73,7 +74,7 @@ static void test_datapoints(void **state)
 
     const char *wanted[] = {"value", "nonsense", "ms_since_reset"};
     extatus_value values[3];
-    assert_ok(extatus_get_value(NULL, "dp_total", NULL, wanted, 3, values));
+    assert_ok(extatus_get_value(NULL, "dp_total", EXTATUS_NO_LABELS, wanted, 3, values));
     assert_int_equal(values[0].kind, EXTATUS_VALUE_INT);
     assert_int_equal(values[0].integer, 5);
     assert_int_equal(values[1].kind, EXTATUS_VALUE_UNDEFINED);
@@ -82,12 +83,13 @@ static void test_datapoints(void **state)
     assert_true(values[2].integer >= 0 && values[2].integer < 60000);
 
     extatus_value all[3];
-    assert_ok(extatus_get_value(NULL, "dp_total", NULL, NULL, 3, all));
+    assert_ok(extatus_get_value(NULL, "dp_total", EXTATUS_NO_LABELS, NULL, 3, all));
     assert_int_equal(all[0].integer, 5);
     assert_int_equal(all[2].kind, EXTATUS_VALUE_DOUBLE);
     assert_true(all[2].number > 1.6e9); /* epoch seconds */
     /* Reading all needs exactly the number of datapoints. */
-    assert_extatus(EXTATUS_ERR_INVALID, extatus_get_value(NULL, "dp_total", NULL, NULL, 2, all));
+    assert_extatus(EXTATUS_ERR_INVALID,
+                   extatus_get_value(NULL, "dp_total", EXTATUS_NO_LABELS, NULL, 2, all));
 }
 
 static void test_reset(void **state)
@@ -99,12 +101,14 @@ static void test_reset(void **state)
     assert_ok(extatus_counter_new(&counter, NULL, "resettable_total", NULL));
     extatus_counter_add(counter, 100);
     assert_ok(extatus_counter_add_float(counter, 0.25));
-    assert_ok(extatus_get_value(NULL, "resettable_total", NULL, created, 1, &created_before));
+    assert_ok(extatus_get_value(NULL, "resettable_total", EXTATUS_NO_LABELS, created, 1,
+                                &created_before));
     struct timespec pause = {0, 20 * 1000 * 1000};
     nanosleep(&pause, NULL);
-    assert_ok(extatus_reset(NULL, "resettable_total", NULL));
+    assert_ok(extatus_reset(NULL, "resettable_total", EXTATUS_ALL_SERIES));
     assert_true(extatus_counter_value(counter) == 0);
-    assert_ok(extatus_get_value(NULL, "resettable_total", NULL, created, 1, &created_after));
+    assert_ok(
+        extatus_get_value(NULL, "resettable_total", EXTATUS_NO_LABELS, created, 1, &created_after));
     assert_true(created_after.number > created_before.number);
     extatus_counter_inc(counter);
     assert_true(extatus_counter_value(counter) == 1);
@@ -127,18 +131,19 @@ static void test_labelled_counters_and_type_check(void **state)
     (void)state;
     assert_ok(extatus_family_new(&family, NULL, "http_requests_total", "counter", options, 1));
     const char *v_get[] = {"GET", "200"}, *v_post[] = {"POST", "200"};
-    assert_ok(extatus_counter_get(&get, family, v_get));
-    assert_ok(extatus_counter_get(&post, family, v_post));
+    assert_ok(extatus_counter_get(&get, family, extatus_labels_of(v_get, 2)));
+    assert_ok(extatus_counter_get(&post, family, extatus_labels_of(v_post, 2)));
     assert_ptr_not_equal(get, post);
     extatus_counter_add(get, 3);
     extatus_counter_inc(post);
-    assert_ok(extatus_counter_get(&again, family, v_get));
+    assert_ok(extatus_counter_get(&again, family, extatus_labels_of(v_get, 2)));
     assert_ptr_equal(again, get);
     assert_true(extatus_counter_value(again) == 3);
-    assert_extatus(EXTATUS_ERR_TYPE, extatus_gauge_get(&gauge, family, v_get));
+    assert_extatus(EXTATUS_ERR_TYPE,
+                   extatus_gauge_get(&gauge, family, extatus_labels_of(v_get, 2)));
     assert_non_null(strstr(extatus_error_last(), "http_requests_total"));
     assert_ok(extatus_family_new(&gauges, NULL, "temperature", "gauge", NULL, 0));
-    assert_extatus(EXTATUS_ERR_TYPE, extatus_counter_get(&again, gauges, NULL));
+    assert_extatus(EXTATUS_ERR_TYPE, extatus_counter_get(&again, gauges, EXTATUS_NO_LABELS));
 }
 
 /* More threads than exclusive shards: some share, and nothing is lost. */

@@ -48,17 +48,19 @@ static void test_value_computed_at_read(void **state)
     const char *datapoint[] = {"value"};
     (void)state;
     assert_ok(extatus_function_gauge_new(NULL, "queue_length", "Queued.", queue_length, &length));
-    assert_ok(extatus_get_value(NULL, "queue_length", NULL, datapoint, 1, &value));
+    assert_ok(extatus_get_value(NULL, "queue_length", EXTATUS_NO_LABELS, datapoint, 1, &value));
     assert_true(value.kind == EXTATUS_VALUE_DOUBLE && value.number == 3);
     length = 11;
-    assert_ok(extatus_get_value(NULL, "queue_length", NULL, datapoint, 1, &value));
+    assert_ok(extatus_get_value(NULL, "queue_length", EXTATUS_NO_LABELS, datapoint, 1, &value));
     assert_true(value.number == 11);
-    assert_extatus(EXTATUS_ERR_UNSUPPORTED, extatus_update(NULL, "queue_length", NULL, 1));
+    assert_extatus(EXTATUS_ERR_UNSUPPORTED,
+                   extatus_update(NULL, "queue_length", EXTATUS_NO_LABELS, 1));
 }
 
 static void test_two_names_one_implementation(void **state)
 {
-    extatus_entry_ops gauge_ops, counter_ops;
+    extatus_entry_ops gauge_ops = EXTATUS_ENTRY_OPS_INIT;
+    extatus_entry_ops counter_ops = EXTATUS_ENTRY_OPS_INIT;
     int length = 1;
     extatus_family *family;
     (void)state;
@@ -82,10 +84,10 @@ static void test_labelled_and_failing_callback(void **state)
     (void)state;
     assert_ok(extatus_family_new(&family, NULL, "queue_name_length", "function_gauge", options, 2));
     const char *inbox[] = {"inbox"}, *broken[] = {"broken"};
-    assert_ok(extatus_family_series(&series, family, inbox));
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(inbox, 1)));
     assert_ok(extatus_series_get_value(series, datapoint, 1, &value));
     assert_true(value.number == 5);
-    assert_ok(extatus_family_series(&series, family, broken));
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(broken, 1)));
     assert_ok(extatus_series_get_value(series, datapoint, 1, &value));
     assert_int_equal(value.kind, EXTATUS_VALUE_UNDEFINED);
 }

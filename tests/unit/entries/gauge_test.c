@@ -57,15 +57,16 @@ static void test_update_sets_and_reset_zeroes(void **state)
     const char *datapoint[] = {"value"};
     (void)state;
     assert_ok(extatus_gauge_new(&gauge, NULL, "by_name", NULL));
-    assert_ok(extatus_update(NULL, "by_name", NULL, -3.25));
+    assert_ok(extatus_update(NULL, "by_name", EXTATUS_NO_LABELS, -3.25));
     assert_true(extatus_gauge_value(gauge) == -3.25);
-    assert_ok(extatus_get_value(NULL, "by_name", NULL, datapoint, 1, &value));
+    assert_ok(extatus_get_value(NULL, "by_name", EXTATUS_NO_LABELS, datapoint, 1, &value));
     assert_int_equal(value.kind, EXTATUS_VALUE_DOUBLE);
     assert_true(value.number == -3.25);
-    assert_ok(extatus_reset(NULL, "by_name", NULL));
+    assert_ok(extatus_reset(NULL, "by_name", EXTATUS_ALL_SERIES));
     assert_true(extatus_gauge_value(gauge) == 0);
     extatus_option option[] = {EXTATUS_OPT_NUMBER("anything", 1)};
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "by_name", NULL, option, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "by_name", EXTATUS_ALL_SERIES, option, 1));
 }
 
 #define THREADS    4

@@ -36,7 +36,7 @@ static extatus_value read_point(const char *metric, const char *datapoint)
 {
     extatus_value value;
     const char *names[] = {datapoint};
-    assert_ok(extatus_get_value(NULL, metric, NULL, names, 1, &value));
+    assert_ok(extatus_get_value(NULL, metric, EXTATUS_NO_LABELS, names, 1, &value));
     return value;
 }
 
@@ -158,7 +158,7 @@ static void datapoint_names(const char *metric, char *text, size_t size)
     size_t count;
     size_t i;
     size_t used = 0;
-    assert_ok(extatus_get_datapoints(NULL, metric, NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, metric, EXTATUS_NO_LABELS, &points, &count));
     text[0] = '\0';
     for (i = 0; i < count; i++)
         used += (size_t)snprintf(text + used, size - used, "%s%s", i ? " " : "", points[i].name);
@@ -179,7 +179,7 @@ static void test_canonical_names(void **state)
     assert_ok(extatus_histogram_new(&histogram, NULL, "h_names", "Names.", bounds, 9));
     datapoint_names("h_names", names, sizeof(names));
     assert_string_equal(names, expected);
-    assert_ok(extatus_get_datapoints(NULL, "h_names", NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, "h_names", EXTATUS_NO_LABELS, &points, &count));
     assert_int_equal(count, 13);
     for (i = 0; i < 9; i++) {
         assert_int_equal(points[i].role, EXTATUS_SAMPLE_BUCKET);
@@ -245,7 +245,7 @@ static void check_against_brute_force(const char *metric, const double *bounds, 
         expected[b]++;
         extatus_histogram_observe(histogram, value);
     }
-    assert_ok(extatus_get_value(NULL, metric, NULL, NULL, n + 4, values));
+    assert_ok(extatus_get_value(NULL, metric, EXTATUS_NO_LABELS, NULL, n + 4, values));
     for (b = 0; b <= n; b++) {
         running += expected[b];
         assert_int_equal(values[b].kind, EXTATUS_VALUE_INT);
@@ -284,7 +284,7 @@ static void test_placement_small_and_large_layouts(void **state)
         double none[1];
         assert_ok(extatus_histogram_new(&histogram, NULL, "h_none", NULL, none, 0));
         extatus_histogram_observe(histogram, 5);
-        assert_ok(extatus_get_value(NULL, "h_none", NULL, NULL, 4, values));
+        assert_ok(extatus_get_value(NULL, "h_none", EXTATUS_NO_LABELS, NULL, 4, values));
         assert_int_equal(values[0].integer, 1); /* +Inf */
         assert_int_equal(values[1].integer, 1); /* count */
     }
@@ -312,7 +312,7 @@ static void test_non_finite_observations(void **state)
     assert_true(isnan(read_double("h_special", "sum")));
 
     /* A reset forgets the non-finite observations too: the sum is finite again. */
-    assert_ok(extatus_reset(NULL, "h_special", NULL));
+    assert_ok(extatus_reset(NULL, "h_special", EXTATUS_ALL_SERIES));
     assert_true(read_double("h_special", "sum") == 0.0);
     extatus_histogram_observe(histogram, 1.5);
     assert_true(read_double("h_special", "sum") == 1.5);
@@ -335,7 +335,7 @@ static void test_reset_and_created(void **state)
     assert_true(created > 1.6e9);
     assert_int_equal(read_int("h_reset", "count"), 2);
     nanosleep(&pause, NULL);
-    assert_ok(extatus_reset(NULL, "h_reset", NULL));
+    assert_ok(extatus_reset(NULL, "h_reset", EXTATUS_ALL_SERIES));
     assert_int_equal(read_int("h_reset", "count"), 0);
     assert_int_equal(read_int("h_reset", "+Inf"), 0);
     assert_int_equal(read_int("h_reset", "10.0"), 0);
@@ -359,10 +359,10 @@ static void test_reads_by_name_and_update(void **state)
     (void)state;
 
     assert_ok(extatus_histogram_new(&histogram, NULL, "h_read", NULL, bounds, 2));
-    assert_ok(extatus_update(NULL, "h_read", NULL, 0.75));
-    assert_ok(extatus_update(NULL, "h_read", NULL, 0.25));
+    assert_ok(extatus_update(NULL, "h_read", EXTATUS_NO_LABELS, 0.75));
+    assert_ok(extatus_update(NULL, "h_read", EXTATUS_NO_LABELS, 0.25));
     extatus_histogram_observe(histogram, 4);
-    assert_ok(extatus_get_value(NULL, "h_read", NULL, wanted, 7, values));
+    assert_ok(extatus_get_value(NULL, "h_read", EXTATUS_NO_LABELS, wanted, 7, values));
     assert_int_equal(values[0].kind, EXTATUS_VALUE_INT);
     assert_int_equal(values[0].integer, 3);
     assert_int_equal(values[1].kind, EXTATUS_VALUE_UNDEFINED);
@@ -373,7 +373,7 @@ static void test_reads_by_name_and_update(void **state)
     assert_int_equal(values[5].integer, 3);
     assert_int_equal(values[6].kind, EXTATUS_VALUE_DOUBLE);
 
-    assert_ok(extatus_get_value(NULL, "h_read", NULL, NULL, 6, all));
+    assert_ok(extatus_get_value(NULL, "h_read", EXTATUS_NO_LABELS, NULL, 6, all));
     assert_int_equal(all[0].integer, 1);
     assert_int_equal(all[1].integer, 2);
     assert_int_equal(all[2].integer, 3);
@@ -394,11 +394,14 @@ static void test_setopts(void **state)
 
     assert_ok(extatus_histogram_new(&histogram, NULL, "h_opts", NULL, bounds, 2));
     extatus_histogram_observe(histogram, 1.5);
-    assert_ok(extatus_setopts(NULL, "h_opts", NULL, &same, 1));
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "h_opts", NULL, &changed, 1));
+    assert_ok(extatus_setopts(NULL, "h_opts", EXTATUS_ALL_SERIES, &same, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "h_opts", EXTATUS_ALL_SERIES, &changed, 1));
     assert_non_null(strstr(extatus_error_last(), "'buckets' cannot change after creation"));
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "h_opts", NULL, &bad, 1));
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "h_opts", NULL, &unknown, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "h_opts", EXTATUS_ALL_SERIES, &bad, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "h_opts", EXTATUS_ALL_SERIES, &unknown, 1));
     assert_non_null(strstr(extatus_error_last(), "max_age"));
     /* Nothing changed. */
     assert_int_equal(read_int("h_opts", "2.0"), 1);
@@ -423,22 +426,22 @@ static void test_labels_and_type_check(void **state)
     (void)state;
 
     assert_ok(extatus_family_new(&family, NULL, "h_paths", "histogram", options, 2));
-    assert_ok(extatus_histogram_get(&a, family, root));
-    assert_ok(extatus_histogram_get(&b, family, api));
+    assert_ok(extatus_histogram_get(&a, family, extatus_labels_of(root, 1)));
+    assert_ok(extatus_histogram_get(&b, family, extatus_labels_of(api, 1)));
     assert_ptr_not_equal(a, b);
-    assert_ok(extatus_histogram_get(&again, family, root));
+    assert_ok(extatus_histogram_get(&again, family, extatus_labels_of(root, 1)));
     assert_ptr_equal(a, again);
     extatus_histogram_observe(a, 0.05);
     extatus_histogram_observe(b, 0.5);
     extatus_histogram_observe(b, 0.5);
-    assert_ok(extatus_get_value(NULL, "h_paths", api, wanted, 2, values));
+    assert_ok(extatus_get_value(NULL, "h_paths", extatus_labels_of(api, 1), wanted, 2, values));
     assert_int_equal(values[0].integer, 0);
     assert_int_equal(values[1].integer, 2);
-    assert_ok(extatus_get_value(NULL, "h_paths", root, wanted, 2, values));
+    assert_ok(extatus_get_value(NULL, "h_paths", extatus_labels_of(root, 1), wanted, 2, values));
     assert_int_equal(values[0].integer, 1);
 
     assert_ok(extatus_family_new(&counters, NULL, "h_not_total", "counter", NULL, 0));
-    assert_extatus(EXTATUS_ERR_TYPE, extatus_histogram_get(&a, counters, NULL));
+    assert_extatus(EXTATUS_ERR_TYPE, extatus_histogram_get(&a, counters, EXTATUS_NO_LABELS));
     assert_null(a);
     assert_non_null(strstr(extatus_error_last(), "h_not_total"));
 }
@@ -470,7 +473,8 @@ static void *read_loop(void *arg)
     int64_t last_count = 0;
     while (!atomic_load(&reader->stop)) {
         int k;
-        if (extatus_get_value(NULL, "h_threads", NULL, NULL, 15, values) != EXTATUS_OK) {
+        if (extatus_get_value(NULL, "h_threads", EXTATUS_NO_LABELS, NULL, 15, values) !=
+            EXTATUS_OK) {
             atomic_fetch_add(&reader->inconsistent, 1);
             continue;
         }

@@ -27,7 +27,7 @@ static extatus_value read_point(const char *metric, const char *datapoint)
 {
     extatus_value value;
     const char *names[] = {datapoint};
-    assert_ok(extatus_get_value(NULL, metric, NULL, names, 1, &value));
+    assert_ok(extatus_get_value(NULL, metric, EXTATUS_NO_LABELS, names, 1, &value));
     return value;
 }
 
@@ -59,7 +59,7 @@ static extatus_spiral *new_spiral(const char *name, double time_span, double slo
     extatus_family *family;
     extatus_spiral *spiral;
     assert_ok(extatus_family_new(&family, NULL, name, "spiral", options, 2));
-    assert_ok(extatus_spiral_get(&spiral, family, NULL));
+    assert_ok(extatus_spiral_get(&spiral, family, EXTATUS_NO_LABELS));
     return spiral;
 }
 
@@ -108,7 +108,7 @@ static void test_datapoints(void **state)
     (void)state;
 
     assert_ok(extatus_spiral_new(&spiral, NULL, "sp_points", "Events."));
-    assert_ok(extatus_get_datapoints(NULL, "sp_points", NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, "sp_points", EXTATUS_NO_LABELS, &points, &count));
     assert_int_equal(count, 3);
     assert_string_equal(points[0].name, "count");
     assert_int_equal(points[0].role, EXTATUS_SAMPLE_NONE);
@@ -119,7 +119,7 @@ static void test_datapoints(void **state)
 
     extatus_spiral_add(spiral, 7);
     extatus_spiral_add(spiral, 0);
-    assert_ok(extatus_get_value(NULL, "sp_points", NULL, wanted, 4, values));
+    assert_ok(extatus_get_value(NULL, "sp_points", EXTATUS_NO_LABELS, wanted, 4, values));
     assert_int_equal(values[0].integer, 7);
     assert_int_equal(values[1].kind, EXTATUS_VALUE_UNDEFINED);
     assert_int_equal(values[2].integer, 7);
@@ -178,10 +178,11 @@ static void test_update_refusals(void **state)
     (void)state;
 
     assert_ok(extatus_spiral_new(&spiral, NULL, "sp_update", NULL));
-    assert_ok(extatus_update(NULL, "sp_update", NULL, 4));
-    assert_ok(extatus_update(NULL, "sp_update", NULL, 0));
+    assert_ok(extatus_update(NULL, "sp_update", EXTATUS_NO_LABELS, 4));
+    assert_ok(extatus_update(NULL, "sp_update", EXTATUS_NO_LABELS, 0));
     for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-        assert_extatus(EXTATUS_ERR_RANGE, extatus_update(NULL, "sp_update", NULL, refused[i]));
+        assert_extatus(EXTATUS_ERR_RANGE,
+                       extatus_update(NULL, "sp_update", EXTATUS_NO_LABELS, refused[i]));
         assert_non_null(strstr(extatus_error_last(), "sp_update"));
         assert_non_null(strstr(extatus_error_last(), "non-negative integer"));
     }
@@ -199,7 +200,7 @@ static void test_reset(void **state)
     extatus_spiral_add(spiral, 9);
     created = read_point("sp_reset", "created").number;
     sleep_ms(20);
-    assert_ok(extatus_reset(NULL, "sp_reset", NULL));
+    assert_ok(extatus_reset(NULL, "sp_reset", EXTATUS_ALL_SERIES));
     assert_int_equal(read_int("sp_reset", "one"), 0);
     assert_int_equal(read_int("sp_reset", "count"), 0);
     assert_true(read_point("sp_reset", "created").number > created);
@@ -216,10 +217,12 @@ static void test_setopts(void **state)
     (void)state;
 
     new_spiral("sp_opts", 1000, 10);
-    assert_ok(extatus_setopts(NULL, "sp_opts", NULL, &same, 1));
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "sp_opts", NULL, &span, 1));
+    assert_ok(extatus_setopts(NULL, "sp_opts", EXTATUS_ALL_SERIES, &same, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "sp_opts", EXTATUS_ALL_SERIES, &span, 1));
     assert_non_null(strstr(extatus_error_last(), "'time_span' cannot change"));
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "sp_opts", NULL, &slots, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "sp_opts", EXTATUS_ALL_SERIES, &slots, 1));
     assert_non_null(strstr(extatus_error_last(), "'slots' cannot change"));
 }
 
@@ -230,7 +233,7 @@ static void test_type_check(void **state)
     (void)state;
 
     assert_ok(extatus_family_new(&family, NULL, "sp_not_gauge", "gauge", NULL, 0));
-    assert_extatus(EXTATUS_ERR_TYPE, extatus_spiral_get(&spiral, family, NULL));
+    assert_extatus(EXTATUS_ERR_TYPE, extatus_spiral_get(&spiral, family, EXTATUS_NO_LABELS));
     assert_null(spiral);
     assert_non_null(strstr(extatus_error_last(), "sp_not_gauge"));
 }

@@ -32,7 +32,7 @@ static extatus_value read_point(const char *metric, const char *datapoint)
 {
     extatus_value value;
     const char *names[] = {datapoint};
-    assert_ok(extatus_get_value(NULL, metric, NULL, names, 1, &value));
+    assert_ok(extatus_get_value(NULL, metric, EXTATUS_NO_LABELS, names, 1, &value));
     return value;
 }
 
@@ -130,7 +130,7 @@ static void test_plain_summary(void **state)
     (void)state;
 
     assert_ok(extatus_summary_new(&summary, NULL, "s_plain", "Plain.", NULL, 0));
-    assert_ok(extatus_get_datapoints(NULL, "s_plain", NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, "s_plain", EXTATUS_NO_LABELS, &points, &count));
     assert_int_equal(count, 3);
     assert_string_equal(points[0].name, "count");
     assert_int_equal(points[0].role, EXTATUS_SAMPLE_COUNT);
@@ -141,7 +141,7 @@ static void test_plain_summary(void **state)
 
     extatus_summary_observe(summary, 1.5);
     extatus_summary_observe(summary, -0.5);
-    assert_ok(extatus_update(NULL, "s_plain", NULL, 3));
+    assert_ok(extatus_update(NULL, "s_plain", EXTATUS_NO_LABELS, 3));
     assert_int_equal(read_int("s_plain", "count"), 3);
     assert_true(read_double("s_plain", "sum") == 4.0);
     assert_int_equal(read_point("s_plain", "0.5").kind, EXTATUS_VALUE_UNDEFINED);
@@ -150,7 +150,7 @@ static void test_plain_summary(void **state)
     extatus_summary_observe(summary, NAN);
     assert_int_equal(read_int("s_plain", "count"), 4);
     assert_true(isnan(read_double("s_plain", "sum")));
-    assert_ok(extatus_reset(NULL, "s_plain", NULL));
+    assert_ok(extatus_reset(NULL, "s_plain", EXTATUS_ALL_SERIES));
     assert_int_equal(read_int("s_plain", "count"), 0);
     assert_true(read_double("s_plain", "sum") == 0.0);
     extatus_summary_observe(summary, INFINITY);
@@ -190,11 +190,11 @@ static void check_distribution(const char *metric, double *samples, size_t n)
     size_t i;
 
     assert_ok(extatus_family_new(&family, NULL, metric, "summary", &option, 1));
-    assert_ok(extatus_summary_get(&summary, family, NULL));
+    assert_ok(extatus_summary_get(&summary, family, EXTATUS_NO_LABELS));
     for (i = 0; i < n; i++)
         extatus_summary_observe(summary, samples[i]);
     qsort(samples, n, sizeof(double), compare_doubles);
-    assert_ok(extatus_get_value(NULL, metric, NULL, NULL, TEST_QUANTILES + 3, values));
+    assert_ok(extatus_get_value(NULL, metric, EXTATUS_NO_LABELS, NULL, TEST_QUANTILES + 3, values));
     assert_int_equal(values[TEST_QUANTILES].integer, (int64_t)n);
     for (i = 0; i < TEST_QUANTILES; i++) {
         double rank = ceil(test_quantiles[i] * (double)n);
@@ -271,7 +271,7 @@ static void test_names_and_reads(void **state)
     (void)state;
 
     assert_ok(extatus_summary_new(&summary, NULL, "s_names", NULL, quantiles, 3));
-    assert_ok(extatus_get_datapoints(NULL, "s_names", NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, "s_names", EXTATUS_NO_LABELS, &points, &count));
     assert_int_equal(count, 6);
     assert_string_equal(points[0].name, "0.5");
     assert_string_equal(points[1].name, "0.9");
@@ -283,7 +283,7 @@ static void test_names_and_reads(void **state)
     assert_true(points[2].bound == 0.99);
 
     /* Empty window: NaN, not an error. */
-    assert_ok(extatus_get_value(NULL, "s_names", NULL, wanted, 4, values));
+    assert_ok(extatus_get_value(NULL, "s_names", EXTATUS_NO_LABELS, wanted, 4, values));
     assert_int_equal(values[0].kind, EXTATUS_VALUE_DOUBLE);
     assert_true(isnan(values[0].number));
     assert_int_equal(values[1].kind, EXTATUS_VALUE_UNDEFINED);
@@ -291,7 +291,7 @@ static void test_names_and_reads(void **state)
     assert_int_equal(values[3].kind, EXTATUS_VALUE_UNDEFINED);
 
     extatus_summary_observe(summary, 10);
-    assert_ok(extatus_get_value(NULL, "s_names", NULL, wanted, 4, values));
+    assert_ok(extatus_get_value(NULL, "s_names", EXTATUS_NO_LABELS, wanted, 4, values));
     assert_true(fabs(values[0].number - 10) <= 10.0 / 64);
     assert_int_equal(values[2].integer, 1);
 }
@@ -308,7 +308,7 @@ static void test_window_expiry(void **state)
     (void)state;
 
     assert_ok(extatus_family_new(&family, NULL, "s_expiry", "summary", options, 3));
-    assert_ok(extatus_summary_get(&summary, family, NULL));
+    assert_ok(extatus_summary_get(&summary, family, EXTATUS_NO_LABELS));
     for (i = 0; i < 100; i++)
         extatus_summary_observe(summary, 1.0);
     assert_true(fabs(read_double("s_expiry", "0.5") - 1.0) <= 1.0 / 64);
@@ -334,7 +334,7 @@ static void test_slices_are_reused(void **state)
 
     /* 0.4 s of 5.0 go through every slice twice; then 0.3 s of 500.0 take them over. */
     assert_ok(extatus_family_new(&family, NULL, "s_reuse", "summary", options, 3));
-    assert_ok(extatus_summary_get(&summary, family, NULL));
+    assert_ok(extatus_summary_get(&summary, family, EXTATUS_NO_LABELS));
     for (i = 0; i < 40; i++) {
         extatus_summary_observe(summary, 5.0);
         sleep_ms(10);
@@ -362,7 +362,7 @@ static void test_reset(void **state)
         extatus_summary_observe(summary, 2.0);
     created = read_double("s_reset", "created");
     sleep_ms(20);
-    assert_ok(extatus_reset(NULL, "s_reset", NULL));
+    assert_ok(extatus_reset(NULL, "s_reset", EXTATUS_ALL_SERIES));
     assert_int_equal(read_int("s_reset", "count"), 0);
     assert_true(read_double("s_reset", "sum") == 0);
     assert_true(isnan(read_double("s_reset", "0.5")));
@@ -386,13 +386,16 @@ static void test_setopts(void **state)
     (void)state;
 
     assert_ok(extatus_summary_new(&summary, NULL, "s_opts", NULL, quantiles, 2));
-    assert_ok(extatus_setopts(NULL, "s_opts", NULL, &same, 1));
-    assert_ok(extatus_setopts(NULL, "s_opts", NULL, &same_age, 1));
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "s_opts", NULL, &changed, 1));
+    assert_ok(extatus_setopts(NULL, "s_opts", EXTATUS_ALL_SERIES, &same, 1));
+    assert_ok(extatus_setopts(NULL, "s_opts", EXTATUS_ALL_SERIES, &same_age, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "s_opts", EXTATUS_ALL_SERIES, &changed, 1));
     assert_non_null(strstr(extatus_error_last(), "'quantiles' cannot change after creation"));
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "s_opts", NULL, &new_age, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "s_opts", EXTATUS_ALL_SERIES, &new_age, 1));
     assert_non_null(strstr(extatus_error_last(), "'max_age' cannot change"));
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "s_opts", NULL, &new_buckets, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "s_opts", EXTATUS_ALL_SERIES, &new_buckets, 1));
     assert_non_null(strstr(extatus_error_last(), "'age_buckets' cannot change"));
     assert_int_equal(read_point("s_opts", "0.99").kind, EXTATUS_VALUE_UNDEFINED);
 }
@@ -412,18 +415,18 @@ static void test_labels_and_type_check(void **state)
     (void)state;
 
     assert_ok(extatus_family_new(&family, NULL, "s_queues", "summary", options, 1));
-    assert_ok(extatus_summary_get(&a, family, low));
-    assert_ok(extatus_summary_get(&b, family, high));
+    assert_ok(extatus_summary_get(&a, family, extatus_labels_of(low, 1)));
+    assert_ok(extatus_summary_get(&b, family, extatus_labels_of(high, 1)));
     assert_ptr_not_equal(a, b);
     extatus_summary_observe(b, 1);
     extatus_summary_observe(b, 1);
-    assert_ok(extatus_get_value(NULL, "s_queues", high, count, 1, &value));
+    assert_ok(extatus_get_value(NULL, "s_queues", extatus_labels_of(high, 1), count, 1, &value));
     assert_int_equal(value.integer, 2);
-    assert_ok(extatus_get_value(NULL, "s_queues", low, count, 1, &value));
+    assert_ok(extatus_get_value(NULL, "s_queues", extatus_labels_of(low, 1), count, 1, &value));
     assert_int_equal(value.integer, 0);
 
     assert_ok(extatus_family_new(&gauges, NULL, "s_gauge", "gauge", NULL, 0));
-    assert_extatus(EXTATUS_ERR_TYPE, extatus_summary_get(&a, gauges, NULL));
+    assert_extatus(EXTATUS_ERR_TYPE, extatus_summary_get(&a, gauges, EXTATUS_NO_LABELS));
     assert_null(a);
 }
 
@@ -450,7 +453,8 @@ static void *read_loop(void *arg)
     reader_state *reader = arg;
     extatus_value values[6];
     while (!atomic_load(&reader->stop)) {
-        if (extatus_get_value(NULL, "s_threads", NULL, NULL, 6, values) != EXTATUS_OK) {
+        if (extatus_get_value(NULL, "s_threads", EXTATUS_NO_LABELS, NULL, 6, values) !=
+            EXTATUS_OK) {
             atomic_fetch_add(&reader->inconsistent, 1);
             continue;
         }

@@ -38,7 +38,7 @@ static int setup(void **state)
     for (int i = 0; i < 40; i++) {
         char path[32];
         snprintf(path, sizeof(path), "/path/%d", i);
-        if (fake_set(latency, (const char *const[]){path}, values, 0) != EXTATUS_OK)
+        if (fake_set(latency, EXTATUS_LABELS(path), values, 0) != EXTATUS_OK)
             return -1;
     }
     extatus_counter *counter = NULL;

@@ -38,8 +38,7 @@ static extatus_family *make_family(extatus_registry *registry, const char *name,
     return family;
 }
 
-static void set_series(extatus_family *family, const char *const *labels,
-                       const extatus_value *values)
+static void set_series(extatus_family *family, extatus_labels labels, const extatus_value *values)
 {
     assert_ok(fake_set(family, labels, values, 0));
 }
@@ -125,8 +124,8 @@ static void test_counter(void **state)
                                            "Requests served.", NULL, labels, 2, NULL);
     static const extatus_value get[] = {FAKE_INT(1027), FAKE_DOUBLE(1700000000.5), FAKE_INT(99)};
     static const extatus_value post[] = {FAKE_DOUBLE(3.0), FAKE_INT(1700000000), FAKE_INT(5)};
-    set_series(requests, (const char *const[]){"GET", "200"}, get);
-    set_series(requests, (const char *const[]){"POST", "500"}, post);
+    set_series(requests, EXTATUS_LABELS("GET", "200"), get);
+    set_series(requests, EXTATUS_LABELS("POST", "500"), post);
     static const extatus_value jobs[] = {FAKE_DOUBLE(2.5), FAKE_UNDEFINED, FAKE_INT(1)};
     make_family(registry, "jobs", "fake_counter", "Jobs run.", NULL, NULL, 0, jobs);
     static const extatus_value read[] = {FAKE_INT(0), FAKE_DOUBLE(1700000000.0), FAKE_INT(1)};
@@ -163,7 +162,7 @@ static void test_gauge(void **state)
          {FAKE_DOUBLE(-0.0), FAKE_INT(1), FAKE_INT(1)}}, /* written -0: the sign reads back */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        set_series(temperature, (const char *const[]){cases[i].name}, cases[i].value);
+        set_series(temperature, EXTATUS_LABELS(cases[i].name), cases[i].value);
     static const extatus_value up[] = {FAKE_INT(1), FAKE_UNDEFINED, FAKE_UNDEFINED};
     make_family(registry, "up", "fake_gauge", NULL, NULL, NULL, 0, up);
 
@@ -180,8 +179,8 @@ static void test_untyped(void **state)
         make_family(registry, "legacy_value", "fake_untyped", "Old style.", NULL, labels, 1, NULL);
     static const extatus_value a[] = {FAKE_DOUBLE(42.0), FAKE_INT(7), FAKE_INT(7)};
     static const extatus_value b[] = {FAKE_INT(7), FAKE_UNDEFINED, FAKE_UNDEFINED};
-    set_series(legacy, (const char *const[]){"a"}, a);
-    set_series(legacy, (const char *const[]){"b"}, b);
+    set_series(legacy, EXTATUS_LABELS("a"), a);
+    set_series(legacy, EXTATUS_LABELS("b"), b);
     check_golden(registry, "untyped");
     extatus_registry_free(registry);
 }
@@ -201,8 +200,8 @@ static void test_histogram(void **state)
         FAKE_INT(0), FAKE_INT(0),      FAKE_INT(0), FAKE_INT(0),
         FAKE_INT(0), FAKE_DOUBLE(0.0), FAKE_INT(0), FAKE_INT(1700000002),
     };
-    set_series(duration, (const char *const[]){"/"}, root);
-    set_series(duration, (const char *const[]){"/api"}, api);
+    set_series(duration, EXTATUS_LABELS("/"), root);
+    set_series(duration, EXTATUS_LABELS("/api"), api);
 
     /* Datapoints: 1000, 10, count, 100, sum. */
     static const extatus_value sizes[] = {FAKE_INT(6), FAKE_DOUBLE(2.0), FAKE_INT(8), FAKE_INT(5),
@@ -232,8 +231,8 @@ static void test_summary(void **state)
                                          FAKE_INT(1000),     FAKE_DOUBLE(1700000000.0)};
     static const extatus_value idle[] = {FAKE_DOUBLE(NAN), FAKE_DOUBLE(NAN), FAKE_UNDEFINED,
                                          FAKE_DOUBLE(0.0), FAKE_INT(0),      FAKE_INT(1700000004)};
-    set_series(rpc, (const char *const[]){"auth"}, auth);
-    set_series(rpc, (const char *const[]){"idle"}, idle);
+    set_series(rpc, EXTATUS_LABELS("auth"), auth);
+    set_series(rpc, EXTATUS_LABELS("idle"), idle);
     check_golden(registry, "summary");
     extatus_registry_free(registry);
 }
@@ -249,10 +248,9 @@ static void test_escaping(void **state)
     static const extatus_value one[] = {FAKE_INT(1), FAKE_UNDEFINED, FAKE_UNDEFINED};
     static const extatus_value two[] = {FAKE_INT(2), FAKE_UNDEFINED, FAKE_UNDEFINED};
     static const extatus_value three[] = {FAKE_INT(3), FAKE_UNDEFINED, FAKE_UNDEFINED};
-    set_series(family, (const char *const[]){"C:\\dir\\", "say \"hi\""}, one);
-    set_series(family, (const char *const[]){"line\nbreak", "r\xc3\xa9sum\xc3\xa9 \xe2\x9c\x93"},
-               two);
-    set_series(family, (const char *const[]){"", "{}=,# x"}, three);
+    set_series(family, EXTATUS_LABELS("C:\\dir\\", "say \"hi\""), one);
+    set_series(family, EXTATUS_LABELS("line\nbreak", "r\xc3\xa9sum\xc3\xa9 \xe2\x9c\x93"), two);
+    set_series(family, EXTATUS_LABELS("", "{}=,# x"), three);
 
     static const extatus_value four[] = {FAKE_INT(4), FAKE_UNDEFINED, FAKE_UNDEFINED};
     make_family(registry, "escape_trailing", "fake_gauge", "Ends in a backslash \\", NULL, NULL, 0,
@@ -279,16 +277,16 @@ static void test_order(void **state)
     make_family(registries[0], "zeta", "fake_gauge", "Zeta.", NULL, NULL, 0, v1);
     extatus_family *alpha =
         make_family(registries[0], "alpha", "fake_counter", "Alpha.", NULL, k, 1, NULL);
-    set_series(alpha, (const char *const[]){"z"}, v1);
-    set_series(alpha, (const char *const[]){"a"}, v2);
-    set_series(alpha, (const char *const[]){"m"}, v3);
+    set_series(alpha, EXTATUS_LABELS("z"), v1);
+    set_series(alpha, EXTATUS_LABELS("a"), v2);
+    set_series(alpha, EXTATUS_LABELS("m"), v3);
     make_family(registries[0], "shared", "fake_gauge", "From the first registry.", NULL, NULL, 0,
                 v1);
     extatus_family *failing =
         make_family(registries[0], "failing", "fake_gauge", "One series fails.", NULL, id, 1, NULL);
-    set_series(failing, (const char *const[]){"ok"}, v1);
-    assert_ok(fake_set(failing, (const char *const[]){"bad"}, v3, 1));
-    set_series(failing, (const char *const[]){"ok2"}, v2);
+    set_series(failing, EXTATUS_LABELS("ok"), v1);
+    assert_ok(fake_set(failing, EXTATUS_LABELS("bad"), v3, 1));
+    set_series(failing, EXTATUS_LABELS("ok2"), v2);
     make_family(registries[0], "empty", "fake_gauge", "Nothing yet.", NULL, k, 1, NULL);
 
     make_family(registries[1], "shared", "fake_gauge", "From the second registry.", NULL, NULL, 0,
@@ -316,8 +314,8 @@ static void test_builtin(void **state)
     assert_ok(extatus_family_new(&events, registry, "builtin_events_total", "counter",
                                  counter_options, 2));
     extatus_counter *a = NULL, *b = NULL;
-    assert_ok(extatus_counter_get(&a, events, (const char *const[]){"a"}));
-    assert_ok(extatus_counter_get(&b, events, (const char *const[]){"b"}));
+    assert_ok(extatus_counter_get(&a, events, EXTATUS_LABELS("a")));
+    assert_ok(extatus_counter_get(&b, events, EXTATUS_LABELS("b")));
     extatus_counter_inc(a);
     extatus_counter_add(a, 2);
     assert_ok(extatus_counter_add_float(b, 0.5));
@@ -328,8 +326,8 @@ static void test_builtin(void **state)
     extatus_family *level = NULL;
     assert_ok(extatus_family_new(&level, registry, "builtin_level", "gauge", gauge_options, 2));
     extatus_gauge *x = NULL, *y = NULL;
-    assert_ok(extatus_gauge_get(&x, level, (const char *const[]){"x"}));
-    assert_ok(extatus_gauge_get(&y, level, (const char *const[]){"y"}));
+    assert_ok(extatus_gauge_get(&x, level, EXTATUS_LABELS("x")));
+    assert_ok(extatus_gauge_get(&y, level, EXTATUS_LABELS("y")));
     extatus_gauge_set(x, 2.0);
     extatus_gauge_set(y, 0.25);
 
@@ -419,8 +417,8 @@ static void test_fixed_buffer_too_small(void **state)
     static const extatus_value values[] = {FAKE_INT(1), FAKE_INT(2),         FAKE_INT(3),
                                            FAKE_INT(4), FAKE_INT(5),         FAKE_DOUBLE(0.25),
                                            FAKE_INT(5), FAKE_INT(1700000000)};
-    set_series(duration, (const char *const[]){"/a"}, values);
-    set_series(duration, (const char *const[]){"/b"}, values);
+    set_series(duration, EXTATUS_LABELS("/a"), values);
+    set_series(duration, EXTATUS_LABELS("/b"), values);
     extatus_expose_options options = EXTATUS_EXPOSE_OPTIONS_INIT;
     options.format = EXTATUS_FORMAT_OPENMETRICS;
     char *full = render(&registry, 1, EXTATUS_FORMAT_OPENMETRICS, 0);
@@ -564,7 +562,7 @@ static void test_many_counters(void **state)
         snprintf(worker, sizeof(worker), "w%d", i / 100);
         snprintf(shard, sizeof(shard), "%d", i % 100);
         extatus_counter *counter = NULL;
-        assert_ok(extatus_counter_get(&counter, family, (const char *const[]){worker, shard}));
+        assert_ok(extatus_counter_get(&counter, family, EXTATUS_LABELS(worker, shard)));
         extatus_counter_add(counter, (uint64_t)i);
     }
     extatus_buf buf = EXTATUS_BUF_INIT;

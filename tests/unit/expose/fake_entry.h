@@ -211,7 +211,7 @@ static int fake_register(void)
 }
 
 /* Give one series its values (and failure flag) through setopts. */
-static int fake_set(extatus_family *family, const char *const *label_values,
+static int fake_set(extatus_family *family, extatus_labels label_values,
                     const extatus_value *values, int fail)
 {
     extatus_series *series;

@@ -151,7 +151,7 @@ static void test_exposition_under_comma_locale(void **state)
     extatus_family *latency = NULL;
     assert_ok(extatus_family_new(&latency, registry, "latency_seconds", "fake_histogram",
                                  histogram_options, 1));
-    assert_ok(fake_set(latency, NULL, histogram_values, 0));
+    assert_ok(fake_set(latency, EXTATUS_NO_LABELS, histogram_values, 0));
     extatus_gauge *gauge = NULL;
     assert_ok(extatus_gauge_new(&gauge, registry, "ratio", "A ratio."));
     extatus_gauge_set(gauge, 0.75);

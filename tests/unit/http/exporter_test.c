@@ -62,7 +62,7 @@ static void test_defaults(void **state)
     extatus_exporter_options options = EXTATUS_EXPORTER_OPTIONS_INIT;
     (void)state;
     assert_int_equal(options.version, EXTATUS_EXPORTER_OPTIONS_VERSION);
-    assert_int_equal(options.port, 4000);
+    assert_int_equal(options.port, EXTATUS_EXPORTER_PORT_UNSET);
     assert_null(options.bind_address);
     assert_null(options.path);
     assert_null(options.registries);
@@ -246,11 +246,78 @@ static void test_allocation_failures(void **state)
     assert_true(nth < 1000);
 }
 
+/* A TCP port of 127.0.0.1 that is free right now. */
+static unsigned free_port(void)
+{
+    struct sockaddr_in address;
+    socklen_t length = sizeof address;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &length), 0);
+    close(fd);
+    return ntohs(address.sin_port);
+}
+
+/* EXTATUS_PORT and EXTATUS_REGISTRY: read unless the options set the port or registry. */
+static void test_environment(void **state)
+{
+    extatus_exporter_options options = EXTATUS_EXPORTER_OPTIONS_INIT;
+    extatus_exporter *exporter = NULL;
+    extatus_registry *other = NULL;
+    unsigned port = free_port();
+    char text[16];
+    (void)state;
+
+    options.bind_address = "127.0.0.1";
+    snprintf(text, sizeof text, "%u", port);
+    setenv("EXTATUS_PORT", text, 1);
+    /* The port left unset: the environment's. */
+    assert_ok(extatus_exporter_start(&exporter, &options));
+    assert_int_equal(extatus_exporter_port(exporter), port);
+    assert_int_equal(http_get(port, "/metrics"), 200);
+    extatus_exporter_stop(exporter);
+    /* An explicit port wins over the environment. */
+    options.port = 0;
+    assert_ok(extatus_exporter_start(&exporter, &options));
+    assert_int_not_equal(extatus_exporter_port(exporter), port);
+    extatus_exporter_stop(exporter);
+    /* A bad value is refused, naming the variable and the value. */
+    options.port = EXTATUS_EXPORTER_PORT_UNSET;
+    setenv("EXTATUS_PORT", "http", 1);
+    assert_int_equal(extatus_exporter_start(&exporter, &options), EXTATUS_ERR_OPTION);
+    assert_null(exporter);
+    assert_non_null(strstr(extatus_error_last(), "EXTATUS_PORT='http'"));
+    /* Empty counts as unset; an explicit port still works. */
+    setenv("EXTATUS_PORT", "", 1);
+    options.port = 0;
+    /* EXTATUS_REGISTRY names the registry served when the options name none. */
+    setenv("EXTATUS_REGISTRY", "env_served", 1);
+    assert_int_equal(extatus_exporter_start(&exporter, &options), EXTATUS_ERR_NOT_FOUND);
+    assert_non_null(strstr(extatus_error_last(), "env_served"));
+    extatus_registry_options registry_options = EXTATUS_REGISTRY_OPTIONS_INIT;
+    assert_ok(extatus_registry_new(&other, "env_served", &registry_options));
+    assert_ok(extatus_exporter_start(&exporter, &options));
+    extatus_exporter_stop(exporter);
+    /* An explicit registry name wins. */
+    setenv("EXTATUS_REGISTRY", "no_such_registry", 1);
+    options.registry_name = "default";
+    assert_ok(extatus_exporter_start(&exporter, &options));
+    extatus_exporter_stop(exporter);
+    unsetenv("EXTATUS_PORT");
+    unsetenv("EXTATUS_REGISTRY");
+    extatus_registry_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_port_zero_and_path),
+        cmocka_unit_test(test_environment),
         cmocka_unit_test(test_port_in_use),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_registry_by_name_and_handle),

@@ -28,7 +28,7 @@ static int64_t now_ms(void)
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static int64_t read_int(const char *name, const char *const *labels, const char *datapoint);
+static int64_t read_int(const char *name, extatus_labels labels, const char *datapoint);
 
 /*
  * Wait until datapoint "samples" of `name` reaches `want` (at most 10 s,
@@ -37,7 +37,7 @@ static int64_t read_int(const char *name, const char *const *labels, const char 
  */
 static int64_t wait_samples(const char *name, int64_t want, int64_t start)
 {
-    while (read_int(name, NULL, "samples") < want) {
+    while (read_int(name, EXTATUS_NO_LABELS, "samples") < want) {
         if (now_ms() - start > 10000)
             return -1;
         sleep_ms(2);
@@ -155,7 +155,7 @@ static int teardown(void **state)
     return atomic_load(&destroyed_while_sampling) == 0 ? 0 : -1;
 }
 
-static int64_t read_int(const char *name, const char *const *labels, const char *datapoint)
+static int64_t read_int(const char *name, extatus_labels labels, const char *datapoint)
 {
     extatus_value value = {EXTATUS_VALUE_UNDEFINED, 0, 0};
     const char *wanted[] = {datapoint};
@@ -168,7 +168,8 @@ static double counter_of(const char *metric, const char *probe)
     extatus_value value = {EXTATUS_VALUE_UNDEFINED, 0, 0};
     const char *labels[] = {probe};
     const char *wanted[] = {"value"};
-    if (extatus_get_value(NULL, metric, labels, wanted, 1, &value) != EXTATUS_OK)
+    if (extatus_get_value(NULL, metric, extatus_labels_of(labels, 1), wanted, 1, &value) !=
+        EXTATUS_OK)
         return -1;
     return extatus_value_to_double(&value);
 }
@@ -182,20 +183,21 @@ static void test_sampled_at_interval(void **state)
     assert_ok(extatus_new(NULL, "ticks", "counting", options, 1));
     /* The first sample comes at once, then one every 25 ms, never faster. */
     int64_t took = wait_samples("ticks", 9, start);
-    int64_t samples = read_int("ticks", NULL, "samples");
+    int64_t samples = read_int("ticks", EXTATUS_NO_LABELS, "samples");
     print_message("25 ms probe: %lld samples in %lld ms\n", (long long)samples, (long long)took);
     assert_true(took >= 0);          /* it was sampled at all, without any call */
     assert_true(took >= 8 * 25 - 5); /* 9 samples need 8 intervals */
     assert_true(samples <= took / 25 + 2);
     extatus_probe_stats stats;
-    assert_ok(extatus_probe_get_stats(NULL, "ticks", NULL, &stats));
+    assert_ok(extatus_probe_get_stats(NULL, "ticks", EXTATUS_NO_LABELS, &stats));
     assert_int_equal(stats.interval_ms, 25);
     assert_true(stats.samples >= (uint64_t)samples);
     assert_int_equal(stats.errors, 0);
     /* Deleting stops the sampling first: no sample runs on a destroyed ref. */
     assert_ok(extatus_delete(NULL, "ticks"));
     assert_int_equal(atomic_load(&destroyed_while_sampling), 0);
-    assert_extatus(EXTATUS_ERR_NOT_FOUND, extatus_probe_get_stats(NULL, "ticks", NULL, &stats));
+    assert_extatus(EXTATUS_ERR_NOT_FOUND,
+                   extatus_probe_get_stats(NULL, "ticks", EXTATUS_NO_LABELS, &stats));
 }
 
 /* A slow and a failing probe do not disturb a normal one. */
@@ -213,10 +215,10 @@ static void test_slow_and_failing_probes_disturb_no_other(void **state)
     assert_ok(extatus_new(NULL, "normal_probe", "counting", normal, 1));
     int64_t took = wait_samples("normal_probe", 12, start);
     assert_true(took >= 0);
-    int64_t failing_samples = read_int("failing_probe", NULL, "samples");
+    int64_t failing_samples = read_int("failing_probe", EXTATUS_NO_LABELS, "samples");
     extatus_probe_stats slow_stats, failing_stats;
-    assert_ok(extatus_probe_get_stats(NULL, "slow_probe", NULL, &slow_stats));
-    assert_ok(extatus_probe_get_stats(NULL, "failing_probe", NULL, &failing_stats));
+    assert_ok(extatus_probe_get_stats(NULL, "slow_probe", EXTATUS_NO_LABELS, &slow_stats));
+    assert_ok(extatus_probe_get_stats(NULL, "failing_probe", EXTATUS_NO_LABELS, &failing_stats));
     print_message("normal 12 samples in %lld ms; failing %lld; slow %llu samples %llu skips\n",
                   (long long)took, (long long)failing_samples,
                   (unsigned long long)slow_stats.samples, (unsigned long long)slow_stats.skips);
@@ -229,7 +231,7 @@ static void test_slow_and_failing_probes_disturb_no_other(void **state)
     extatus_series *series = NULL;
     extatus_family *family = NULL;
     assert_ok(extatus_family_lookup(&family, NULL, "slow_probe"));
-    assert_ok(extatus_family_series(&series, family, NULL));
+    assert_ok(extatus_family_series(&series, family, EXTATUS_NO_LABELS));
     assert_int_equal(atomic_load(&((counting *)extatus_series_ref(series))->most), 1);
 
     /* Failures are counted per probe, and so are skipped turns. */
@@ -256,24 +258,25 @@ static void test_manual_sampling(void **state)
     assert_ok(extatus_new(NULL, "on_request", "counting", manual, 1));
     assert_ok(extatus_new(NULL, "on_request_bad", "counting", manual_failing, 2));
     sleep_ms(30);
-    assert_int_equal(read_int("on_request", NULL, "value"), 0);
-    assert_ok(extatus_sample(NULL, "on_request", NULL));
-    assert_ok(extatus_sample(NULL, "on_request", NULL));
-    assert_int_equal(read_int("on_request", NULL, "value"), 2);
-    assert_extatus(EXTATUS_ERR_SYSTEM, extatus_sample(NULL, "on_request_bad", NULL));
+    assert_int_equal(read_int("on_request", EXTATUS_NO_LABELS, "value"), 0);
+    assert_ok(extatus_sample(NULL, "on_request", EXTATUS_NO_LABELS));
+    assert_ok(extatus_sample(NULL, "on_request", EXTATUS_NO_LABELS));
+    assert_int_equal(read_int("on_request", EXTATUS_NO_LABELS, "value"), 2);
+    assert_extatus(EXTATUS_ERR_SYSTEM, extatus_sample(NULL, "on_request_bad", EXTATUS_NO_LABELS));
     assert_non_null(strstr(extatus_error_last(), "the device is gone"));
     extatus_probe_stats stats;
-    assert_ok(extatus_probe_get_stats(NULL, "on_request_bad", NULL, &stats));
+    assert_ok(extatus_probe_get_stats(NULL, "on_request_bad", EXTATUS_NO_LABELS, &stats));
     assert_int_equal(stats.samples, 1);
     assert_int_equal(stats.errors, 1);
     assert_int_equal(stats.interval_ms, 0);
 
     /* Not a probe, or no such metric: errors that say so. */
     assert_ok(extatus_new(NULL, "plain_total", "counter", NULL, 0));
-    assert_extatus(EXTATUS_ERR_TYPE, extatus_sample(NULL, "plain_total", NULL));
+    assert_extatus(EXTATUS_ERR_TYPE, extatus_sample(NULL, "plain_total", EXTATUS_NO_LABELS));
     assert_non_null(strstr(extatus_error_last(), "plain_total"));
-    assert_extatus(EXTATUS_ERR_NOT_FOUND, extatus_sample(NULL, "nothing_here", NULL));
-    assert_extatus(EXTATUS_ERR_INVALID, extatus_probe_get_stats(NULL, "on_request", NULL, NULL));
+    assert_extatus(EXTATUS_ERR_NOT_FOUND, extatus_sample(NULL, "nothing_here", EXTATUS_NO_LABELS));
+    assert_extatus(EXTATUS_ERR_INVALID,
+                   extatus_probe_get_stats(NULL, "on_request", EXTATUS_NO_LABELS, NULL));
 }
 
 /* sample_interval is for probes only, and must be a whole number of ms. */
@@ -293,7 +296,7 @@ static void test_sample_interval_checked(void **state)
     /* Default interval when not given. */
     assert_ok(extatus_new(NULL, "defaulted", "counting", NULL, 0));
     extatus_probe_stats stats;
-    assert_ok(extatus_probe_get_stats(NULL, "defaulted", NULL, &stats));
+    assert_ok(extatus_probe_get_stats(NULL, "defaulted", EXTATUS_NO_LABELS, &stats));
     assert_int_equal(stats.interval_ms, EXTATUS_PROBE_DEFAULT_INTERVAL_MS);
 }
 
@@ -309,16 +312,17 @@ static void test_labelled_probe(void **state)
     extatus_family *family = NULL;
     extatus_series *series = NULL;
     assert_ok(extatus_family_lookup(&family, NULL, "disk_probe"));
-    assert_ok(extatus_family_series(&series, family, sda));
-    while (read_int("disk_probe", sda, "value") < 4)
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(sda, 1)));
+    while (read_int("disk_probe", extatus_labels_of(sda, 1), "value") < 4)
         sleep_ms(2);
-    assert_ok(extatus_family_series(&series, family, sdb));
-    while (read_int("disk_probe", sdb, "value") < 1)
+    assert_ok(extatus_family_series(&series, family, extatus_labels_of(sdb, 1)));
+    while (read_int("disk_probe", extatus_labels_of(sdb, 1), "value") < 1)
         sleep_ms(2);
-    int64_t a = read_int("disk_probe", sda, "value"), b = read_int("disk_probe", sdb, "value");
+    int64_t a = read_int("disk_probe", extatus_labels_of(sda, 1), "value"),
+            b = read_int("disk_probe", extatus_labels_of(sdb, 1), "value");
     assert_true(a > b && b >= 1);
-    assert_ok(extatus_family_remove(family, sda));
-    assert_ok(extatus_family_remove(family, sdb));
+    assert_ok(extatus_family_remove(family, extatus_labels_of(sda, 1)));
+    assert_ok(extatus_family_remove(family, extatus_labels_of(sdb, 1)));
 }
 
 /* ---- cache ---------------------------------------------------------------- */
@@ -343,9 +347,9 @@ static void test_cache(void **state)
     assert_ok(extatus_new(NULL, "expensive", "function_gauge", options, 3));
     extatus_value first, second, all[1];
     const char *value[] = {"value"};
-    assert_ok(extatus_get_value(NULL, "expensive", NULL, value, 1, &first));
-    assert_ok(extatus_get_value(NULL, "expensive", NULL, value, 1, &second));
-    assert_ok(extatus_get_value(NULL, "expensive", NULL, NULL, 1, all));
+    assert_ok(extatus_get_value(NULL, "expensive", EXTATUS_NO_LABELS, value, 1, &first));
+    assert_ok(extatus_get_value(NULL, "expensive", EXTATUS_NO_LABELS, value, 1, &second));
+    assert_ok(extatus_get_value(NULL, "expensive", EXTATUS_NO_LABELS, NULL, 1, all));
     assert_true(first.number == second.number && all[0].number == first.number);
     assert_int_equal(atomic_load(&reads), 1);
     /* The exposition reads through the cache too. */
@@ -355,10 +359,10 @@ static void test_cache(void **state)
     extatus_buf_dispose(&text);
     /* An unknown datapoint is undefined, not an error. */
     const char *bogus[] = {"bogus"};
-    assert_ok(extatus_get_value(NULL, "expensive", NULL, bogus, 1, &second));
+    assert_ok(extatus_get_value(NULL, "expensive", EXTATUS_NO_LABELS, bogus, 1, &second));
     assert_int_equal(second.kind, EXTATUS_VALUE_UNDEFINED);
     sleep_ms(1050);
-    assert_ok(extatus_get_value(NULL, "expensive", NULL, value, 1, &second));
+    assert_ok(extatus_get_value(NULL, "expensive", EXTATUS_NO_LABELS, value, 1, &second));
     assert_true(second.number > first.number); /* read again once the cache expired */
     assert_int_equal(atomic_load(&reads), (int)second.number);
 
@@ -366,8 +370,8 @@ static void test_cache(void **state)
     extatus_option uncached[] = {EXTATUS_OPT_FUNCTION("function", read_counter)};
     assert_ok(extatus_new(NULL, "cheap", "function_gauge", uncached, 1));
     int before = atomic_load(&reads);
-    assert_ok(extatus_get_value(NULL, "cheap", NULL, value, 1, &first));
-    assert_ok(extatus_get_value(NULL, "cheap", NULL, value, 1, &second));
+    assert_ok(extatus_get_value(NULL, "cheap", EXTATUS_NO_LABELS, value, 1, &first));
+    assert_ok(extatus_get_value(NULL, "cheap", EXTATUS_NO_LABELS, value, 1, &second));
     assert_int_equal(atomic_load(&reads), before + 2);
 
     extatus_option bad[] = {EXTATUS_OPT_NUMBER("cache", -1)};
@@ -375,7 +379,8 @@ static void test_cache(void **state)
     assert_non_null(strstr(extatus_error_last(), "'cache'"));
     /* Fixed at registration, like help. */
     extatus_option later[] = {EXTATUS_OPT_NUMBER("cache", 10)};
-    assert_extatus(EXTATUS_ERR_OPTION, extatus_setopts(NULL, "cheap", NULL, later, 1));
+    assert_extatus(EXTATUS_ERR_OPTION,
+                   extatus_setopts(NULL, "cheap", EXTATUS_ALL_SERIES, later, 1));
 }
 
 /* ---- type defaults by name pattern ------------------------------------------- */
@@ -395,7 +400,7 @@ static void test_type_defaults(void **state)
     size_t count;
     /* Matches io_*_seconds only: two buckets plus +Inf, and the default help. */
     assert_ok(extatus_new(NULL, "io_net_seconds", "histogram", NULL, 0));
-    assert_ok(extatus_get_datapoints(NULL, "io_net_seconds", NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, "io_net_seconds", EXTATUS_NO_LABELS, &points, &count));
     assert_int_equal(points[0].bound, 0.5);
     assert_true(points[2].role == EXTATUS_SAMPLE_BUCKET && isinf(points[2].bound));
     extatus_buf text = EXTATUS_BUF_INIT;
@@ -404,23 +409,24 @@ static void test_type_defaults(void **state)
     extatus_buf_dispose(&text);
     /* Both match: the more specific (more literal characters) wins. */
     assert_ok(extatus_new(NULL, "io_disk_read_seconds", "histogram", NULL, 0));
-    assert_ok(extatus_get_datapoints(NULL, "io_disk_read_seconds", NULL, &points, &count));
+    assert_ok(
+        extatus_get_datapoints(NULL, "io_disk_read_seconds", EXTATUS_NO_LABELS, &points, &count));
     assert_true(points[0].bound == 0.1 && isinf(points[1].bound));
     /* The caller's options win over the default. */
     const double mine[] = {7};
     extatus_option own[] = {EXTATUS_OPT_DOUBLES("buckets", mine, 1)};
     assert_ok(extatus_new(NULL, "io_web_seconds", "histogram", own, 1));
-    assert_ok(extatus_get_datapoints(NULL, "io_web_seconds", NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, "io_web_seconds", EXTATUS_NO_LABELS, &points, &count));
     assert_true(points[0].bound == 7);
     /* Another type, or a name the pattern does not match, gets no default. */
     assert_ok(extatus_new(NULL, "io_x_seconds_total", "counter", NULL, 0));
     assert_ok(extatus_new(NULL, "web_io_seconds", "histogram", NULL, 0));
-    assert_ok(extatus_get_datapoints(NULL, "web_io_seconds", NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, "web_io_seconds", EXTATUS_NO_LABELS, &points, &count));
     assert_true(points[0].bound == 0.005); /* the library's default buckets */
     /* Removing a default. */
     assert_ok(extatus_type_set_default("io_*_seconds", "histogram", NULL, 0));
     assert_ok(extatus_new(NULL, "io_tape_seconds", "histogram", NULL, 0));
-    assert_ok(extatus_get_datapoints(NULL, "io_tape_seconds", NULL, &points, &count));
+    assert_ok(extatus_get_datapoints(NULL, "io_tape_seconds", EXTATUS_NO_LABELS, &points, &count));
     assert_true(points[0].bound == 0.005);
     /* A default with a bad option fails the creation, naming the metric. */
     extatus_option wrong[] = {EXTATUS_OPT_NUMBER("no_such_option", 1)};
@@ -432,7 +438,7 @@ static void test_type_defaults(void **state)
     assert_ok(extatus_type_set_default("dev_*", "counting", every_50ms, 1));
     assert_ok(extatus_new(NULL, "dev_sensor", "counting", NULL, 0));
     extatus_probe_stats stats;
-    assert_ok(extatus_probe_get_stats(NULL, "dev_sensor", NULL, &stats));
+    assert_ok(extatus_probe_get_stats(NULL, "dev_sensor", EXTATUS_NO_LABELS, &stats));
     assert_int_equal(stats.interval_ms, 50);
 }
 

@@ -88,10 +88,10 @@ static double count_fds(void)
 
 static double value_of(const char *name)
 {
-    assert_ok(extatus_sample(registry, name, NULL));
+    assert_ok(extatus_sample(registry, name, EXTATUS_NO_LABELS));
     extatus_value value;
     const char *wanted[] = {"value"};
-    assert_ok(extatus_get_value(registry, name, NULL, wanted, 1, &value));
+    assert_ok(extatus_get_value(registry, name, EXTATUS_NO_LABELS, wanted, 1, &value));
     assert_int_equal(value.kind, EXTATUS_VALUE_DOUBLE);
     return value.number;
 }
@@ -200,7 +200,7 @@ static void test_default_registry(void **state)
         strstr(text.ptr, "extatus_probe_sample_errors_total{probe=\"process_threads\"} 0"));
     extatus_buf_dispose(&text);
     extatus_probe_stats stats;
-    assert_ok(extatus_probe_get_stats(NULL, "process_threads", NULL, &stats));
+    assert_ok(extatus_probe_get_stats(NULL, "process_threads", EXTATUS_NO_LABELS, &stats));
     assert_int_equal(stats.interval_ms, EXTATUS_PROBE_DEFAULT_INTERVAL_MS);
     extatus_shutdown();
 
@@ -229,7 +229,7 @@ static void test_cpu_probe(void **state)
     extatus_value values[5];
     const char *points[] = {"avg1", "avg5", "avg15", "nprocs", "ncpus"};
     assert_extatus(EXTATUS_ERR_SYSTEM,
-                   extatus_get_value(NULL, "node_load", NULL, points, 5, values));
+                   extatus_get_value(NULL, "node_load", EXTATUS_NO_LABELS, points, 5, values));
     extatus_buf text = EXTATUS_BUF_INIT;
     assert_ok(extatus_expose(&text, NULL, 0, NULL));
     assert_non_null(strstr(text.ptr, "# TYPE node_load gauge\n"));
@@ -239,10 +239,10 @@ static void test_cpu_probe(void **state)
     double before[3], after[3];
     unsigned long running, total;
     sscanf(slurp("/proc/loadavg"), "%lf %lf %lf", &before[0], &before[1], &before[2]);
-    assert_ok(extatus_sample(NULL, "node_load", NULL));
+    assert_ok(extatus_sample(NULL, "node_load", EXTATUS_NO_LABELS));
     sscanf(slurp("/proc/loadavg"), "%lf %lf %lf %lu/%lu", &after[0], &after[1], &after[2], &running,
            &total);
-    assert_ok(extatus_get_value(NULL, "node_load", NULL, points, 5, values));
+    assert_ok(extatus_get_value(NULL, "node_load", EXTATUS_NO_LABELS, points, 5, values));
     for (int i = 0; i < 3; i++) {
         assert_int_equal(values[i].kind, EXTATUS_VALUE_DOUBLE);
         assert_true(values[i].number == before[i] || values[i].number == after[i]);

@@ -51,6 +51,13 @@ typedef struct recorder {
     size_t count;
 } recorder;
 
+/* Empty `rec`, ready to subscribe with recorder_fn. */
+static inline void recorder_init(recorder *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    pthread_mutex_init(&rec->lock, NULL);
+}
+
 static inline void recorder_fn(const extatus_process_event *event, void *user_data)
 {
     recorder *rec = user_data;
@@ -104,8 +111,8 @@ static inline double activity_of(const char *name)
     const char *labels[] = {name};
     const char *datapoint[] = {"value"};
     extatus_value value;
-    if (extatus_get_value(NULL, "extatus_process_activity", labels, datapoint, 1, &value) !=
-        EXTATUS_OK)
+    if (extatus_get_value(NULL, "extatus_process_activity", extatus_labels_of(labels, 1), datapoint,
+                          1, &value) != EXTATUS_OK)
         return -1;
     return extatus_value_to_double(&value);
 }
@@ -116,8 +123,8 @@ static inline double exits_of(const char *name, const char *reason)
     const char *labels[] = {name, reason};
     const char *datapoint[] = {"value"};
     extatus_value value;
-    if (extatus_get_value(NULL, "extatus_process_exits_total", labels, datapoint, 1, &value) !=
-        EXTATUS_OK)
+    if (extatus_get_value(NULL, "extatus_process_exits_total", extatus_labels_of(labels, 2),
+                          datapoint, 1, &value) != EXTATUS_OK)
         return -1;
     return extatus_value_to_double(&value);
 }
@@ -210,7 +217,7 @@ static inline void test_worker_init(test_worker *w, const char *name, extatus_wo
     pthread_mutex_init(&w->times_lock, NULL);
     assert_ok(extatus_family_new(&family, NULL, "instrument_gauge", "gauge", options, 2));
     const char *values[] = {name};
-    assert_ok(extatus_gauge_get(&w->instrument, family, values));
+    assert_ok(extatus_gauge_get(&w->instrument, family, extatus_labels_of(values, 1)));
 }
 
 static inline int test_worker_register(test_worker *w)
@@ -267,6 +274,15 @@ static inline void test_worker_start(test_worker *w)
 static inline void test_worker_join(test_worker *w)
 {
     pthread_join(w->thread, NULL);
+}
+
+/* Wait up to `timeout_ms` until `w` reported at least `count` times. */
+static inline bool test_worker_wait_reports(test_worker *w, int count, long timeout_ms)
+{
+    int64_t until = now_ms() + timeout_ms;
+    while (atomic_load(&w->reports) < count && now_ms() < until)
+        sleep_ms(2);
+    return atomic_load(&w->reports) >= count;
 }
 
 /* Report times of `w` from index `from`: the largest gap and the median gap. */

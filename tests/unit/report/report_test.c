@@ -237,12 +237,12 @@ static void test_series_and_waiting(void **state)
     extatus_option options[] = {EXTATUS_OPT_STRINGS("labels", labels, 1)};
     assert_ok(extatus_new(NULL, "late_jobs_total", "counter", options, 1));
     const char *us[] = {"us"};
-    assert_ok(extatus_update(NULL, "late_jobs_total", one, 2));
-    assert_ok(extatus_update(NULL, "late_jobs_total", us, 3));
+    assert_ok(extatus_update(NULL, "late_jobs_total", extatus_labels_of(one, 1), 2));
+    assert_ok(extatus_update(NULL, "late_jobs_total", extatus_labels_of(us, 1), 3));
     extatus_registry *registry = NULL;
     assert_ok(extatus_registry_new(&registry, "not_yet", NULL));
     assert_ok(extatus_new(registry, "jobs", "gauge", NULL, 0));
-    assert_ok(extatus_update(registry, "jobs", NULL, 4));
+    assert_ok(extatus_update(registry, "jobs", EXTATUS_NO_LABELS, 4));
     assert_true(wait_count(rec, "late_jobs_total", "value", "region=us", 2));
     assert_true(wait_count(rec, "jobs", "value", "", 2));
     double last = 0;
@@ -398,7 +398,7 @@ static void test_restart_keeps_subscriptions(void **state)
     const double bounds[] = {1, 2};
     extatus_option buckets[] = {EXTATUS_OPT_DOUBLES("buckets", bounds, 2)};
     assert_ok(extatus_new(NULL, "tuned", "histogram", buckets, 1));
-    assert_ok(extatus_setopts(NULL, "tuned", NULL, buckets, 1));
+    assert_ok(extatus_setopts(NULL, "tuned", EXTATUS_ALL_SERIES, buckets, 1));
     assert_int_equal(atomic_load(&flaky_counts.setopts), 1);
 
     int terminates = atomic_load(&flaky_counts.terminates);
@@ -487,9 +487,9 @@ static void test_line_reporter_tcp(void **state)
     extatus_option family[] = {EXTATUS_OPT_STRINGS("labels", labels, 2)};
     assert_ok(extatus_new(NULL, "temp_celsius", "gauge", family, 1));
     const char *kitchen[] = {"kitchen", "a b;c"};
-    assert_ok(extatus_update(NULL, "temp_celsius", kitchen, 21.5));
+    assert_ok(extatus_update(NULL, "temp_celsius", extatus_labels_of(kitchen, 2), 21.5));
     assert_ok(extatus_new(NULL, "door_opens_total", "counter", NULL, 0));
-    assert_ok(extatus_update(NULL, "door_opens_total", NULL, 3));
+    assert_ok(extatus_update(NULL, "door_opens_total", EXTATUS_NO_LABELS, 3));
 
     extatus_option options[] = {EXTATUS_OPT_STRING("address", address),
                                 EXTATUS_OPT_STRING("prefix", "home.ground floor"),
@@ -539,8 +539,8 @@ static void test_line_reporter_fd(void **state)
     int pipe_fds[2];
     assert_int_equal(pipe(pipe_fds), 0);
     assert_ok(extatus_new(NULL, "lat_seconds", "summary", NULL, 0));
-    assert_ok(extatus_update(NULL, "lat_seconds", NULL, 0.25));
-    assert_ok(extatus_update(NULL, "lat_seconds", NULL, 0.5));
+    assert_ok(extatus_update(NULL, "lat_seconds", EXTATUS_NO_LABELS, 0.25));
+    assert_ok(extatus_update(NULL, "lat_seconds", EXTATUS_NO_LABELS, 0.5));
     extatus_option options[] = {EXTATUS_OPT_NUMBER("fd", pipe_fds[1])};
     assert_ok(extatus_reporter_add("pipe", extatus_reporter_line(), options, 1));
     extatus_subscription all = subscription("lat_seconds", NULL, 20);

@@ -68,15 +68,25 @@ typedef struct extatus_subscription {
         EXTATUS_SUBSCRIPTION_VERSION, NULL, NULL, NULL, 0, NULL, 0                                 \
     }
 
-/* A reporter's state and counters (a snapshot). */
+/*
+ * A reporter's state and counters (a snapshot). Items are counted one per
+ * value read for a subscription; every item read is counted exactly once,
+ * as delivered or under one reason of loss.
+ */
 typedef struct extatus_reporter_status {
-    int running;          /* 1: initialised and reporting; 0: failed, waiting to restart */
-    int last_error;       /* code of the last failure, EXTATUS_OK if none */
-    uint64_t reports;     /* successful deliveries (one per item, or per bulk call) */
-    uint64_t failures;    /* failed init, report or bulk report calls */
-    uint64_t restarts;    /* successful restarts after a failure */
-    size_t subscriptions; /* subscriptions kept */
-    uint64_t reserved[4]; /* for later fields; zero */
+    int running;            /* 1: initialised and reporting; 0: failed, waiting to restart */
+    int last_error;         /* code of the last failure, EXTATUS_OK if none */
+    uint64_t reports;       /* successful deliveries (one per item, or per bulk call) */
+    uint64_t failures;      /* failed init, report or bulk report calls */
+    uint64_t restarts;      /* successful restarts after a failure */
+    size_t subscriptions;   /* subscriptions kept */
+    uint64_t delivered;     /* items of successful deliveries (TCP: acknowledged by the receiver) */
+    uint64_t dropped_error; /* items lost: the delivery failed (refused, reset, closed, error) */
+    uint64_t dropped_timeout; /* items lost: a connect or send deadline passed */
+    uint64_t dropped_down;    /* items read while the reporter waited to restart, not sent */
+    uint64_t dropped_stopped; /* items abandoned because the reporter was being removed */
+    uint64_t skipped;         /* intervals not read: the previous delivery was still running */
+    uint64_t reserved[4];     /* for later fields; zero */
 } extatus_reporter_status;
 
 /*
@@ -84,7 +94,10 @@ typedef struct extatus_reporter_status {
  * bytes) with `ops` and `options`: the table and the options are copied
  * and the reporter's init runs now with the options. Library options,
  * not passed to init: "restart_delay" (NUMBER, ms before a failed
- * reporter is started again, default 1000).
+ * reporter is started again, default 1000), "connect_timeout" (NUMBER, ms
+ * a connect may take, default 2000) and "send_timeout" (NUMBER, ms the
+ * sending of one delivery may take, default 5000); the two deadlines bind
+ * reporters that use extatus_reporter_connect/_send (the line reporter).
  * Errors: EXTATUS_ERR_EXISTS (name taken), _INVALID (bad table or
  * name), _OPTION, or the error of the reporter's init.
  * Thread safety: any thread, but not from a reporter's own callback.
@@ -94,14 +107,17 @@ EXTATUS_API int extatus_reporter_add(const char *name, const extatus_reporter_op
 
 /*
  * Stop a reporter: its subscriptions are dropped, a delivery in progress
- * finishes, then its terminate method runs.
+ * finishes (network I/O through extatus_reporter_connect/_send is
+ * abandoned within EXTATUS_REPORTER_STOP_SLICE_MS), then its terminate
+ * method runs.
  * Errors: EXTATUS_ERR_NOT_FOUND.
  * Thread safety: any thread, but not from a reporter's own callback.
  */
 EXTATUS_API int extatus_reporter_remove(const char *name);
 
 /*
- * Copy a reporter's state and counters into *status.
+ * Copy a reporter's state and counters into *status. Never waits for a
+ * delivery in progress.
  * Errors: EXTATUS_ERR_NOT_FOUND. Thread safety: any thread.
  */
 EXTATUS_API int extatus_reporter_get_status(const char *name, extatus_reporter_status *status);

@@ -3,10 +3,10 @@
  * over a sliding time window.
  *
  * Options: "time_span" (NUMBER, ms, default 60000) split into "slots"
- * (NUMBER, default 60). Datapoints: "count" (sum over the last time_span),
- * "one" (lifetime total), "created". Exposed as a counter of "one"; the
- * window sum is for get_value and reporters (Prometheus computes windows
- * itself with increase()).
+ * (NUMBER, default 60). Datapoints, as in exometer: "count" (lifetime
+ * total), "one" (sum over the last time_span), "created". Exposed as a
+ * counter of "count"; the window sum is for get_value and reporters
+ * (Prometheus computes windows itself with increase()).
  */
 #ifndef EXTATUS_SPIRAL_H
 #define EXTATUS_SPIRAL_H

@@ -1,7 +1,7 @@
 /*
  * spiral.c - exometer's spiral ("spiral") as an entry: a lifetime total
- * ("one", exposed as a counter) and the sum over a sliding time window
- * ("count", read through get_value and reporters).
+ * ("count", exposed as a counter) and the sum over a sliding time window
+ * ("one", read through get_value and reporters), as in exometer.
  *
  * The total is a sharded cell. The window is "slots" words; each word
  * packs the epoch it holds (low 24 bits of now / slot_ns) with that
@@ -37,10 +37,14 @@ struct extatus_spiral {
     double created;          /* epoch seconds of creation or last reset */
 };
 
-/* Same for every spiral; "count" is not exposed (Prometheus has increase()). */
+/*
+ * Same for every spiral, named as in exometer: "count" is the lifetime
+ * total (exposed), "one" the window sum (not exposed: Prometheus has
+ * increase()).
+ */
 static const extatus_datapoint spiral_datapoints[] = {
-    {"count", EXTATUS_SAMPLE_NONE, 0.0},
-    {"one", EXTATUS_SAMPLE_VALUE, 0.0},
+    {"count", EXTATUS_SAMPLE_VALUE, 0.0},
+    {"one", EXTATUS_SAMPLE_NONE, 0.0},
     {"created", EXTATUS_SAMPLE_CREATED, 0.0},
 };
 #define SPIRAL_DATAPOINTS (sizeof(spiral_datapoints) / sizeof(spiral_datapoints[0]))
@@ -233,11 +237,11 @@ static int spiral_get_value(void *ref, const extatus_entry_ctx *ctx, const char 
         switch (index) {
         case 0:
             value->kind = EXTATUS_VALUE_INT;
-            value->integer = (int64_t)window;
+            value->integer = (int64_t)total;
             break;
         case 1:
             value->kind = EXTATUS_VALUE_INT;
-            value->integer = (int64_t)total;
+            value->integer = (int64_t)window;
             break;
         case 2:
             value->kind = EXTATUS_VALUE_DOUBLE;

@@ -1061,11 +1061,23 @@ int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mu
     extatus_worker_checkpoint(worker);
     rc = deadline ? pthread_cond_timedwait(cond, mutex, deadline) : pthread_cond_wait(cond, mutex);
     pthread_cleanup_pop(0);
+    /*
+     * Still marked waiting, so a stop cannot free the record under us: no
+     * more reports through the mutex, then answer what was asked while no
+     * job could get the mutex, and only then leave the wait, after which
+     * the record is not touched (a stop may free it at once).
+     */
+    atomic_store(&worker->parked, NULL);
+    pthread_mutex_lock(&extatus__pool.lock);
+    bool stopped = worker->orphan;
+    pthread_mutex_unlock(&extatus__pool.lock);
+    ending = atomic_load_explicit(&worker->ending, memory_order_acquire);
+    if (!stopped && !ending)
+        extatus_worker_checkpoint(worker);
     if (unpark(worker))
         return extatus__error(EXTATUS_ERR_STATE, "worker wait: the process handler stopped");
-    if (atomic_load_explicit(&worker->ending, memory_order_acquire))
+    if (ending)
         return extatus__error(EXTATUS_ERR_STATE, "worker wait: the worker is being taken down");
-    extatus_worker_checkpoint(worker); /* asked while no job could get the mutex */
     return rc == ETIMEDOUT ? EXTATUS_WAIT_TIMEDOUT : EXTATUS_OK;
 }
 

@@ -8,20 +8,29 @@
  * Graphite 1.1 tags (";name=value"), which carbon, graphite_exporter and
  * VictoriaMetrics read. An interval's lines go out in one write.
  *
- * A failed connect or write returns EXTATUS_ERR_SYSTEM: the report layer
- * then terminates the reporter (closing its connection) and starts it
- * again later, which reconnects.
+ * Tags keep every label set apart (two different label sets never give
+ * the same path): a tag value is written as it is, UTF-8 included, except
+ * for what the line or the tag syntax cannot carry, which is %XX-escaped
+ * (see needs_escape); '%' itself is escaped, so the encoding can be
+ * undone. The tag `name` is Graphite's own (carbon overwrites it with the
+ * metric name), so label names that are `name` or begin with '_' get one
+ * more '_' in front: name -> _name, _name -> __name.
+ *
+ * Connects and writes go through the report layer's helpers, which keep
+ * to the reporter's deadlines and give up when it is stopped. A failed
+ * connect or write returns EXTATUS_ERR_SYSTEM: the report layer then
+ * terminates the reporter (closing its connection) and starts it again
+ * later, which reconnects. A connection the receiver has closed since the
+ * last delivery is noticed before anything is written into it, and
+ * replaced by a new one.
  */
 #include "core/internal.h"
 #include "core/format.h"
 #include "extatus/sys/reporter.h"
 
-#include <errno.h>
 #include <math.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 typedef struct line_state {
@@ -34,12 +43,19 @@ typedef struct line_state {
     extatus_buf out; /* lines of one delivery */
 } line_state;
 
+static void disconnect(line_state *self)
+{
+    if (self->own && self->fd >= 0) {
+        close(self->fd);
+        self->fd = -1;
+    }
+}
+
 static void line_free(line_state *self)
 {
     if (!self)
         return;
-    if (self->own && self->fd >= 0)
-        close(self->fd);
+    disconnect(self);
     extatus__free(self->name);
     extatus__free(self->host);
     extatus__free(self->port);
@@ -55,10 +71,48 @@ static bool path_char(char c)
            c == '-' || c == ':';
 }
 
-/* Tag names and values: printable ASCII without the separators Graphite reserves. */
-static bool tag_char(char c)
+/*
+ * Bytes of a tag name or value that are %XX-escaped. The plaintext line is
+ * split at white space, and carbon reads it as UTF-8 text: so no ASCII
+ * control character or space. The tag syntax (Graphite 1.1) forbids ';'
+ * anywhere, "!^=" in names and '~' at the start of a value. carbon reads a
+ * path that ends in "\"}" as OpenMetrics, so a closing brace at the end is
+ * escaped too. And '%', the escape itself.
+ */
+static bool needs_escape(const char *text, const char *p, bool tag_name)
 {
-    return c > ' ' && c < 127 && c != ';' && c != '~' && c != '=' && c != '!' && c != '^';
+    unsigned char c = (unsigned char)*p;
+    if (c <= ' ' || c == 127 || c == ';' || c == '%')
+        return true;
+    if (tag_name)
+        return c == '!' || c == '^' || c == '=';
+    return (c == '~' && p == text) || (c == '}' && !p[1]);
+}
+
+/* A tag name or value, escaped (see needs_escape). */
+static int append_tag(extatus_buf *out, const char *text, bool tag_name)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const char *p = text; *p; p++) {
+        char escaped[3] = {'%', hex[(unsigned char)*p >> 4], hex[(unsigned char)*p & 15]};
+        bool escape = needs_escape(text, p, tag_name);
+        int rc = extatus__buf_append(out, escape ? escaped : p, escape ? 3 : 1);
+        if (rc != EXTATUS_OK)
+            return rc;
+    }
+    return EXTATUS_OK;
+}
+
+/* The tag name of a label: `name` is Graphite's, so it and every name starting with '_' get a '_'.
+ */
+static int append_tag_name(extatus_buf *out, const char *label)
+{
+    if (strcmp(label, "name") == 0 || label[0] == '_') {
+        int rc = extatus__buf_append(out, "_", 1);
+        if (rc != EXTATUS_OK)
+            return rc;
+    }
+    return append_tag(out, label, true);
 }
 
 static int append_clean(extatus_buf *out, const char *text, bool (*keep)(char), bool dots)
@@ -150,36 +204,20 @@ static int line_init(void **state, const char *name, const extatus_option *optio
     return EXTATUS_OK;
 }
 
+/* Put the reporter's name in front of the message of the failure rc. */
+static int failed(const line_state *self, int rc)
+{
+    char reason[256];
+    snprintf(reason, sizeof(reason), "%s", extatus_error_last());
+    return extatus_entry_error(rc, "reporter '%s': %s", self->name, reason);
+}
+
 static int connect_tcp(line_state *self)
 {
-    struct addrinfo hints;
-    struct addrinfo *found = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int gai = getaddrinfo(self->host, self->port, &hints, &found);
-    if (gai != 0)
-        return extatus_entry_error(EXTATUS_ERR_SYSTEM, "reporter '%s': cannot resolve %s:%s: %s",
-                                   self->name, self->host, self->port, gai_strerror(gai));
-    int err = 0;
-    for (struct addrinfo *ai = found; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            self->fd = fd;
-            self->own = true;
-            break;
-        }
-        err = errno;
-        close(fd);
-    }
-    freeaddrinfo(found);
-    if (self->fd < 0)
-        return extatus_entry_error(EXTATUS_ERR_SYSTEM, "reporter '%s': cannot connect to %s:%s: %s",
-                                   self->name, self->host, self->port, strerror(err));
+    int rc = extatus_reporter_connect(&self->fd, self->host, self->port);
+    if (rc != EXTATUS_OK)
+        return failed(self, rc);
+    self->own = true;
     return EXTATUS_OK;
 }
 
@@ -213,11 +251,11 @@ static int format_item(line_state *self, const extatus_report_item *item)
             continue; /* an empty value means "no such label" in Prometheus */
         rc = extatus__buf_append(out, ";", 1);
         if (rc == EXTATUS_OK)
-            rc = append_clean(out, item->label_names[i], tag_char, false);
+            rc = append_tag_name(out, item->label_names[i]);
         if (rc == EXTATUS_OK)
             rc = extatus__buf_append(out, "=", 1);
         if (rc == EXTATUS_OK)
-            rc = append_clean(out, item->label_values[i], tag_char, false);
+            rc = append_tag(out, item->label_values[i], false);
     }
     char tail[EXTATUS__NUMBER_MAX + 24];
     int length =
@@ -229,23 +267,21 @@ static int format_item(line_state *self, const extatus_report_item *item)
 
 static int send_all(line_state *self)
 {
-    const char *p = self->out.ptr;
-    size_t left = self->out.size;
-    while (left) {
-        ssize_t sent = self->own ? send(self->fd, p, left, MSG_NOSIGNAL) : write(self->fd, p, left);
-        if (sent < 0 && errno == EINTR)
-            continue;
-        if (sent <= 0) {
-            int err = sent < 0 ? errno : EPIPE;
-            if (self->own) {
-                close(self->fd);
-                self->fd = -1;
-            }
-            return extatus_entry_error(EXTATUS_ERR_SYSTEM, "reporter '%s': write failed: %s",
-                                       self->name, strerror(err));
-        }
-        p += sent;
-        left -= (size_t)sent;
+    if (self->fd < 0) {
+        int rc = connect_tcp(self);
+        if (rc != EXTATUS_OK)
+            return rc;
+    }
+    int rc = extatus_reporter_send(self->fd, self->out.ptr, self->out.size);
+    if (rc == EXTATUS_ERR_STATE && self->own) {
+        /* The receiver closed the connection since the last delivery: nothing was sent. */
+        disconnect(self);
+        if ((rc = connect_tcp(self)) == EXTATUS_OK)
+            rc = extatus_reporter_send(self->fd, self->out.ptr, self->out.size);
+    }
+    if (rc != EXTATUS_OK) {
+        disconnect(self);
+        return failed(self, rc == EXTATUS_ERR_STATE ? EXTATUS_ERR_SYSTEM : rc);
     }
     return EXTATUS_OK;
 }
@@ -261,8 +297,6 @@ static int line_bulk(void *state, const extatus_report_item *items, size_t count
         return extatus_entry_error(rc, "reporter '%s': out of memory", self->name);
     if (self->out.size == 0)
         return EXTATUS_OK;
-    if (self->fd < 0 && (rc = connect_tcp(self)) != EXTATUS_OK)
-        return rc;
     return send_all(self);
 }
 

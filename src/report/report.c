@@ -10,19 +10,31 @@
  *
  * Isolation: a reporter's methods run one at a time under its own lock;
  * one that fails is terminated and marked failed, its subscriptions stay,
- * and a later tick starts it again (init, then subscribe for each kept
- * subscription) once its back-off has passed. Other reporters never wait
- * for it beyond the scheduler's pool.
+ * and the tick nearest to its back-off after the failed one (never the
+ * failed tick itself) starts it again (init, then subscribe for each kept
+ * subscription). Other reporters never wait for it beyond the scheduler's
+ * pool.
  *
- * Locks: reporters_lock guards the list of reporters; a reporter's lock
- * guards its state, counters, groups and subscriptions. Order:
- * reporters_lock, then a reporter's lock, then the core's locks. A group's
- * task is removed from the scheduler only with no reporter lock held,
- * because removing waits for a tick that takes that lock.
+ * Deadlines: each delivery runs with a thread-local extatus__delivery
+ * (delivery.h) that the network helpers of io.c keep to; removal sets the
+ * reporter's stop flag first, so a delivery blocked on a receiver returns
+ * within one slice. Every item read is counted once: delivered, or lost
+ * with a reason.
+ *
+ * Locks: reporters_lock (a read-write lock: lookups read) guards the list
+ * of reporters; a reporter's lock guards its state, groups and
+ * subscriptions and is held during deliveries; its status_lock guards
+ * only the counters and is never held across a method, so status reads
+ * never wait for I/O. Order: reporters_lock, then a reporter's lock, then
+ * its status_lock or the core's locks. A group's task is removed from the
+ * scheduler only with no reporter lock held, because removing waits for a
+ * tick that takes that lock.
  */
 #include "core/internal.h"
 #include "extatus/sys/reporter.h"
+#include "report/delivery.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NAME_MAX_BYTES   63
@@ -48,57 +60,91 @@ typedef struct group {
 } group;
 
 struct reporter {
-    char *name;               /* unique name */
-    extatus_reporter_ops ops; /* copy of the table */
-    extatus_option *options;  /* options for init (deep copy) */
-    size_t option_count;      /* entries in options */
-    int64_t restart_delay_ms; /* first back-off after a failure */
-    int64_t backoff_ms;       /* current back-off */
-    pthread_mutex_t lock;     /* serialises the methods; guards what follows */
-    void *state;              /* what init made */
-    bool running;             /* init succeeded and no failure since */
-    int64_t restart_at_ns;    /* CLOCK_MONOTONIC of the next restart attempt */
-    uint64_t reports;         /* successful deliveries */
-    uint64_t failures;        /* failed method calls */
-    uint64_t restarts;        /* successful restarts */
-    int last_error;           /* code of the last failure */
-    group *groups;            /* by interval */
-    reporter *next;           /* list of reporters */
+    char *name;                     /* unique name */
+    extatus_reporter_ops ops;       /* copy of the table */
+    extatus_option *options;        /* options for init (deep copy) */
+    size_t option_count;            /* entries in options */
+    int64_t restart_delay_ms;       /* first back-off after a failure */
+    int64_t connect_timeout_ms;     /* per connect through extatus_reporter_connect */
+    int64_t send_timeout_ms;        /* per delivery through extatus_reporter_send */
+    int64_t backoff_ms;             /* current back-off */
+    _Atomic bool stopping;          /* being removed: helpers abandon their waits */
+    pthread_mutex_t lock;           /* serialises the methods; guards what follows */
+    void *state;                    /* what init made */
+    int64_t restart_at_ns;          /* CLOCK_MONOTONIC of the next restart attempt */
+    group *groups;                  /* by interval */
+    pthread_mutex_t status_lock;    /* guards status; never held across a method */
+    extatus_reporter_status status; /* running, counters; subscriptions counted here */
+    reporter *next;                 /* list of reporters */
 };
 
-static pthread_mutex_t reporters_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_rwlock_t reporters_lock = PTHREAD_RWLOCK_INITIALIZER;
 static reporter *reporters;
 
 /* ---- failure and restart ------------------------------------------------- */
 
-static void fail_locked(reporter *r, int rc)
+/* The reporter is running (read under its lock, which is held by every writer). */
+static bool running_locked(const reporter *r)
 {
-    r->failures++;
-    r->last_error = rc;
-    if (r->running && r->ops.terminate)
+    return r->status.running != 0;
+}
+
+static void set_running_locked(reporter *r, bool running, int error)
+{
+    pthread_mutex_lock(&r->status_lock);
+    r->status.running = running;
+    if (!running) {
+        r->status.failures++;
+        r->status.last_error = error;
+    }
+    pthread_mutex_unlock(&r->status_lock);
+}
+
+/*
+ * A method failed during the tick that started at tick_ns: terminate, and
+ * plan the restart for back-off after that tick's start, so that the tick
+ * planned that far later (not the one after it) restarts.
+ */
+static void fail_locked(reporter *r, int rc, int64_t tick_ns)
+{
+    bool was_running = running_locked(r);
+    set_running_locked(r, false, rc);
+    if (was_running && r->ops.terminate)
         r->ops.terminate(r->state, rc);
     r->state = NULL;
-    r->running = false;
-    r->restart_at_ns = extatus__now_monotonic_ns() + r->backoff_ms * 1000000;
+    r->restart_at_ns = tick_ns + r->backoff_ms * 1000000;
     r->backoff_ms = r->backoff_ms * 2 > BACKOFF_LIMIT_MS ? BACKOFF_LIMIT_MS : r->backoff_ms * 2;
 }
 
+/*
+ * A tick is due to restart when it is nearer to the planned time than the
+ * tick before it would be: ticks come every interval_ms, late by however
+ * long the scheduler took, so half an interval of slack absorbs that
+ * lateness without ever restarting in the failed tick itself.
+ */
+static bool restart_due(const reporter *r, int64_t tick_ns, int64_t interval_ms)
+{
+    return tick_ns + interval_ms * 500000 >= r->restart_at_ns;
+}
+
 /* init again, then hand every kept subscription back. */
-static void restart_locked(reporter *r)
+static void restart_locked(reporter *r, int64_t tick_ns)
 {
     void *state = NULL;
     int rc = r->ops.init(&state, r->name, r->options, r->option_count);
     if (rc != EXTATUS_OK) {
-        fail_locked(r, rc);
+        fail_locked(r, rc, tick_ns);
         return;
     }
     r->state = state;
-    r->running = true;
-    r->restarts++;
+    pthread_mutex_lock(&r->status_lock);
+    r->status.running = 1;
+    r->status.restarts++;
+    pthread_mutex_unlock(&r->status_lock);
     for (group *g = r->groups; g; g = g->next)
         for (subscription *s = g->subs; s; s = s->next)
             if (r->ops.subscribe && (rc = r->ops.subscribe(state, &s->spec)) != EXTATUS_OK) {
-                fail_locked(r, rc);
+                fail_locked(r, rc, tick_ns);
                 return;
             }
 }
@@ -254,31 +300,82 @@ static void batch_release(batch *b)
     extatus__free(b->items);
 }
 
+/* Hand the batch to the reporter; the items delivered before a failure go to *delivered. */
+static int deliver_locked(reporter *r, const batch *b, size_t *delivered)
+{
+    *delivered = 0;
+    if (!b->count)
+        return EXTATUS_OK;
+    if (r->ops.report_bulk) {
+        int rc = r->ops.report_bulk(r->state, b->items, b->count);
+        if (rc == EXTATUS_OK)
+            *delivered = b->count;
+        return rc;
+    }
+    for (size_t i = 0; i < b->count; i++) {
+        int rc = r->ops.report(r->state, &b->items[i]);
+        if (rc != EXTATUS_OK)
+            return rc;
+        ++*delivered;
+    }
+    return EXTATUS_OK;
+}
+
+/* Count the items of one tick: `delivered` of them arrived, the rest were lost for `reason`. */
+static void count_items(reporter *r, size_t read, size_t delivered, uint64_t *reason)
+{
+    uint64_t skipped = 0;
+    for (group *g = r->groups; g; g = g->next) {
+        uint64_t runs = 0;
+        uint64_t skips = 0;
+        extatus__sched_stats(g->task, &runs, &skips);
+        skipped += skips;
+    }
+    pthread_mutex_lock(&r->status_lock);
+    r->status.delivered += delivered;
+    if (reason)
+        *reason += read - delivered;
+    if (skipped > r->status.skipped)
+        r->status.skipped = skipped;
+    pthread_mutex_unlock(&r->status_lock);
+}
+
 static void group_tick(void *arg)
 {
     group *g = arg;
     reporter *r = g->owner;
     batch b = {0};
+    int64_t tick_ns = extatus__now_monotonic_ns();
+    extatus__delivery delivery = {r->connect_timeout_ms * 1000000, r->send_timeout_ms * 1000000, 0,
+                                  &r->stopping, EXTATUS__DROP_ERROR};
     pthread_mutex_lock(&r->lock);
-    if (!r->running && extatus__now_monotonic_ns() >= r->restart_at_ns)
-        restart_locked(r);
-    if (r->running) {
-        for (subscription *s = g->subs; s; s = s->next)
-            read_subscription(&b, s);
-        int rc = EXTATUS_OK;
-        if (b.count && r->ops.report_bulk) {
-            rc = r->ops.report_bulk(r->state, b.items, b.count);
-        } else {
-            for (size_t i = 0; i < b.count && rc == EXTATUS_OK; i++)
-                rc = r->ops.report(r->state, &b.items[i]);
-        }
+    extatus__current_delivery = &delivery;
+    bool stopping = atomic_load(&r->stopping);
+    if (!stopping && !running_locked(r) && restart_due(r, tick_ns, g->interval_ms))
+        restart_locked(r, tick_ns);
+    /* Read even when the values cannot go out, so that what is lost is counted. */
+    for (subscription *s = g->subs; s; s = s->next)
+        read_subscription(&b, s);
+    uint64_t *lost = &r->status.dropped_down;
+    size_t delivered = 0;
+    if (stopping) {
+        lost = &r->status.dropped_stopped;
+    } else if (running_locked(r)) {
+        int rc = deliver_locked(r, &b, &delivered);
         if (rc != EXTATUS_OK) {
-            fail_locked(r, rc);
+            lost = delivery.reason == EXTATUS__DROP_TIMEOUT   ? &r->status.dropped_timeout
+                   : delivery.reason == EXTATUS__DROP_STOPPED ? &r->status.dropped_stopped
+                                                              : &r->status.dropped_error;
+            fail_locked(r, rc, tick_ns);
         } else if (b.count) {
-            r->reports += r->ops.report_bulk ? 1 : b.count;
+            pthread_mutex_lock(&r->status_lock);
+            r->status.reports += r->ops.report_bulk ? 1 : b.count;
+            pthread_mutex_unlock(&r->status_lock);
             r->backoff_ms = r->restart_delay_ms;
         }
     }
+    count_items(r, b.count, delivered, lost);
+    extatus__current_delivery = NULL;
     pthread_mutex_unlock(&r->lock);
     batch_release(&b);
 }
@@ -309,6 +406,7 @@ static void subscription_free(subscription *s)
 /* Stop the groups' tasks (no reporter lock held), then terminate and free. */
 static void reporter_destroy(reporter *r)
 {
+    atomic_store(&r->stopping, true); /* a delivery blocked on its receiver gives up */
     pthread_mutex_lock(&r->lock);
     group *groups = r->groups;
     r->groups = NULL;
@@ -325,9 +423,10 @@ static void reporter_destroy(reporter *r)
         extatus__free(groups);
         groups = next;
     }
-    if (r->running && r->ops.terminate)
+    if (running_locked(r) && r->ops.terminate)
         r->ops.terminate(r->state, EXTATUS_OK);
     pthread_mutex_destroy(&r->lock);
+    pthread_mutex_destroy(&r->status_lock);
     extatus__options_free(r->options, r->option_count);
     extatus__free(r->name);
     extatus__free(r);
@@ -336,16 +435,132 @@ static void reporter_destroy(reporter *r)
 /* The core tells us about new families and changed options. */
 static void family_event(extatus_family *family, const extatus_option *options, size_t count)
 {
-    pthread_mutex_lock(&reporters_lock);
+    pthread_rwlock_rdlock(&reporters_lock);
     for (reporter *r = reporters; r; r = r->next) {
+        /* A reporter without these methods is not waited for (it may be in a delivery). */
+        if (options ? !r->ops.setopts : !r->ops.new_entry)
+            continue;
         pthread_mutex_lock(&r->lock);
-        if (r->running && !options && r->ops.new_entry)
+        if (running_locked(r) && !options)
             r->ops.new_entry(r->state, family->registry->name, family->name, family->type_name);
-        if (r->running && options && r->ops.setopts)
+        if (running_locked(r) && options)
             r->ops.setopts(r->state, family->registry->name, family->name, options, count);
         pthread_mutex_unlock(&r->lock);
     }
-    pthread_mutex_unlock(&reporters_lock);
+    pthread_rwlock_unlock(&reporters_lock);
+}
+
+/* ---- self-metrics ----------------------------------------------------------------
+ *
+ * Function counters in the default registry that read a reporter's status
+ * by name at scrape time: extatus_reporter_delivered_total{reporter} and
+ * extatus_reporter_dropped_total{reporter,reason}. A removed reporter's
+ * series stay but read as undefined, so scrapes leave them out.
+ */
+
+#define SELF_METRIC_MAX_SERIES 4096
+
+/* The dropped counters by reason label, in the order of the status fields' offsets. */
+static const struct {
+    const char *reason;
+    size_t offset;
+} drop_reasons[] = {
+    {"error", offsetof(extatus_reporter_status, dropped_error)},
+    {"timeout", offsetof(extatus_reporter_status, dropped_timeout)},
+    {"down", offsetof(extatus_reporter_status, dropped_down)},
+    {"stopped", offsetof(extatus_reporter_status, dropped_stopped)},
+};
+#define DROP_REASONS (sizeof(drop_reasons) / sizeof(drop_reasons[0]))
+_Static_assert(sizeof(drop_reasons) / sizeof(drop_reasons[0]) == 4, "four reasons of loss");
+
+static size_t delivered_offset = offsetof(extatus_reporter_status, delivered);
+
+/* label_values: {reporter} for delivered, {reporter, reason} for dropped. */
+static int self_metric_read(double *value, const char *const *label_values, void *user_data)
+{
+    size_t offset = user_data ? *(const size_t *)user_data : 0;
+    if (!user_data) { /* dropped: the reason picks the field */
+        size_t i = 0;
+        while (i < DROP_REASONS && strcmp(drop_reasons[i].reason, label_values[1]) != 0)
+            i++;
+        if (i == DROP_REASONS)
+            return -1;
+        offset = drop_reasons[i].offset;
+    }
+    int rc = -1;
+    pthread_rwlock_rdlock(&reporters_lock);
+    reporter *r = find_locked(label_values[0]);
+    if (r) {
+        uint64_t count = 0;
+        pthread_mutex_lock(&r->status_lock);
+        memcpy(&count, (const char *)&r->status + offset, sizeof(count));
+        pthread_mutex_unlock(&r->status_lock);
+        *value = (double)count;
+        rc = 0;
+    }
+    pthread_rwlock_unlock(&reporters_lock);
+    return rc;
+}
+
+/*
+ * Create (or find) the self-metric series of reporter `name`. Best effort:
+ * a failure (no memory, a name taken by a metric of the program, a
+ * reporter name that is no valid label value) leaves them out and does
+ * not fail the reporter.
+ */
+static void self_metrics_add(const char *name)
+{
+    const char *delivered_labels[] = {"reporter"};
+    const char *dropped_labels[] = {"reporter", "reason"};
+    extatus_option delivered_options[] = {
+        EXTATUS_OPT_STRING("help",
+                           "Items a reporter delivered (TCP: acknowledged by the receiver)."),
+        EXTATUS_OPT_STRINGS("labels", delivered_labels, 1),
+        EXTATUS_OPT_NUMBER("max_series", SELF_METRIC_MAX_SERIES),
+        EXTATUS_OPT_FUNCTION("function", self_metric_read),
+        EXTATUS_OPT_POINTER("user_data", &delivered_offset),
+    };
+    extatus_option dropped_options[] = {
+        EXTATUS_OPT_STRING("help", "Items a reporter read but did not deliver, by reason (error, "
+                                   "timeout, down, stopped)."),
+        EXTATUS_OPT_STRINGS("labels", dropped_labels, 2),
+        EXTATUS_OPT_NUMBER("max_series", SELF_METRIC_MAX_SERIES * 4), /* four reasons */
+        EXTATUS_OPT_FUNCTION("function", self_metric_read),
+    };
+    extatus_family *delivered = NULL;
+    extatus_family *dropped = NULL;
+    extatus_series *series = NULL;
+    if (extatus_family_new(&delivered, NULL, "extatus_reporter_delivered_total", "function_counter",
+                           delivered_options, 5) == EXTATUS_OK)
+        (void)extatus_family_series(&series, delivered, EXTATUS_LABELS(name));
+    if (extatus_family_new(&dropped, NULL, "extatus_reporter_dropped_total", "function_counter",
+                           dropped_options, 4) != EXTATUS_OK)
+        return;
+    for (size_t i = 0; i < DROP_REASONS; i++) {
+        if (extatus_family_series(&series, dropped, EXTATUS_LABELS(name, drop_reasons[i].reason)) !=
+            EXTATUS_OK)
+            return;
+    }
+}
+
+/* Options of extatus_reporter_add() that the library keeps (not passed to init), in ms. */
+enum { OPTION_RESTART_DELAY, OPTION_CONNECT_TIMEOUT, OPTION_SEND_TIMEOUT, LIBRARY_OPTIONS };
+static const struct {
+    const char *key;
+    int64_t default_ms;
+} library_options[LIBRARY_OPTIONS] = {
+    {"restart_delay", 1000},
+    {"connect_timeout", EXTATUS__CONNECT_TIMEOUT_MS},
+    {"send_timeout", EXTATUS__SEND_TIMEOUT_MS},
+};
+
+/* The index of a library option, or -1 for an option of the reporter. */
+static int library_option(const char *key)
+{
+    for (int k = 0; k < LIBRARY_OPTIONS; k++)
+        if (strcmp(key, library_options[k].key) == 0)
+            return k;
+    return -1;
 }
 
 static bool valid_reporter_name(const char *name)
@@ -376,24 +591,26 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
     if (option_count && !options)
         return extatus__error(EXTATUS_ERR_INVALID, "reporter '%s': options are NULL", name);
 
-    int64_t restart_delay = 1000;
+    int64_t library_ms[LIBRARY_OPTIONS];
     size_t kept = 0;
+    for (size_t k = 0; k < LIBRARY_OPTIONS; k++)
+        library_ms[k] = library_options[k].default_ms;
     for (size_t i = 0; i < option_count; i++) {
         if (!options[i].key)
             return extatus__error(EXTATUS_ERR_OPTION, "reporter '%s': option %zu has no key", name,
                                   i);
-        if (strcmp(options[i].key, "restart_delay") != 0) {
+        int k = library_option(options[i].key);
+        if (k < 0) {
             kept++;
             continue;
         }
         double ms = options[i].number;
-        if (options[i].kind != EXTATUS_OPTION_NUMBER || !(ms >= 1) || ms > 3600000 ||
-            ms != (double)(int64_t)ms)
+        if (options[i].kind != EXTATUS_OPTION_NUMBER || !extatus__is_whole(ms, 1, 3600000))
             return extatus__error(EXTATUS_ERR_OPTION,
-                                  "reporter '%s': option 'restart_delay' must be a whole number "
+                                  "reporter '%s': option '%s' must be a whole number "
                                   "of milliseconds from 1 to 3600000",
-                                  name);
-        restart_delay = (int64_t)ms;
+                                  name, options[i].key);
+        library_ms[k] = (int64_t)ms;
     }
 
     reporter *r = extatus__calloc(1, sizeof(*r));
@@ -403,15 +620,22 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
         extatus__free(r);
         return extatus__error(EXTATUS_ERR_SYSTEM, "reporter '%s': cannot create its lock", name);
     }
+    if (pthread_mutex_init(&r->status_lock, NULL) != 0) {
+        pthread_mutex_destroy(&r->lock);
+        extatus__free(r);
+        return extatus__error(EXTATUS_ERR_SYSTEM, "reporter '%s': cannot create its lock", name);
+    }
     memcpy(&r->ops, ops, sizeof(r->ops));
     r->ops.version = EXTATUS_REPORTER_OPS_VERSION;
-    r->restart_delay_ms = r->backoff_ms = restart_delay;
+    r->restart_delay_ms = r->backoff_ms = library_ms[OPTION_RESTART_DELAY];
+    r->connect_timeout_ms = library_ms[OPTION_CONNECT_TIMEOUT];
+    r->send_timeout_ms = library_ms[OPTION_SEND_TIMEOUT];
     bool ok = (r->name = extatus__strdup(name)) != NULL;
     if (ok && kept) {
         r->options = extatus__calloc(kept, sizeof(*r->options));
         ok = r->options != NULL;
         for (size_t i = 0; ok && i < option_count; i++) {
-            if (strcmp(options[i].key, "restart_delay") == 0)
+            if (library_option(options[i].key) >= 0)
                 continue;
             extatus_option *copy = NULL;
             ok = extatus__options_copy(&copy, &options[i], 1) == EXTATUS_OK;
@@ -422,30 +646,37 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
         }
     }
     if (!ok) {
-        r->running = false;
         reporter_destroy(r);
         return extatus__error(EXTATUS_ERR_NOMEM, "reporter '%s': out of memory", name);
     }
 
-    pthread_mutex_lock(&reporters_lock);
-    if (find_locked(name)) {
-        pthread_mutex_unlock(&reporters_lock);
-        reporter_destroy(r);
-        return extatus__error(EXTATUS_ERR_EXISTS, "a reporter named '%s' already exists", name);
-    }
-    rc = r->ops.init(&r->state, r->name, r->options, r->option_count);
+    pthread_rwlock_rdlock(&reporters_lock);
+    bool taken = find_locked(name) != NULL;
+    pthread_rwlock_unlock(&reporters_lock);
+    /* init runs with no lock held: it may take its time without holding up status reads. */
+    rc = taken ? EXTATUS_ERR_EXISTS : r->ops.init(&r->state, r->name, r->options, r->option_count);
     if (rc != EXTATUS_OK) {
-        pthread_mutex_unlock(&reporters_lock);
         reporter_destroy(r);
+        if (rc == EXTATUS_ERR_EXISTS)
+            return extatus__error(rc, "a reporter named '%s' already exists", name);
         if (extatus_error_last_code() != rc)
             (void)extatus__error(rc, "reporter '%s': init failed (%s)", name, extatus_strerror(rc));
         return rc;
     }
-    r->running = true;
-    r->next = reporters;
-    reporters = r;
-    atomic_store(&extatus__family_hook_fn, family_event);
-    pthread_mutex_unlock(&reporters_lock);
+    r->status.running = 1;
+    pthread_rwlock_wrlock(&reporters_lock);
+    taken = find_locked(name) != NULL; /* added meanwhile by another thread */
+    if (!taken) {
+        r->next = reporters;
+        reporters = r;
+        atomic_store(&extatus__family_hook_fn, family_event);
+    }
+    pthread_rwlock_unlock(&reporters_lock);
+    if (taken) {
+        reporter_destroy(r);
+        return extatus__error(EXTATUS_ERR_EXISTS, "a reporter named '%s' already exists", name);
+    }
+    self_metrics_add(name);
     return EXTATUS_OK;
 }
 
@@ -453,7 +684,7 @@ int extatus_reporter_remove(const char *name)
 {
     if (!name)
         return extatus__error(EXTATUS_ERR_INVALID, "reporter remove: name is NULL");
-    pthread_mutex_lock(&reporters_lock);
+    pthread_rwlock_wrlock(&reporters_lock);
     reporter *found = NULL;
     for (reporter **link = &reporters; *link; link = &(*link)->next) {
         if (strcmp((*link)->name, name) == 0) {
@@ -462,7 +693,7 @@ int extatus_reporter_remove(const char *name)
             break;
         }
     }
-    pthread_mutex_unlock(&reporters_lock);
+    pthread_rwlock_unlock(&reporters_lock);
     if (!found)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", name);
     reporter_destroy(found);
@@ -474,21 +705,14 @@ int extatus_reporter_get_status(const char *name, extatus_reporter_status *statu
     if (!name || !status)
         return extatus__error(EXTATUS_ERR_INVALID, "reporter status: NULL argument");
     memset(status, 0, sizeof(*status));
-    pthread_mutex_lock(&reporters_lock);
+    pthread_rwlock_rdlock(&reporters_lock); /* never held across a delivery */
     reporter *r = find_locked(name);
     if (r) {
-        pthread_mutex_lock(&r->lock);
-        status->running = r->running;
-        status->last_error = r->last_error;
-        status->reports = r->reports;
-        status->failures = r->failures;
-        status->restarts = r->restarts;
-        for (group *g = r->groups; g; g = g->next)
-            for (subscription *s = g->subs; s; s = s->next)
-                status->subscriptions++;
-        pthread_mutex_unlock(&r->lock);
+        pthread_mutex_lock(&r->status_lock);
+        *status = r->status;
+        pthread_mutex_unlock(&r->status_lock);
     }
-    pthread_mutex_unlock(&reporters_lock);
+    pthread_rwlock_unlock(&reporters_lock);
     if (!r)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", name);
     return EXTATUS_OK;
@@ -566,6 +790,13 @@ static subscription *subscription_copy(const extatus_subscription *spec)
     return s;
 }
 
+static void count_subscription_locked(reporter *r, int change)
+{
+    pthread_mutex_lock(&r->status_lock);
+    r->status.subscriptions += (size_t)(ptrdiff_t)change;
+    pthread_mutex_unlock(&r->status_lock);
+}
+
 /* Unlink the subscription matching `spec`; *emptied is its group when that is now empty. */
 static subscription *unlink_locked(reporter *r, const extatus_subscription *spec, group **emptied)
 {
@@ -613,19 +844,19 @@ int extatus_subscribe(const char *reporter_name, const extatus_subscription *spe
 
     group *emptied = NULL;
     subscription *replaced = NULL;
-    pthread_mutex_lock(&reporters_lock);
+    pthread_rwlock_rdlock(&reporters_lock);
     reporter *r = find_locked(reporter_name);
     if (!r) {
-        pthread_mutex_unlock(&reporters_lock);
+        pthread_rwlock_unlock(&reporters_lock);
         subscription_free(s);
         extatus__free(fresh);
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", reporter_name);
     }
     pthread_mutex_lock(&r->lock);
-    if (r->running && r->ops.subscribe &&
+    if (running_locked(r) && r->ops.subscribe &&
         (rc = r->ops.subscribe(r->state, &s->spec)) != EXTATUS_OK) {
         pthread_mutex_unlock(&r->lock);
-        pthread_mutex_unlock(&reporters_lock);
+        pthread_rwlock_unlock(&reporters_lock);
         subscription_free(s);
         extatus__free(fresh);
         if (extatus_error_last_code() != rc)
@@ -652,9 +883,13 @@ int extatus_subscribe(const char *reporter_name, const extatus_subscription *spe
         s->next = g->subs;
         g->subs = s;
         s = NULL;
+        if (!replaced)
+            count_subscription_locked(r, 1);
+    } else if (replaced) {
+        count_subscription_locked(r, -1);
     }
     pthread_mutex_unlock(&r->lock);
-    pthread_mutex_unlock(&reporters_lock);
+    pthread_rwlock_unlock(&reporters_lock);
     if (rc != EXTATUS_OK)
         extatus__free(g); /* the fresh group whose task could not start */
     extatus__free(fresh);
@@ -671,16 +906,18 @@ int extatus_unsubscribe(const char *reporter_name, const extatus_subscription *s
         return rc;
     group *emptied = NULL;
     subscription *s = NULL;
-    pthread_mutex_lock(&reporters_lock);
+    pthread_rwlock_rdlock(&reporters_lock);
     reporter *r = find_locked(reporter_name);
     if (r) {
         pthread_mutex_lock(&r->lock);
         s = unlink_locked(r, spec, &emptied);
-        if (s && r->running && r->ops.unsubscribe)
+        if (s)
+            count_subscription_locked(r, -1);
+        if (s && running_locked(r) && r->ops.unsubscribe)
             r->ops.unsubscribe(r->state, &s->spec);
         pthread_mutex_unlock(&r->lock);
     }
-    pthread_mutex_unlock(&reporters_lock);
+    pthread_rwlock_unlock(&reporters_lock);
     if (!r)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", reporter_name);
     if (!s)
@@ -695,10 +932,13 @@ int extatus_unsubscribe(const char *reporter_name, const extatus_subscription *s
 void extatus__report_shutdown(void)
 {
     atomic_store(&extatus__family_hook_fn, NULL);
-    pthread_mutex_lock(&reporters_lock);
+    pthread_rwlock_wrlock(&reporters_lock);
     reporter *list = reporters;
     reporters = NULL;
-    pthread_mutex_unlock(&reporters_lock);
+    pthread_rwlock_unlock(&reporters_lock);
+    /* Stop them all first, so that their blocked deliveries give up together. */
+    for (reporter *r = list; r; r = r->next)
+        atomic_store(&r->stopping, true);
     while (list) {
         reporter *next = list->next;
         reporter_destroy(list);

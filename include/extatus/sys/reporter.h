@@ -12,6 +12,15 @@
  * extatus_reporter_add/_remove, extatus_subscribe/_unsubscribe or create
  * metrics (they would wait for themselves).
  *
+ * Network I/O: a reporter that talks to a receiver connects and sends
+ * with extatus_reporter_connect() and extatus_reporter_send() below. They
+ * keep to the reporter's deadlines (library options connect_timeout and
+ * send_timeout of extatus_reporter_add) and give up within
+ * EXTATUS_REPORTER_STOP_SLICE_MS when the reporter is removed or the
+ * library shuts down, so no receiver can hold a delivery, a removal or a
+ * shutdown for longer. A reporter that does blocking I/O of its own has
+ * none of these bounds.
+ *
  * Stability: systems API, like extatus/sys/entry.h. The table is
  * versioned; methods are only appended; a table with an older version
  * keeps working.
@@ -74,6 +83,43 @@ struct extatus_reporter_ops {
      */
     void (*terminate)(void *state, int reason);
 };
+
+/* Longest a helper below waits before it sees that its reporter is being stopped. */
+#define EXTATUS_REPORTER_STOP_SLICE_MS 20
+
+/*
+ * Open a TCP connection to host:port (any address family the name
+ * resolves to, tried in turn) and store the descriptor in *fd (-1 on
+ * failure). The connect waits at most the reporter's connect_timeout
+ * (default 2000 ms) for all addresses together. The socket is
+ * non-blocking and close-on-exec; the caller owns it. Name resolution
+ * (getaddrinfo) is bounded by the system resolver's own timeouts, not by
+ * connect_timeout: give a numeric address where that matters.
+ * Errors: EXTATUS_ERR_INVALID (NULL argument), EXTATUS_ERR_SYSTEM (the
+ * name does not resolve, the connect was refused, the deadline passed, or
+ * the reporter is being stopped), with a message.
+ * Thread safety: any thread; meant for a reporter's methods (outside
+ * them the default deadline applies and nothing can abandon the wait).
+ */
+EXTATUS_API int extatus_reporter_connect(int *fd, const char *host, const char *port);
+
+/*
+ * Write `size` bytes of `data` to `fd` within the send deadline of the
+ * delivery in progress: send_timeout (default 5000 ms) counted from the
+ * delivery's first send, shared by all its sends. On a TCP socket it then
+ * waits, within the same deadline, until the receiving host has
+ * acknowledged every byte, so that a failure is reported when the
+ * receiver closed or reset the connection instead of reading. A
+ * descriptor that is not a socket keeps its flags and is written in
+ * pieces of PIPE_BUF bytes when poll() says it takes data.
+ * Errors: EXTATUS_ERR_STATE (the receiver had already closed the
+ * connection: nothing was sent; reconnect and send again),
+ * EXTATUS_ERR_SYSTEM (write error, reset, deadline passed, or the reporter
+ * is being stopped; part of the data may have been sent),
+ * EXTATUS_ERR_INVALID (fd < 0, data NULL).
+ * Thread safety: as extatus_reporter_connect().
+ */
+EXTATUS_API int extatus_reporter_send(int fd, const void *data, size_t size);
 
 EXTATUS_END_DECLS
 

@@ -433,6 +433,87 @@ static void test_callback_failure_isolated(void **state)
     recorder_free(rec);
 }
 
+/* ---- loss accounting ------------------------------------------------------------ */
+
+typedef struct half_failing {
+    atomic_int calls;
+    atomic_int items_ok;     /* items of calls that succeeded */
+    atomic_int items_failed; /* items of calls that failed */
+} half_failing;
+
+/* Fails every second call. */
+static int fail_every_second(const extatus_report_item *items, size_t count, void *user_data)
+{
+    (void)items;
+    half_failing *self = user_data;
+    bool fail = atomic_fetch_add(&self->calls, 1) % 2 == 1;
+    atomic_fetch_add(fail ? &self->items_failed : &self->items_ok, (int)count);
+    return fail ? -1 : 0;
+}
+
+/* Reads a sample of the default registry's text exposition (-1 when absent). */
+static double exposed_value(const char *sample)
+{
+    extatus_buf buf = EXTATUS_BUF_INIT;
+    extatus_expose_options options = EXTATUS_EXPOSE_OPTIONS_INIT;
+    assert_ok(extatus_expose(&buf, NULL, 0, &options));
+    double value = -1;
+    const char *at = strstr(buf.ptr, sample);
+    if (at)
+        value = strtod(at + strlen(sample), NULL);
+    extatus_buf_dispose(&buf);
+    return value;
+}
+
+/*
+ * Every item read is counted once: delivered, or dropped with a reason
+ * (the failed call's items as errors, the ticks while waiting to restart
+ * as down); the same numbers are exposed as self-metrics.
+ */
+static void test_loss_counted(void **state)
+{
+    (void)state;
+    half_failing counts = {0};
+    extatus_option options[] = {EXTATUS_OPT_FUNCTION("function", fail_every_second),
+                                EXTATUS_OPT_POINTER("user_data", &counts),
+                                EXTATUS_OPT_NUMBER("restart_delay", 40)};
+    assert_ok(extatus_reporter_add("lossy", extatus_reporter_callback(), options, 3));
+    assert_ok(extatus_new(NULL, "loss_level", "gauge", NULL, 0));
+    extatus_subscription sub = subscription("loss_level", "value", 10);
+    assert_ok(extatus_subscribe("lossy", &sub));
+    for (int i = 0; i < 5000 && atomic_load(&counts.calls) < 6; i++)
+        sleep_ms(2);
+    assert_ok(extatus_unsubscribe("lossy", &sub)); /* waits for a tick in progress */
+
+    extatus_reporter_status status;
+    assert_ok(extatus_reporter_get_status("lossy", &status));
+    print_message("delivered %llu, dropped error %llu, down %llu\n",
+                  (unsigned long long)status.delivered, (unsigned long long)status.dropped_error,
+                  (unsigned long long)status.dropped_down);
+    assert_true(atomic_load(&counts.calls) >= 6);
+    assert_int_equal(status.delivered, atomic_load(&counts.items_ok));
+    assert_int_equal(status.dropped_error, atomic_load(&counts.items_failed));
+    assert_true(status.dropped_error >= 3);
+    /* restart_delay 40 ms at a 10 ms interval: ticks in between are read and dropped. */
+    assert_true(status.dropped_down >= status.dropped_error);
+    assert_int_equal(status.dropped_timeout, 0);
+    assert_int_equal(status.dropped_stopped, 0);
+
+    assert_true(exposed_value("extatus_reporter_delivered_total{reporter=\"lossy\"} ") ==
+                (double)status.delivered);
+    assert_true(
+        exposed_value("extatus_reporter_dropped_total{reporter=\"lossy\",reason=\"error\"} ") ==
+        (double)status.dropped_error);
+    assert_true(
+        exposed_value("extatus_reporter_dropped_total{reporter=\"lossy\",reason=\"down\"} ") ==
+        (double)status.dropped_down);
+    assert_true(exposed_value(
+                    "extatus_reporter_dropped_total{reporter=\"lossy\",reason=\"timeout\"} ") == 0);
+    assert_ok(extatus_reporter_remove("lossy"));
+    /* A removed reporter's self-metrics are left out of the exposition. */
+    assert_true(exposed_value("extatus_reporter_delivered_total{reporter=\"lossy\"} ") == -1);
+}
+
 /* ---- the line reporter -------------------------------------------------------- */
 
 static int listen_local(int *port)
@@ -506,9 +587,12 @@ static void test_line_reporter_tcp(void **state)
     const char *text = read_until(conn, "door_opens_total", 2000);
     long now = (long)time(NULL);
     char expected_temp[128], expected_door[128];
-    /* Path characters Graphite does not take (the space) and tag separators become '_'. */
+    /*
+     * Path characters Graphite does not take (the space) become '_'; in tag values the space
+     * and the tag separator are %XX-escaped.
+     */
     const char *line =
-        strstr(text, "home.ground_floor.temp_celsius.value;room=kitchen;sensor=a_b_c 21.5 ");
+        strstr(text, "home.ground_floor.temp_celsius.value;room=kitchen;sensor=a%20b%3Bc 21.5 ");
     assert_non_null(line);
     long stamp = strtol(strchr(line, ' ') + 6, NULL, 10);
     assert_true(stamp >= now - 5 && stamp <= now + 1);
@@ -517,7 +601,10 @@ static void test_line_reporter_tcp(void **state)
     snprintf(expected_door, sizeof(expected_door), "home.ground_floor.door_opens_total.value 3 ");
     assert_non_null(strstr(text, expected_door));
 
-    /* The listener goes away: the reporter fails, restarts and connects again. */
+    /*
+     * The listener drops the connection: the reporter connects again (noticing the closed
+     * connection before its next write, or failing and restarting when it was writing).
+     */
     close(conn);
     assert_true(readable(server, 3000));
     conn = accept(server, NULL, NULL);
@@ -526,7 +613,8 @@ static void test_line_reporter_tcp(void **state)
     assert_non_null(strstr(text, "door_opens_total.value 3 "));
     extatus_reporter_status status;
     assert_ok(extatus_reporter_get_status("graphite", &status));
-    assert_true(status.failures >= 1 && status.restarts >= 1);
+    assert_true(status.delivered >= 2);
+    assert_true(status.failures <= status.restarts + 1);
     assert_int_equal(status.subscriptions, 2);
     assert_ok(extatus_reporter_remove("graphite"));
     close(conn);
@@ -551,6 +639,76 @@ static void test_line_reporter_fd(void **state)
     assert_ok(extatus_reporter_remove("pipe"));
     /* The reporter never closes a descriptor it was given. */
     assert_int_equal(write(pipe_fds[1], "x", 1), 1);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+}
+
+/*
+ * Graphite tags keep every label set apart: UTF-8 and "=!^" stay, what the
+ * line or the tag syntax cannot carry is %XX-escaped (so is '%'), and the
+ * label `name` (Graphite's own tag) becomes `_name`, `_name` becomes `__name`.
+ */
+static void test_line_reporter_tags(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        const char *line; /* the expected line up to the timestamp */
+    } cases[] = {
+        {"müller", "tag_level.value;tenant=müller 1 "},
+        {"with space", "tag_level.value;tenant=with%20space 2 "},
+        {"with_space", "tag_level.value;tenant=with_space 3 "},
+        {"a%20b", "tag_level.value;tenant=a%2520b 4 "},
+        {"~x~", "tag_level.value;tenant=%7Ex~ 5 "},
+        {"semi;colon", "tag_level.value;tenant=semi%3Bcolon 6 "},
+        {"x=y!^", "tag_level.value;tenant=x=y!^ 7 "},
+        {"{end}", "tag_level.value;tenant={end%7D 8 "},
+        {"tab\there", "tag_level.value;tenant=tab%09here 9 "},
+    };
+    const size_t count = sizeof(cases) / sizeof(cases[0]);
+    int pipe_fds[2];
+    assert_int_equal(pipe(pipe_fds), 0);
+    const char *tenant[] = {"tenant"};
+    extatus_option tenant_family[] = {EXTATUS_OPT_STRINGS("labels", tenant, 1)};
+    assert_ok(extatus_new(NULL, "tag_level", "gauge", tenant_family, 1));
+    for (size_t i = 0; i < count; i++) {
+        const char *values[] = {cases[i].value};
+        assert_ok(extatus_update(NULL, "tag_level", extatus_labels_of(values, 1), (double)(i + 1)));
+    }
+    const char *names[] = {"name", "_name"};
+    extatus_option named_family[] = {EXTATUS_OPT_STRINGS("labels", names, 2)};
+    assert_ok(extatus_new(NULL, "named_level", "gauge", named_family, 1));
+    const char *ab[] = {"a", "b"};
+    assert_ok(extatus_update(NULL, "named_level", extatus_labels_of(ab, 2), 10));
+
+    extatus_option options[] = {EXTATUS_OPT_NUMBER("fd", pipe_fds[1])};
+    assert_ok(extatus_reporter_add("tags", extatus_reporter_line(), options, 1));
+    extatus_subscription tags = subscription("tag_level", "value", 20);
+    extatus_subscription named = subscription("named_level", "value", 20);
+    assert_ok(extatus_subscribe("tags", &tags));
+    assert_ok(extatus_subscribe("tags", &named));
+    /* Read until the last line of one whole delivery has arrived twice (so all of one did). */
+    static char text[32768];
+    size_t used = 0;
+    text[0] = '\0';
+    for (int waited = 0; waited < 3000; waited += 10) {
+        const char *first = strstr(text, "named_level.value;");
+        if (first && strstr(first + 1, "named_level.value;"))
+            break;
+        if (!readable(pipe_fds[0], 10))
+            continue;
+        ssize_t n = read(pipe_fds[0], text + used, sizeof(text) - 1 - used);
+        assert_true(n > 0);
+        used += (size_t)n;
+        text[used] = '\0';
+    }
+    assert_ok(extatus_reporter_remove("tags"));
+    assert_non_null(strstr(text, "named_level.value;_name=a;__name=b 10 "));
+    for (size_t i = 0; i < count; i++) {
+        if (!strstr(text, cases[i].line))
+            print_error("missing: %s\nin: %s\n", cases[i].line, text);
+        assert_non_null(strstr(text, cases[i].line));
+    }
     close(pipe_fds[0]);
     close(pipe_fds[1]);
 }
@@ -630,6 +788,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_callback_failure_isolated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_reporter_tcp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_reporter_fd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loss_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_reporter_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,14 @@ static inline void fuzz_check_text(const char *text, size_t size)
         char first = line[0];
         FUZZ_CHECK(first == '#' || first == '_' || first == ':' || (first >= 'a' && first <= 'z') ||
                    (first >= 'A' && first <= 'Z'));
-        FUZZ_CHECK(memchr(line, '\r', (size_t)(end - line)) == NULL);
+        /* A carriage return may only stand inside a label value, before the last '}'. */
+        const char *cr = memchr(line, '\r', (size_t)(end - line));
+        if (cr) {
+            const char *brace = end;
+            while (brace > line && *brace != '}')
+                brace--;
+            FUZZ_CHECK(first != '#' && *brace == '}' && cr < brace);
+        }
         line = end + 1;
     }
 }

@@ -39,7 +39,12 @@ EXTATUS_API int extatus_counter_get(extatus_counter **out, extatus_family *famil
 /* Add 1. Thread safety: any thread; lock-free, allocation-free. */
 EXTATUS_API void extatus_counter_inc(extatus_counter *counter);
 
-/* Add an integer. Thread safety: any thread; lock-free, allocation-free. */
+/*
+ * Add an integer. The total never goes down: it carries past 2^64 (a
+ * 128-bit total, read as the nearest double from 2^63 on). Thread safety:
+ * any thread; allocation-free; lock-free except for one short
+ * process-wide lock when the thread's shard passes 2^63.
+ */
 EXTATUS_API void extatus_counter_add(extatus_counter *counter, uint64_t amount);
 
 /*

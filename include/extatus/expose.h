@@ -35,8 +35,11 @@ typedef struct extatus_expose_options {
 
 /*
  * Append the exposition of `registries[0..count)` to `out` (NULL/0: the
- * default registry). When two registries hold a family of the same name,
- * the first one's is written. `options` may be NULL (text 0.0.4).
+ * default registry). A family of a later registry with the name of, or
+ * a name clashing with, a family already written (counter x beside gauge
+ * x_total, histogram x beside gauge x_count, ...) is left out and counted
+ * in the counter extatus_expose_skipped_families_total of the default
+ * registry. `options` may be NULL (text 0.0.4).
  * On error `out` holds what was written so far plus nothing else.
  * Errors: EXTATUS_ERR_NOMEM, _NOSPACE (fixed buffer; size holds the need),
  * _INVALID.

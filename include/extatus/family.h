@@ -40,9 +40,9 @@ EXTATUS_API int extatus_family_lookup(extatus_family **out, extatus_registry *re
 /*
  * Get the series for `labels` (one value per label name, with their count;
  * EXTATUS_NO_LABELS when the family has none; see extatus/labels.h),
- * creating it if needed. Values are copied and must be
- * valid UTF-8 without carriage returns (every exposition line stays one
- * line for every parser).
+ * creating it if needed. Values are copied and must be valid UTF-8; any
+ * character is allowed (line feeds, carriage returns, quotes and
+ * backslashes are escaped or kept as each format requires).
  * Errors: EXTATUS_ERR_LABEL (a count that is not the family's label count,
  * naming the family and both counts; a NULL or bad value, naming it), _LIMIT (max_series
  * reached), _NOMEM, or the entry's error from create.

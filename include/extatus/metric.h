@@ -61,7 +61,9 @@ typedef struct extatus_datapoint {
  * options.h). A family without labels gets its single series at once.
  * Registering the same name again with the same type and label names
  * succeeds and changes nothing; a different type or label set fails with
- * EXTATUS_ERR_EXISTS.
+ * EXTATUS_ERR_EXISTS, and so does a name whose exposed names clash with
+ * another family's (counter x and counter x_total, histogram x and gauge
+ * x_count, ...; see docs/exposition.md).
  * Errors: EXTATUS_ERR_NAME, _LABEL, _EXISTS, _NOT_FOUND (type), _OPTION, _NOMEM.
  * Thread safety: any thread.
  */

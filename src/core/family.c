@@ -158,10 +158,6 @@ static int series_build(extatus_series **out, extatus_family *family, const char
             return extatus__error(EXTATUS_ERR_LABEL,
                                   "metric '%s': value of label '%s' is not valid UTF-8 (byte %zu)",
                                   family->name, family->label_names[i], bad);
-        if (memchr(values[i], '\r', length))
-            return extatus__error(EXTATUS_ERR_LABEL,
-                                  "metric '%s': value of label '%s' contains a carriage return",
-                                  family->name, family->label_names[i]);
         values_bytes += length + 1;
         text_bytes += (i ? 1 : 0) + strlen(family->label_names[i]) + 2 +
                       extatus__escape_size(values[i], length, true) + 1;
@@ -697,7 +693,25 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
             *out = existing;
         return rc;
     }
-    rc = extatus__registry_insert_locked(registry, index, family);
+    /* No name of the new family may be one another family already exposes. */
+    extatus_family *clash = NULL;
+    const char *suffix = "";
+    rc = extatus__clash_find(&clash, &suffix, registry->families, registry->family_count, name,
+                             type->metric_type);
+    if (rc == EXTATUS_OK && clash) {
+        rc = extatus__error(
+            EXTATUS_ERR_EXISTS,
+            "metric '%s' (type '%s') clashes with metric '%s' (type '%s') in "
+            "registry '%s': both would expose the name '%.*s%s'",
+            name, type_name, clash->name, clash->type_name, registry->name,
+            (int)extatus__exposed_base_length(name, extatus__exposed_type(type->metric_type)), name,
+            suffix);
+        pthread_mutex_unlock(&registry->lock);
+        family_free(family);
+        return rc;
+    }
+    if (rc == EXTATUS_OK)
+        rc = extatus__registry_insert_locked(registry, index, family);
     pthread_mutex_unlock(&registry->lock);
     if (rc != EXTATUS_OK) {
         family_free(family);

@@ -223,8 +223,11 @@ char *extatus__format_double(char *dst, double value, bool openmetrics)
         return copy_text(dst, "NaN", 3);
     if (isinf(value))
         return value > 0 ? copy_text(dst, "+Inf", 4) : copy_text(dst, "-Inf", 4);
-    if (value == 0) /* both zeros, as the Go writers do */
+    if (value == 0) { /* the sign of -0 is kept, as Go's FormatFloat keeps it */
+        if (signbit(value))
+            *dst++ = '-';
         return openmetrics ? copy_text(dst, "0.0", 3) : copy_text(dst, "0", 1);
+    }
 
     bool negative = value < 0;
     double magnitude = negative ? -value : value;

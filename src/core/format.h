@@ -25,8 +25,9 @@ char *extatus__format_int(char *dst, int64_t value);
  * A double as the shortest text that reads back to the same value, laid
  * out like Go's strconv.FormatFloat(v, 'g', -1, 64): exponent form when the
  * decimal exponent is < -4 or >= 6 ("1e-05", "1.5e+06"), plain otherwise
- * ("0.001", "123456"). Specials are "NaN", "+Inf", "-Inf"; both zeros are
- * "0". With `openmetrics`, a result without '.' or 'e' gets ".0" appended
+ * ("0.001", "123456"). Specials are "NaN", "+Inf", "-Inf"; zeros are "0"
+ * and "-0" (the sign reads back). With `openmetrics`, a result without '.' or 'e' gets ".0"
+ * appended
  * ("2.0", "0.0"), as the OpenMetrics Go writer does, so a float is never
  * mistaken for an integer.
  */

@@ -268,6 +268,27 @@ int extatus__registry_insert_locked(extatus_registry *registry, size_t index,
                                     extatus_family *family);
 void extatus__registry_remove_locked(extatus_registry *registry, size_t index);
 
+/* ---- exposed names (core/names.c) ------------------------------------- */
+
+/* How a family of `type` is exposed: counter, gauge, histogram, summary or unknown. */
+extatus_metric_type extatus__exposed_type(extatus_metric_type type);
+/* Length of the base name (OpenMetrics family name): a counter's name without "_total". */
+size_t extatus__exposed_base_length(const char *name, extatus_metric_type exposed);
+/* The suffixes the samples add to the base, "" first; NULL-terminated, static. */
+const char *const *extatus__exposed_suffixes(extatus_metric_type exposed);
+/* Binary search of a name-sorted family array; the insertion index when not found. */
+size_t extatus__families_search(extatus_family *const *families, size_t count, const char *name,
+                                bool *found);
+/*
+ * A family of families[0..count) (sorted by name), other than one named
+ * `name`, that takes a name a family `name` of metric type `type` would
+ * take in an exposition: *clash (NULL if none), and *suffix such that the
+ * shared name is the base of `name` plus *suffix. EXTATUS_ERR_NOMEM only.
+ */
+int extatus__clash_find(extatus_family **clash, const char **suffix,
+                        extatus_family *const *families, size_t count, const char *name,
+                        extatus_metric_type type);
+
 /* Find a family by name with a reference taken; drop it with extatus__family_drop. */
 extatus_family *extatus__family_acquire(extatus_registry *registry, const char *name);
 void extatus__family_drop(extatus_family *family);

@@ -184,22 +184,7 @@ size_t extatus_registry_family_count(extatus_registry *registry)
 size_t extatus__registry_search_locked(const extatus_registry *registry, const char *name,
                                        bool *found)
 {
-    size_t low = 0;
-    size_t high = registry->family_count;
-    while (low < high) {
-        size_t mid = low + (high - low) / 2;
-        int order = strcmp(registry->families[mid]->name, name);
-        if (order == 0) {
-            *found = true;
-            return mid;
-        }
-        if (order < 0)
-            low = mid + 1;
-        else
-            high = mid;
-    }
-    *found = false;
-    return low;
+    return extatus__families_search(registry->families, registry->family_count, name, found);
 }
 
 int extatus__registry_insert_locked(extatus_registry *registry, size_t index,

@@ -18,6 +18,9 @@
 #include <math.h>
 #include <string.h>
 
+/* The self-metric counting families skipped for clashing (see choose_families). */
+#define EXTATUS__EXPOSE_SKIPPED_NAME "extatus_expose_skipped_families_total"
+
 /* State of one extatus_expose() call. */
 typedef struct writer {
     extatus_buf *out;      /* destination */
@@ -264,33 +267,41 @@ static size_t sorted_bounds(writer *w, const extatus_datapoint *points, size_t c
     return used;
 }
 
+/* A value OpenMetrics accepts where it wants a counter: neither NaN nor negative. */
+static bool counter_value(const extatus_value *value)
+{
+    double number = extatus_value_to_double(value);
+    return !isnan(number) && !(number < 0);
+}
+
 /*
  * Write _sum, _count and (OpenMetrics) _created of a histogram or summary.
- * OpenMetrics treats _sum as a counter value, so a NaN or negative sum
- * (from NaN or negative observations) is left out there rather than
- * making the whole exposition invalid; text 0.0.4 writes it as it is.
+ * `with_sum` and `with_count` say whether _sum and _count may be written.
  */
 static int write_totals(writer *w, const family_info *f, const extatus_series *series,
-                        const extatus_datapoint *points, size_t count, bool with_sum)
+                        const extatus_datapoint *points, size_t count, bool with_sum,
+                        bool with_count)
 {
     const extatus_value *values = w->values;
     int rc = EXTATUS_OK;
     size_t i = find_role(points, values, count, EXTATUS_SAMPLE_SUM);
-    if (w->openmetrics && i < count) {
-        double sum = extatus_value_to_double(&values[i]);
-        if (isnan(sum) || sum < 0)
-            with_sum = false;
-    }
     if (with_sum && i < count)
         rc = write_sample(w, f, f->name_length, "_sum", series, EXTRA_NONE, 0, &values[i], false);
     i = find_role(points, values, count, EXTATUS_SAMPLE_COUNT);
-    if (rc == EXTATUS_OK && i < count)
+    if (rc == EXTATUS_OK && with_count && i < count)
         rc = write_sample(w, f, f->name_length, "_count", series, EXTRA_NONE, 0, &values[i], true);
     i = find_role(points, values, count, EXTATUS_SAMPLE_CREATED);
     if (rc == EXTATUS_OK && w->created && i < count)
         rc = write_sample(w, f, f->name_length, "_created", series, EXTRA_NONE, 0, &values[i],
                           false);
     return rc;
+}
+
+/* True when the series' _sum is missing or a value OpenMetrics accepts for it. */
+static bool sum_is_counter(const writer *w, const extatus_datapoint *points, size_t count)
+{
+    size_t i = find_role(points, w->values, count, EXTATUS_SAMPLE_SUM);
+    return i == count || counter_value(&w->values[i]);
 }
 
 static int write_histogram(writer *w, const family_info *f, const extatus_series *series,
@@ -316,8 +327,13 @@ static int write_histogram(writer *w, const family_info *f, const extatus_series
     }
     if (rc != EXTATUS_OK)
         return rc;
-    /* OpenMetrics forbids _sum when a bucket bound is negative. */
-    return write_totals(w, f, series, points, count, !(w->openmetrics && negative));
+    /*
+     * OpenMetrics forbids _sum with a negative bucket bound and a NaN or
+     * negative _sum, and wants _count only beside _sum: in those states
+     * both are left out (the +Inf bucket still gives the count).
+     */
+    bool totals = !w->openmetrics || (!negative && sum_is_counter(w, points, count));
+    return write_totals(w, f, series, points, count, totals, totals);
 }
 
 static int write_summary(writer *w, const family_info *f, const extatus_series *series,
@@ -327,12 +343,17 @@ static int write_summary(writer *w, const family_info *f, const extatus_series *
     int rc = EXTATUS_OK;
     for (size_t k = 0; k < quantiles && rc == EXTATUS_OK; k++) {
         size_t i = w->order[k];
+        /* OpenMetrics forbids negative quantile values: such a quantile is left out there. */
+        if (w->openmetrics && extatus_value_to_double(&w->values[i]) < 0)
+            continue;
         rc = write_sample(w, f, f->name_length, NULL, series, EXTRA_QUANTILE, points[i].bound,
                           &w->values[i], false);
     }
     if (rc != EXTATUS_OK)
         return rc;
-    return write_totals(w, f, series, points, count, true);
+    /* A NaN or negative _sum is left out in OpenMetrics; _count stands alone there. */
+    bool with_sum = !w->openmetrics || sum_is_counter(w, points, count);
+    return write_totals(w, f, series, points, count, with_sum, true);
 }
 
 /* Counter, gauge, unknown: one value; without it the series is left out. */
@@ -345,6 +366,13 @@ static int write_single(writer *w, const family_info *f, const extatus_series *s
         return EXTATUS_OK;
     if (f->type != EXTATUS_METRIC_COUNTER)
         return write_sample(w, f, f->name_length, NULL, series, EXTRA_NONE, 0, &values[i], false);
+    /*
+     * An OpenMetrics counter is neither NaN nor negative; only a callback
+     * (function_counter, custom types) can give one, and the series is
+     * left out of OpenMetrics then.
+     */
+    if (w->openmetrics && !counter_value(&values[i]))
+        return EXTATUS_OK;
     int rc = write_sample(w, f, f->base_length, "_total", series, EXTRA_NONE, 0, &values[i], false);
     i = find_role(points, values, count, EXTATUS_SAMPLE_CREATED);
     if (rc == EXTATUS_OK && w->created && i < count)
@@ -389,17 +417,11 @@ static int write_family(writer *w, extatus_family *family)
 {
     family_info f;
     f.family = family;
-    f.type = family->type->metric_type;
+    f.type = extatus__exposed_type(family->type->metric_type);
     f.name = family->name;
     f.name_length = strlen(family->name);
-    f.base_length = f.name_length;
-    if (f.type != EXTATUS_METRIC_COUNTER && f.type != EXTATUS_METRIC_GAUGE &&
-        f.type != EXTATUS_METRIC_HISTOGRAM && f.type != EXTATUS_METRIC_SUMMARY)
-        f.type = EXTATUS_METRIC_UNKNOWN;
     /* A counter's family name is its name without "_total"; samples add it back. */
-    if (f.type == EXTATUS_METRIC_COUNTER && f.name_length > 6 &&
-        memcmp(f.name + f.name_length - 6, "_total", 6) == 0)
-        f.base_length -= 6;
+    f.base_length = extatus__exposed_base_length(family->name, f.type);
 
     int rc = write_header(w, &f);
     if (rc != EXTATUS_OK)
@@ -415,42 +437,102 @@ static int write_family(writer *w, extatus_family *family)
     return rc;
 }
 
-/* Registries' snapshots merged by family name; the first registry wins a tie. */
-typedef struct merge_source {
-    extatus_family **families; /* sorted by name */
-    size_t count;              /* entries in families */
-    size_t next;               /* first family not yet written */
-} merge_source;
-
-static int write_registries(writer *w, merge_source *sources, size_t count)
+/*
+ * The families to write, sorted by name: every family of the first
+ * registry, then each family of the next registries that does not clash
+ * with one already chosen (same name, or a name both would expose, see
+ * core/names.c). Returns the chosen count in *chosen_count and the
+ * skipped one in *skipped.
+ */
+static int choose_families(extatus_family ***chosen_out, size_t *chosen_count, size_t *skipped,
+                           extatus_family **const *families, const size_t *counts, size_t sources)
 {
-    for (;;) {
-        const char *smallest = NULL;
-        size_t pick = 0;
-        for (size_t i = 0; i < count; i++) {
-            merge_source *s = &sources[i];
-            if (s->next == s->count)
-                continue;
-            const char *name = s->families[s->next]->name;
-            if (!smallest || strcmp(name, smallest) < 0) {
-                smallest = name;
-                pick = i;
-            }
+    size_t total = 0;
+    for (size_t i = 0; i < sources; i++)
+        total += counts[i];
+    *chosen_out = NULL;
+    *chosen_count = 0;
+    *skipped = 0;
+    extatus_family **chosen = extatus__calloc(total ? total : 1, sizeof(*chosen));
+    extatus_family **merged = extatus__calloc(total ? total : 1, sizeof(*merged));
+    extatus_family **kept = extatus__calloc(total ? total : 1, sizeof(*kept));
+    int rc = chosen && merged && kept
+                 ? EXTATUS_OK
+                 : extatus__error(EXTATUS_ERR_NOMEM, "extatus_expose: out of memory");
+    size_t used = 0;
+    for (size_t r = 0; r < sources && rc == EXTATUS_OK; r++) {
+        /* A registry has no clash within itself (registration refuses one). */
+        size_t kept_count = 0;
+        for (size_t i = 0; i < counts[r] && rc == EXTATUS_OK; i++) {
+            extatus_family *family = families[r][i];
+            extatus_family *clash = NULL;
+            const char *suffix;
+            bool same_name;
+            extatus__families_search(chosen, used, family->name, &same_name);
+            if (!same_name)
+                rc = extatus__clash_find(&clash, &suffix, chosen, used, family->name,
+                                         family->type->metric_type);
+            if (same_name || clash)
+                (*skipped)++;
+            else
+                kept[kept_count++] = family;
         }
-        if (!smallest)
-            return EXTATUS_OK;
-        int rc = write_family(w, sources[pick].families[sources[pick].next]);
-        if (rc != EXTATUS_OK)
-            return rc;
-        /* Skip the written name in every registry (later ones lose). */
-        for (size_t i = 0; i < count; i++) {
-            merge_source *s = &sources[i];
-            if (i != pick && s->next < s->count &&
-                strcmp(s->families[s->next]->name, smallest) == 0)
-                s->next++;
+        /* Merge the kept families into the chosen ones, both sorted by name. */
+        size_t from_chosen = 0;
+        size_t from_kept = 0;
+        size_t m = 0;
+        while (from_chosen < used || from_kept < kept_count) {
+            if (from_kept == kept_count ||
+                (from_chosen < used &&
+                 strcmp(chosen[from_chosen]->name, kept[from_kept]->name) < 0))
+                merged[m++] = chosen[from_chosen++];
+            else
+                merged[m++] = kept[from_kept++];
         }
-        sources[pick].next++;
+        extatus_family **swap = chosen;
+        chosen = merged;
+        merged = swap;
+        used = m;
     }
+    extatus__free(merged);
+    extatus__free(kept);
+    if (rc != EXTATUS_OK) {
+        extatus__free(chosen);
+        return rc;
+    }
+    *chosen_out = chosen;
+    *chosen_count = used;
+    return EXTATUS_OK;
+}
+
+/*
+ * Count families left out of a scrape for clashing, in a counter of the
+ * default registry (created on first use). Best effort: the scrape itself
+ * has succeeded.
+ */
+static void count_skipped(size_t skipped)
+{
+    extatus_counter *counter = NULL;
+    if (extatus_counter_new(&counter, NULL, EXTATUS__EXPOSE_SKIPPED_NAME,
+                            "Families left out of an exposition of several registries because "
+                            "their names clash with a family of an earlier registry.") ==
+        EXTATUS_OK)
+        extatus_counter_add(counter, skipped);
+}
+
+static int write_registries(writer *w, extatus_family **const *families, const size_t *counts,
+                            size_t sources)
+{
+    extatus_family **chosen = NULL;
+    size_t count = 0;
+    size_t skipped = 0;
+    int rc = choose_families(&chosen, &count, &skipped, families, counts, sources);
+    for (size_t i = 0; i < count && rc == EXTATUS_OK; i++)
+        rc = write_family(w, chosen[i]);
+    extatus__free(chosen);
+    if (skipped)
+        count_skipped(skipped);
+    return rc;
 }
 
 int extatus_expose(extatus_buf *out, extatus_registry *const *registries, size_t count,
@@ -482,9 +564,13 @@ int extatus_expose(extatus_buf *out, extatus_registry *const *registries, size_t
         registries = &fallback;
         count = 1;
     }
-    merge_source *sources = extatus__calloc(count, sizeof(*sources));
-    if (!sources)
+    extatus_family ***families = extatus__calloc(count, sizeof(*families));
+    size_t *counts = extatus__calloc(count, sizeof(*counts));
+    if (!families || !counts) {
+        extatus__free(families);
+        extatus__free(counts);
         return extatus__error(EXTATUS_ERR_NOMEM, "extatus_expose: out of memory");
+    }
 
     writer w;
     memset(&w, 0, sizeof(w));
@@ -502,12 +588,12 @@ int extatus_expose(extatus_buf *out, extatus_registry *const *registries, size_t
             rc = extatus__error(EXTATUS_ERR_NOMEM, "extatus_expose: no default registry");
             break;
         }
-        rc = extatus__registry_snapshot(registry, &sources[taken].families, &sources[taken].count);
+        rc = extatus__registry_snapshot(registry, &families[taken], &counts[taken]);
         if (rc != EXTATUS_OK)
             break;
     }
     if (rc == EXTATUS_OK)
-        rc = write_registries(&w, sources, count);
+        rc = write_registries(&w, families, counts, count);
     if (rc == EXTATUS_OK && w.openmetrics) {
         char *start = line_begin(&w, 6);
         if (start) {
@@ -518,8 +604,9 @@ int extatus_expose(extatus_buf *out, extatus_registry *const *registries, size_t
         }
     }
     for (size_t i = 0; i < taken; i++)
-        extatus__families_release(sources[i].families, sources[i].count);
-    extatus__free(sources);
+        extatus__families_release(families[i], counts[i]);
+    extatus__free(families);
+    extatus__free(counts);
     extatus__free(w.scratch);
     extatus__free(w.values);
     extatus__free(w.order);

@@ -11,17 +11,8 @@
 #include <string.h>
 
 #include "extatus.h"
+#include "render_support.h"
 #include "../unit/expose/fake_entry.h"
-
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int check_rc_ = (call);                                                                    \
-        if (check_rc_ != EXTATUS_OK) {                                                             \
-            fprintf(stderr, "%s:%d: %s failed: %s (%s)\n", __FILE__, __LINE__, #call,              \
-                    extatus_strerror(check_rc_), extatus_error_last());                            \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* Label values that need escaping or look like syntax. */
 static const char *const tricky[] = {
@@ -55,17 +46,6 @@ static extatus_family *family(extatus_registry *registry, const char *name, cons
     extatus_family *out = NULL;
     CHECK(extatus_family_new(&out, registry, name, type, options, count));
     return out;
-}
-
-static void write_file(const char *prefix, const char *extension, const extatus_buf *buf)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s.%s", prefix, extension);
-    FILE *file = fopen(path, "wb");
-    if (!file || fwrite(buf->ptr, 1, buf->size, file) != buf->size || fclose(file) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(1);
-    }
 }
 
 int main(int argc, char **argv)
@@ -174,15 +154,7 @@ int main(int argc, char **argv)
     CHECK(fake_set(flaky, EXTATUS_LABELS("good"), events, 0));
     CHECK(fake_set(flaky, EXTATUS_LABELS("bad"), events, 1));
 
-    extatus_buf buf = EXTATUS_BUF_INIT;
-    extatus_expose_options options = EXTATUS_EXPOSE_OPTIONS_INIT;
-    CHECK(extatus_expose(&buf, &registry, 1, &options));
-    write_file(argv[1], "prom", &buf);
-    extatus_buf_dispose(&buf);
-    options.format = EXTATUS_FORMAT_OPENMETRICS;
-    CHECK(extatus_expose(&buf, &registry, 1, &options));
-    write_file(argv[1], "om", &buf);
-    extatus_buf_dispose(&buf);
+    write_both(argv[1], registry);
 
     extatus_registry_free(registry);
     extatus_shutdown();

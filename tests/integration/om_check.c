@@ -7,12 +7,15 @@
  * It checks the grammar of every line and the structure the spec asks
  * for: TYPE/UNIT/HELP before the samples and in that order, each at most
  * once; a UNIT the family name ends in; escapes limited to \\ \" \n; no
- * blank line, carriage return or other comment; families and metric
- * points never interleaved or repeated; sample names matching the family
- * type; histogram buckets increasing with non-decreasing counts, a +Inf
- * bucket equal to _count, no _sum with a negative bucket; summary
- * quantiles increasing within [0, 1]; counts integral and non-negative;
- * counters neither NaN nor negative; "# EOF" last.
+ * blank line, carriage return outside a quoted string, or other comment;
+ * families and metric points never interleaved or repeated; no name
+ * taken by two families (counter x: x, x_total, x_created; histogram x:
+ * x, x_bucket, x_sum, x_count, x_created; ...); sample names matching the
+ * family type; histogram buckets increasing with non-decreasing counts, a
+ * +Inf bucket equal to _count, _sum and _count both or neither, no _sum
+ * with a negative bucket; summary quantiles increasing within [0, 1] with
+ * values that are not negative; counts integral and non-negative;
+ * counters and sums neither NaN nor negative; "# EOF" last.
  *
  * Where extatus promises more than the spec, so does the checker: every
  * family starts with TYPE; within a point the order is buckets or
@@ -97,6 +100,7 @@ typedef struct checker {
     size_t line;           /* current line number */
     bool failed;           /* a problem was reported */
     names families;        /* family names seen */
+    names taken;           /* every name the families seen take (family and sample names) */
     names keys;            /* label sets of points seen in the current family */
     bool in_family;        /* a TYPE line opened a family */
     char family[MAX_TEXT]; /* current family name */
@@ -242,6 +246,31 @@ static bool parse_number(const char *text, double *value, bool *integer)
 
 static const char *type_names[] = {"counter", "gauge", "histogram", "summary", "unknown"};
 
+/* Record the names a family of type `type` takes; report one another family took. */
+static bool take_names(checker *c, const char *family, const char *type)
+{
+    static const char *const counter[] = {"", "_total", "_created", NULL};
+    static const char *const histogram[] = {"", "_bucket", "_sum", "_count", "_created", NULL};
+    static const char *const gaugehistogram[] = {"", "_bucket", "_gsum", "_gcount", NULL};
+    static const char *const summary[] = {"", "_sum", "_count", "_created", NULL};
+    static const char *const info[] = {"", "_info", NULL};
+    static const char *const single[] = {"", NULL};
+    const char *const *suffixes = strcmp(type, "counter") == 0          ? counter
+                                  : strcmp(type, "histogram") == 0      ? histogram
+                                  : strcmp(type, "gaugehistogram") == 0 ? gaugehistogram
+                                  : strcmp(type, "summary") == 0        ? summary
+                                  : strcmp(type, "info") == 0           ? info
+                                                                        : single;
+    for (; *suffixes; suffixes++) {
+        char name[MAX_TEXT];
+        snprintf(name, sizeof(name), "%s%s", family, *suffixes);
+        if (names_has(&c->taken, name))
+            return report(c, "family %s takes the name %s another family took", family, name);
+        names_add(&c->taken, name);
+    }
+    return true;
+}
+
 /* Validate the finished point of the current family. */
 static bool close_point(checker *c)
 {
@@ -262,8 +291,8 @@ static bool close_point(checker *c)
                           pt->count, pt->inf_value);
         if (pt->negative_bound && pt->has_sum)
             return report(c, "histogram point {%s} has _sum and a negative bucket", pt->key);
-        if (!pt->has_count)
-            return report(c, "histogram point {%s} without _count", pt->key);
+        if (pt->has_count != pt->has_sum)
+            return report(c, "histogram point {%s} has one of _sum and _count", pt->key);
         break;
     case TYPE_SUMMARY:
         if (!pt->has_count)
@@ -305,6 +334,8 @@ static bool check_meta(checker *c, const char *line)
         if (names_has(&c->families, name))
             return report(c, "family %s appears twice (interleaved or repeated)", name);
         names_add(&c->families, name);
+        if (!take_names(c, name, p))
+            return false;
         size_t t = 0;
         while (t < 5 && strcmp(p, type_names[t]) != 0)
             t++;
@@ -509,8 +540,8 @@ static bool check_sample(checker *c, const char *line)
             return report(c, "count '%s' of %s is not a non-negative integer", number, name);
     }
     if (stage == 1) {
-        if (c->type == TYPE_SUMMARY && (isnan(value) || value < 0))
-            return report(c, "summary _sum is NaN or negative");
+        if (isnan(value) || value < 0)
+            return report(c, "%s _sum is NaN or negative", type_names[c->type]);
         pt->has_sum = true;
     }
     if (stage == 2) {
@@ -540,6 +571,8 @@ static bool check_sample(checker *c, const char *line)
             }
         } else if (!(bound >= 0 && bound <= 1)) {
             return report(c, "quantile %s outside [0, 1]", text);
+        } else if (value < 0) {
+            return report(c, "quantile %s has a negative value %s", text, number);
         }
         pt->bounds++;
         pt->last_bound = bound;
@@ -552,8 +585,6 @@ static bool check_text(checker *c, char *text, size_t size)
 {
     if (size >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
         return report(c, "byte order mark");
-    if (memchr(text, '\r', size))
-        return report(c, "carriage return in the exposition");
     if (memchr(text, '\0', size))
         return report(c, "NUL byte in the exposition");
     static const char eof[] = "# EOF\n";
@@ -614,8 +645,10 @@ bool om_check_buffer(const char *name, char *text, size_t size)
     bool ok = check_text(&c, text, size);
     names_clear(&c.families);
     names_clear(&c.keys);
+    names_clear(&c.taken);
     free(c.families.items);
     free(c.keys.items);
+    free(c.taken.items);
     return ok;
 }
 

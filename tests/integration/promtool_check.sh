@@ -3,6 +3,9 @@
 #   promtool_check.sh text PROMTOOL FILE
 #       `promtool check metrics` (text format parser and linter) must
 #       succeed and print nothing.
+#   promtool_check.sh text-parse PROMTOOL FILE
+#       as text, but lint remarks (exit 3) are allowed: only a parse
+#       error fails.
 #   promtool_check.sh openmetrics PROMTOOL FILE
 #       promtool's OpenMetrics parser (through `tsdb create-blocks-from
 #       openmetrics`, which needs a timestamp on every sample, so one is
@@ -18,6 +21,15 @@ text)
     status=$?
     if [ $status -ne 0 ] || [ -n "$output" ]; then
         printf 'promtool check metrics (exit %s) complained about %s:\n%s\n' \
+            "$status" "$file" "$output" >&2
+        exit 1
+    fi
+    ;;
+text-parse)
+    output=$("$promtool" check metrics < "$file" 2>&1)
+    status=$?
+    if [ $status -ne 0 ] && [ $status -ne 3 ] || printf '%s' "$output" | grep -q 'error'; then
+        printf 'promtool check metrics (exit %s) could not parse %s:\n%s\n' \
             "$status" "$file" "$output" >&2
         exit 1
     fi
@@ -41,7 +53,7 @@ openmetrics)
     fi
     ;;
 *)
-    echo "usage: $0 text|openmetrics PROMTOOL FILE" >&2
+    echo "usage: $0 text|text-parse|openmetrics PROMTOOL FILE" >&2
     exit 2
     ;;
 esac

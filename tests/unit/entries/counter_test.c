@@ -6,6 +6,10 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int setup(void **state)
@@ -173,6 +177,109 @@ static void test_threads_lose_nothing(void **state)
     assert_true(extatus_counter_value(counter) == expected);
 }
 
+/* ---- never backwards at 2^64 ------------------------------------------------ */
+
+#define TWO_POW_64 18446744073709551616.0
+
+/* The counter's value in the text exposition of the default registry, parsed. */
+static double exposed_total(const char *name)
+{
+    extatus_buf buf = EXTATUS_BUF_INIT;
+    assert_ok(extatus_expose(&buf, NULL, 0, NULL));
+    char line[128];
+    snprintf(line, sizeof line, "\n%s ", name);
+    const char *at = strstr(buf.ptr, line);
+    assert_non_null(at);
+    double value = strtod(at + strlen(line), NULL);
+    extatus_buf_dispose(&buf);
+    return value;
+}
+
+static void test_carry_past_two_pow_64(void **state)
+{
+    extatus_counter *counter;
+    (void)state;
+    assert_ok(extatus_counter_new(&counter, NULL, "huge_total", NULL));
+    extatus_counter_add(counter, UINT64_MAX);
+    assert_true(extatus_counter_value(counter) == 18446744073709551615.0);
+    extatus_counter_inc(counter); /* wrapped to 0 before */
+    assert_true(extatus_counter_value(counter) == TWO_POW_64);
+    assert_true(exposed_total("huge_total") == TWO_POW_64);
+    extatus_counter_add(counter, UINT64_MAX); /* 2^65 - 1: one rounding, to nearest */
+    assert_true(extatus_counter_value(counter) == 2 * TWO_POW_64);
+    assert_ok(extatus_counter_add_float(counter, 8193)); /* whole: integer path; 2^65 + 8192 */
+    assert_true(extatus_counter_value(counter) == 2 * TWO_POW_64 + 8192);
+
+    extatus_counter *halves;
+    assert_ok(extatus_counter_new(&halves, NULL, "halves_total", NULL));
+    extatus_counter_add(halves, UINT64_C(1) << 63);
+    extatus_counter_add(halves, UINT64_C(1) << 63); /* read 0 before */
+    assert_true(extatus_counter_value(halves) == TWO_POW_64);
+    assert_true(exposed_total("halves_total") == TWO_POW_64);
+
+    /* A reset past 2^64 starts again from 0, exactly. */
+    extatus_counter_reset(halves);
+    assert_true(extatus_counter_value(halves) == 0);
+    extatus_counter_add(halves, 7);
+    assert_true(extatus_counter_value(halves) == 7);
+    assert_true(exposed_total("halves_total") == 7);
+}
+
+/*
+ * Sharded and shared: more threads than exclusive shards each carry their
+ * cell past 2^64 many times while a reader checks the value never goes
+ * down; the final total is exact.
+ */
+#define CARRY_THREADS 40
+#define CARRY_ADDS    64
+
+static atomic_int carry_writers_done;
+
+static void *carry_writer(void *arg)
+{
+    extatus_counter *counter = arg;
+    for (int i = 0; i < CARRY_ADDS; i++)
+        extatus_counter_add(counter, UINT64_C(1) << 62); /* every 4 adds pass 2^64 */
+    atomic_fetch_add(&carry_writers_done, 1);
+    return NULL;
+}
+
+static void *carry_reader(void *arg)
+{
+    extatus_counter *counter = arg;
+    double last = 0;
+    long backwards = 0;
+    while (atomic_load(&carry_writers_done) < CARRY_THREADS) {
+        double now = extatus_counter_value(counter);
+        backwards += now < last;
+        last = now;
+    }
+    return (void *)(intptr_t)backwards;
+}
+
+static void test_carry_on_shards(void **state)
+{
+    extatus_counter *counter;
+    pthread_t writers[CARRY_THREADS];
+    pthread_t reader;
+    (void)state;
+    assert_ok(extatus_counter_new(&counter, NULL, "sharded_huge_total", NULL));
+    atomic_store(&carry_writers_done, 0);
+    assert_int_equal(pthread_create(&reader, NULL, carry_reader, counter), 0);
+    for (int i = 0; i < CARRY_THREADS; i++)
+        assert_int_equal(pthread_create(&writers[i], NULL, carry_writer, counter), 0);
+    for (int i = 0; i < CARRY_THREADS; i++)
+        pthread_join(writers[i], NULL);
+    void *backwards = NULL;
+    pthread_join(reader, &backwards);
+    assert_int_equal((intptr_t)backwards, 0);
+    /* 40 * 64 * 2^62 = 640 * 2^64, exact in a double. */
+    assert_true(extatus_counter_value(counter) ==
+                (double)CARRY_THREADS * CARRY_ADDS / 4 * TWO_POW_64);
+    assert_true(exposed_total("sharded_huge_total") ==
+                (double)CARRY_THREADS * CARRY_ADDS / 4 * TWO_POW_64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +289,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_labelled_counters_and_type_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_lose_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_past_two_pow_64, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_carry_on_shards, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,9 +44,16 @@ static void test_set_to_current_time(void **state)
     extatus_gauge *gauge;
     (void)state;
     assert_ok(extatus_gauge_new(&gauge, NULL, "last_run_seconds", NULL));
-    double before = (double)time(NULL);
+    /*
+     * Bracket with the same clock the gauge reads (CLOCK_REALTIME): time()
+     * reads the coarse seconds, which can run a tick ahead of it.
+     */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double before = (double)now.tv_sec;
     extatus_gauge_set_to_current_time(gauge);
-    double after = (double)time(NULL) + 1;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double after = (double)now.tv_sec + 1;
     assert_true(extatus_gauge_value(gauge) >= before && extatus_gauge_value(gauge) <= after);
 }
 

@@ -158,7 +158,8 @@ static void test_gauge(void **state)
         {"minus_inf", {FAKE_DOUBLE(-INFINITY), FAKE_INT(1), FAKE_INT(1)}},
         {"integer", {FAKE_INT(-42), FAKE_INT(1), FAKE_INT(1)}},
         {"undefined", {FAKE_UNDEFINED, FAKE_INT(1), FAKE_INT(1)}},
-        {"zero", {FAKE_DOUBLE(-0.0), FAKE_INT(1), FAKE_INT(1)}},
+        {"zero",
+         {FAKE_DOUBLE(-0.0), FAKE_INT(1), FAKE_INT(1)}}, /* written -0: the sign reads back */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         set_series(temperature, EXTATUS_LABELS(cases[i].name), cases[i].value);
@@ -482,6 +483,66 @@ static void test_default_registry(void **state)
 }
 
 /*
+ * Registries exposed together: a family whose names clash with a family
+ * written from an earlier registry is left out (the whole family) and
+ * counted in extatus_expose_skipped_families_total of the default
+ * registry; a skipped family takes no name from later registries.
+ */
+static double skipped_families(void)
+{
+    char *text = render(NULL, 0, EXTATUS_FORMAT_TEXT, 0);
+    const char *line = strstr(text, "\nextatus_expose_skipped_families_total ");
+    double value =
+        line ? strtod(line + strlen("\nextatus_expose_skipped_families_total "), NULL) : 0;
+    free(text);
+    return value;
+}
+
+static void test_clash_across_registries(void **state)
+{
+    (void)state;
+    extatus_registry *registries[3] = {new_registry("clash_a"), new_registry("clash_b"),
+                                       new_registry("clash_c")};
+    static const extatus_value one[] = {FAKE_INT(1), FAKE_UNDEFINED, FAKE_UNDEFINED};
+    static const extatus_value two[] = {FAKE_INT(2), FAKE_UNDEFINED, FAKE_UNDEFINED};
+    static const extatus_value three[] = {FAKE_INT(3), FAKE_UNDEFINED, FAKE_UNDEFINED};
+    extatus_counter *jobs = NULL;
+    extatus_histogram *latency = NULL;
+    assert_ok(extatus_counter_new(&jobs, registries[0], "jobs", "Jobs."));
+    assert_ok(extatus_histogram_new(&latency, registries[0], "latency", "Latency.", NULL, 0));
+    make_family(registries[0], "y", "fake_gauge", "Y.", NULL, NULL, 0, one);
+    make_family(registries[1], "jobs_total", "fake_gauge", "Clashes with counter jobs.", NULL, NULL,
+                0, two);
+    make_family(registries[1], "latency_count", "fake_gauge", "Clashes with latency.", NULL, NULL,
+                0, two);
+    make_family(registries[1], "queue", "fake_gauge", "No clash.", NULL, NULL, 0, two);
+    make_family(registries[1], "y_total", "fake_counter", "Clashes with gauge y.", NULL, NULL, 0,
+                two);
+    make_family(registries[2], "queue_total", "fake_counter", "Clashes with gauge queue.", NULL,
+                NULL, 0, three);
+    make_family(registries[2], "y_total", "fake_gauge", "Clashes only with a skipped family.", NULL,
+                NULL, 0, three);
+    for (int format = 0; format < 2; format++) {
+        double before = skipped_families();
+        char *text =
+            render(registries, 3, format ? EXTATUS_FORMAT_OPENMETRICS : EXTATUS_FORMAT_TEXT, 0);
+        assert_non_null(strstr(text, "\njobs_total 0\n"));
+        assert_null(strstr(text, "jobs_total 2"));
+        assert_non_null(strstr(text, "\nlatency_count 0\n"));
+        assert_null(strstr(text, "latency_count 2"));
+        assert_non_null(strstr(text, "\nqueue 2\n"));
+        assert_null(strstr(text, "queue_total"));
+        assert_non_null(strstr(text, "\ny 1\n"));
+        assert_non_null(strstr(text, "\ny_total 3\n"));
+        assert_null(strstr(text, "y_total 2"));
+        free(text);
+        assert_true(skipped_families() == before + 4);
+    }
+    for (size_t i = 0; i < 3; i++)
+        extatus_registry_free(registries[i]);
+}
+
+/*
  * 100,000 labelled counters of the built-in type render completely, in
  * creation order, into a reused buffer (speed is measured in bench/).
  */
@@ -522,29 +583,89 @@ static void test_many_counters(void **state)
 }
 
 /*
- * OpenMetrics treats a summary's or histogram's _sum as a counter value: a
- * negative or NaN sum is left out there, while text 0.0.4 writes it.
+ * OpenMetrics treats a summary's or histogram's _sum as a counter value and
+ * wants a histogram's _count only beside its _sum: in OpenMetrics a NaN or
+ * negative sum is left out, with the histogram's _count; a negative
+ * quantile value is left out. Text 0.0.4 writes everything.
  */
 static void test_negative_sum_only_in_text(void **state)
 {
     (void)state;
     extatus_registry *registry = new_registry("negative_sum");
     extatus_summary *summary = NULL;
-    extatus_histogram *histogram = NULL;
+    extatus_histogram *nan_histogram = NULL;
+    extatus_histogram *negative_histogram = NULL;
+    extatus_histogram *minus_inf_histogram = NULL;
+    extatus_histogram *plus_inf_histogram = NULL;
     const double bounds[] = {1, 2};
-    assert_ok(extatus_summary_new(&summary, registry, "delta", "Changes.", NULL, 0));
-    assert_ok(extatus_histogram_new(&histogram, registry, "ratio", "Ratios.", bounds, 2));
+    const double quantiles[] = {0.5};
+    assert_ok(extatus_summary_new(&summary, registry, "delta", "Changes.", quantiles, 1));
+    assert_ok(extatus_histogram_new(&nan_histogram, registry, "ratio", "Ratios.", bounds, 2));
+    assert_ok(extatus_histogram_new(&negative_histogram, registry, "shift", "Shifts.", bounds, 2));
+    assert_ok(extatus_histogram_new(&minus_inf_histogram, registry, "low", "Lows.", bounds, 2));
+    assert_ok(extatus_histogram_new(&plus_inf_histogram, registry, "high", "Highs.", bounds, 2));
     extatus_summary_observe(summary, -3);
-    extatus_histogram_observe(histogram, NAN);
+    extatus_histogram_observe(nan_histogram, NAN);
+    extatus_histogram_observe(negative_histogram, -0.5);
+    extatus_histogram_observe(minus_inf_histogram, -INFINITY);
+    extatus_histogram_observe(plus_inf_histogram, INFINITY);
     char *text = render(&registry, 1, EXTATUS_FORMAT_TEXT, 0);
+    assert_non_null(strstr(text, "\ndelta{quantile=\"0.5\"} -3")); /* approximated */
     assert_non_null(strstr(text, "\ndelta_sum -3\n"));
-    assert_non_null(strstr(text, "\nratio_sum NaN\n"));
+    assert_non_null(strstr(text, "\nratio_sum NaN\nratio_count 1\n"));
+    assert_non_null(strstr(text, "\nshift_sum -0.5\nshift_count 1\n"));
+    assert_non_null(strstr(text, "\nlow_sum -Inf\nlow_count 1\n"));
+    assert_non_null(strstr(text, "\nhigh_sum +Inf\nhigh_count 1\n"));
     free(text);
     text = render(&registry, 1, EXTATUS_FORMAT_OPENMETRICS, 1);
+    assert_null(strstr(text, "delta{"));
     assert_null(strstr(text, "delta_sum"));
-    assert_null(strstr(text, "ratio_sum"));
     assert_non_null(strstr(text, "\ndelta_count 1\n"));
-    assert_non_null(strstr(text, "\nratio_bucket{le=\"+Inf\"} 1\n"));
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const names[] = {"ratio", "shift", "low"};
+        char sum[32], count[32], inf[64];
+        snprintf(sum, sizeof sum, "%s_sum", names[i]);
+        snprintf(count, sizeof count, "%s_count", names[i]);
+        snprintf(inf, sizeof inf, "\n%s_bucket{le=\"+Inf\"} 1\n", names[i]);
+        assert_null(strstr(text, sum));
+        assert_null(strstr(text, count));
+        assert_non_null(strstr(text, inf));
+    }
+    assert_non_null(strstr(text, "\nhigh_sum +Inf\nhigh_count 1\n"));
+    free(text);
+    extatus_registry_free(registry);
+}
+
+/* A function counter's NaN or negative value leaves its series out of OpenMetrics only. */
+static int give_value(double *value, const char *const *label_values, void *user_data)
+{
+    (void)label_values;
+    *value = *(const double *)user_data;
+    return 0;
+}
+
+static void test_bad_counter_value_only_in_text(void **state)
+{
+    (void)state;
+    extatus_registry *registry = new_registry("bad_counter");
+    static const double nan_value = NAN;
+    static const double negative_value = -1.5;
+    static const double good_value = 2.5;
+    assert_ok(extatus_function_counter_new(registry, "nan_things", "NaN.", give_value,
+                                           (void *)(uintptr_t)&nan_value));
+    assert_ok(extatus_function_counter_new(registry, "negative_things", "Negative.", give_value,
+                                           (void *)(uintptr_t)&negative_value));
+    assert_ok(extatus_function_counter_new(registry, "good_things", "Good.", give_value,
+                                           (void *)(uintptr_t)&good_value));
+    char *text = render(&registry, 1, EXTATUS_FORMAT_TEXT, 0);
+    assert_non_null(strstr(text, "\nnan_things_total NaN\n"));
+    assert_non_null(strstr(text, "\nnegative_things_total -1.5\n"));
+    free(text);
+    text = render(&registry, 1, EXTATUS_FORMAT_OPENMETRICS, 1);
+    assert_null(strstr(text, "nan_things_total"));
+    assert_null(strstr(text, "negative_things_total"));
+    assert_non_null(strstr(text, "# TYPE nan_things counter\n"));
+    assert_non_null(strstr(text, "\ngood_things_total 2.5\n"));
     free(text);
     extatus_registry_free(registry);
 }
@@ -568,6 +689,8 @@ int main(void)
         cmocka_unit_test(test_default_registry),
         cmocka_unit_test(test_many_counters),
         cmocka_unit_test(test_negative_sum_only_in_text),
+        cmocka_unit_test(test_clash_across_registries),
+        cmocka_unit_test(test_bad_counter_value_only_in_text),
     };
     int failed = cmocka_run_group_tests_name("expose/expose", tests, setup, NULL);
     extatus_shutdown();

@@ -25,7 +25,7 @@ typedef struct double_case {
 
 static const double_case double_cases[] = {
     {0.0, "0", "0.0"},
-    {-0.0, "0", "0.0"},
+    {-0.0, "-0", "-0.0"}, /* the sign reads back, as Go writes it */
     {1.0, "1", "1.0"},
     {-1.0, "-1", "-1.0"},
     {0.1, "0.1", "0.1"},

@@ -133,10 +133,10 @@ double bench_handler_cpu_percent(void)
         nanosleep(&(struct timespec){0, 1000000}, NULL);
 
     nanosleep(&(struct timespec){WARMUP_SECONDS, 0}, NULL);
-    check(extatus_process_stats_get(&before), "stats");
+    check(extatus_process_get_stats(&before), "stats");
     start = now_seconds();
     nanosleep(&(struct timespec){BENCH_HANDLER_SECONDS, 0}, NULL);
-    check(extatus_process_stats_get(&after), "stats");
+    check(extatus_process_get_stats(&after), "stats");
     elapsed = now_seconds() - start;
     if (after.up != WORKERS)
         fprintf(stderr, "run-bench: handler_10k_workers: only %zu of %u workers up\n", after.up,

@@ -1,8 +1,8 @@
-# extatus_yaml: configuration files (extatus_config_load), a library of its
+# extatus-yaml: configuration files (extatus_config_load), a library of its
 # own so that libextatus never depends on libyaml. Installed with its own
-# pkg-config file (extatus_yaml.pc) and as the CMake package component
+# pkg-config file (extatus-yaml.pc) and as the CMake package component
 # `yaml` (targets extatus::extatus_yaml and extatus::extatus_yaml_static).
-option(EXTATUS_YAML "Build extatus_yaml, the YAML configuration loader (needs libyaml-dev)" ON)
+option(EXTATUS_YAML "Build extatus-yaml, the YAML configuration loader (needs libyaml-dev)" ON)
 if(NOT EXTATUS_YAML)
   return()
 endif()
@@ -22,7 +22,7 @@ extatus_warnings(extatus_yaml_objects)
 extatus_dependency_target(yaml yaml-0.1)
 add_library(extatus_yaml SHARED $<TARGET_OBJECTS:extatus_yaml_objects>)
 add_library(extatus_yaml_static STATIC $<TARGET_OBJECTS:extatus_yaml_objects>)
-set_target_properties(extatus_yaml_static PROPERTIES OUTPUT_NAME extatus_yaml)
+set_target_properties(extatus_yaml_static PROPERTIES OUTPUT_NAME extatus-yaml)
 foreach(lib extatus_yaml extatus_yaml_static)
   target_include_directories(${lib} PUBLIC
     $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
@@ -30,7 +30,7 @@ foreach(lib extatus_yaml extatus_yaml_static)
 endforeach()
 target_link_libraries(extatus_yaml PUBLIC extatus PRIVATE PkgConfig::EXTATUS_LIBYAML)
 target_link_libraries(extatus_yaml_static PUBLIC extatus_static extatus::dependency_yaml)
-set_target_properties(extatus_yaml PROPERTIES
+set_target_properties(extatus_yaml PROPERTIES OUTPUT_NAME extatus-yaml
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
 add_library(extatus::extatus_yaml ALIAS extatus_yaml)
 add_library(extatus::extatus_yaml_static ALIAS extatus_yaml_static)
@@ -42,7 +42,7 @@ install(TARGETS extatus_yaml extatus_yaml_static EXPORT extatusYamlTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT extatusYamlTargets NAMESPACE extatus::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/extatus)
-configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/extatus_yaml.pc.in
-               ${CMAKE_CURRENT_BINARY_DIR}/extatus_yaml.pc @ONLY)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/extatus_yaml.pc
+configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/extatus-yaml.pc.in
+               ${CMAKE_CURRENT_BINARY_DIR}/extatus-yaml.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/extatus-yaml.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

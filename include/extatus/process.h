@@ -297,7 +297,7 @@ typedef struct extatus_process_stats {
  * Fill `*stats`. Errors: EXTATUS_ERR_INVALID (NULL).
  * Thread safety: any thread.
  */
-EXTATUS_API int extatus_process_stats_get(extatus_process_stats *stats);
+EXTATUS_API int extatus_process_get_stats(extatus_process_stats *stats);
 
 /* "up", "idle", "down"; "unknown" otherwise. Static. Any thread. */
 EXTATUS_API const char *extatus_process_state_name(extatus_process_state state);

@@ -98,14 +98,14 @@ void extatus_free(void *ptr)
 }
 
 /*
- * Tear everything down, in the order that keeps every pointer valid:
- * reporters first (they read metrics), then the scheduler's threads (no
- * sample runs after this), then the registries (whose probe series remove
- * their tasks), the defaults, the types and the cells.
+ * Tear everything down, in the order that keeps every pointer valid: the
+ * layers above core first, newest first (reporters read metrics), then the
+ * scheduler's threads (no task runs after this), then the registries
+ * (whose series leave every layer), the defaults, the types and the cells.
  */
 static void shutdown_locked(void)
 {
-    extatus__report_shutdown();
+    extatus__layers_shutdown();
     extatus__sched_stop();
     extatus__registries_shutdown();
     extatus__sched_reset();
@@ -122,19 +122,14 @@ int extatus__ensure_init(void)
     int rc = EXTATUS_OK;
     if (!atomic_load_explicit(&initialized, memory_order_relaxed)) {
         initializing = 1;
+        /* Core first, then the layers that joined it, in their order. */
         rc = extatus__cells_init();
         if (rc == EXTATUS_OK) {
-            rc = extatus__entries_register_builtin();
-            if (rc == EXTATUS_OK)
-                rc = extatus__probes_register_builtin();
-            if (rc == EXTATUS_OK)
-                rc = extatus__registries_init();
-            if (rc == EXTATUS_OK && (rc = extatus__process_collector_init()) != EXTATUS_OK)
+            rc = extatus__registries_init();
+            if (rc == EXTATUS_OK && (rc = extatus__layers_init()) != EXTATUS_OK)
                 shutdown_locked();
-            else if (rc != EXTATUS_OK) {
-                extatus__types_free();
+            else if (rc != EXTATUS_OK)
                 extatus__cells_shutdown();
-            }
         }
         initializing = 0;
         if (rc == EXTATUS_OK)
@@ -152,10 +147,11 @@ int extatus_init(void)
 void extatus_shutdown(void)
 {
     /*
-     * The workers' handler first: it reads registries and runs user
-     * reports. Outside init_lock, which its start takes after its own lock.
+     * Layers' threads that call the library first (the workers' handler
+     * runs user reports): outside init_lock, which their starts may take
+     * after their own locks.
      */
-    extatus_process_stop();
+    extatus__layers_stop();
     pthread_mutex_lock(&init_lock);
     if (atomic_load(&initialized)) {
         shutdown_locked();

@@ -12,6 +12,24 @@ static __thread char thread_message[ERROR_MESSAGE_MAX];
 static __thread int thread_code;
 /* Depth of quiet sections: failures inside them leave the message as it was. */
 static __thread unsigned thread_quiet;
+/* Messages recorded by this thread so far (see extatus__error_mark). */
+static __thread uint64_t thread_sets;
+
+uint64_t extatus__error_mark(void)
+{
+    return thread_sets;
+}
+
+int extatus__error_unless_since(uint64_t mark, int code, const char *format, ...)
+{
+    if (thread_sets != mark)
+        return code; /* the callback said why itself */
+    va_list args;
+    va_start(args, format);
+    extatus__error_v(code, format, args);
+    va_end(args);
+    return code;
+}
 
 void extatus__error_quiet_begin(void)
 {
@@ -72,6 +90,7 @@ int extatus__error_v(int code, const char *format, va_list args)
     if (length >= (int)sizeof(thread_message))
         snprintf(thread_message + sizeof(thread_message) - 4, 4, "...");
     thread_code = code;
+    thread_sets++;
     return code;
 }
 

@@ -20,8 +20,6 @@
 
 #define INITIAL_SLOTS 8
 
-_Atomic(extatus__family_hook) extatus__family_hook_fn;
-
 /* ---- small helpers ----------------------------------------------------- */
 
 void extatus__entry_ctx(extatus_entry_ctx *ctx, const extatus_family *family,
@@ -135,7 +133,7 @@ static void list_unlink(extatus_family *family, extatus_series *series)
 
 static void series_destroy(extatus_family *family, extatus_series *series)
 {
-    extatus__probe_detach(series); /* no sample runs on the ref after this */
+    extatus__layers_series_removed(series); /* no layer uses the ref after this */
     extatus__cache_detach(series);
     if (family->type->ops.destroy) {
         extatus_entry_ctx ctx;
@@ -202,19 +200,18 @@ static int series_build(extatus_series **out, extatus_family *family, const char
 
     extatus_entry_ctx ctx;
     extatus__entry_ctx(&ctx, family, series);
+    uint64_t mark = extatus__error_mark();
     pthread_mutex_lock(&family->options_lock);
     int rc = family->type->ops.create(&series->ref, &ctx, family->options, family->option_count);
     pthread_mutex_unlock(&family->options_lock);
     if (rc != EXTATUS_OK) {
         extatus__free(series);
-        if (extatus_error_last_code() != rc)
-            extatus__error_set(rc,
-                               "metric '%s': entry of type '%s' refused to create a series (%s)",
-                               family->name, family->type_name, extatus_strerror(rc));
-        return rc;
+        return extatus__error_unless_since(
+            mark, rc, "metric '%s': entry of type '%s' refused to create a series (%s)",
+            family->name, family->type_name, extatus_strerror(rc));
     }
     if ((rc = extatus__cache_attach(series)) != EXTATUS_OK ||
-        (rc = extatus__probe_attach(series)) != EXTATUS_OK) {
+        (rc = extatus__layers_series_created(series)) != EXTATUS_OK) {
         series_destroy(family, series);
         return rc;
     }
@@ -409,8 +406,7 @@ typedef struct common_options {
     const char *const *labels;
     size_t label_count;
     size_t max_series;
-    int64_t cache_ms;           /* option cache; 0: none */
-    int64_t sample_interval_ms; /* option sample_interval; -1: not given */
+    int64_t cache_ms; /* option cache; 0: none */
 } common_options;
 
 /* A whole number of milliseconds in [0, 2^31) from a NUMBER option. */
@@ -435,14 +431,12 @@ static int parse_common(common_options *common, const char *name, const extatus_
                                   i);
         if (!extatus__option_is_common(opt->key))
             continue;
-        if (strcmp(opt->key, "help") == 0 || strcmp(opt->key, "unit") == 0) {
+        bool help = strcmp(opt->key, "help") == 0;
+        if (help || strcmp(opt->key, "unit") == 0) {
             if (opt->kind != EXTATUS_OPTION_STRING || !opt->string)
                 return extatus__error(EXTATUS_ERR_OPTION,
                                       "metric '%s': option '%s' must be a string", name, opt->key);
-            if (opt->key[0] == 'h')
-                common->help = opt->string;
-            else
-                common->unit = opt->string;
+            *(help ? &common->help : &common->unit) = opt->string;
         } else if (strcmp(opt->key, "labels") == 0) {
             if (opt->kind != EXTATUS_OPTION_STRINGS || (opt->count && !opt->list))
                 return extatus__error(EXTATUS_ERR_OPTION,
@@ -453,15 +447,7 @@ static int parse_common(common_options *common, const char *name, const extatus_
         } else if (strcmp(opt->key, "cache") == 0) {
             if (parse_ms(&common->cache_ms, name, opt) != EXTATUS_OK)
                 return EXTATUS_ERR_OPTION;
-        } else if (strcmp(opt->key, "sample_interval") == 0) {
-            if (type->ops.kind != EXTATUS_ENTRY_KIND_PROBE)
-                return extatus__error(EXTATUS_ERR_OPTION,
-                                      "metric '%s': option 'sample_interval' is for probe types, "
-                                      "and type '%s' is not one",
-                                      name, type->name);
-            if (parse_ms(&common->sample_interval_ms, name, opt) != EXTATUS_OK)
-                return EXTATUS_ERR_OPTION;
-        } else { /* max_series */
+        } else if (strcmp(opt->key, "max_series") == 0) {
             if (opt->kind != EXTATUS_OPTION_NUMBER ||
                 !extatus__is_whole(opt->number, 1, 4503599627370496.0 /* 2^52 */))
                 return extatus__error(EXTATUS_ERR_OPTION,
@@ -556,9 +542,6 @@ static int family_build(extatus_family **out, extatus_registry *registry, const 
     family->type = type;
     family->max_series = common->max_series ? common->max_series : registry->max_series;
     family->cache_ms = common->cache_ms;
-    family->sample_interval_ms = common->sample_interval_ms >= 0
-                                     ? common->sample_interval_ms
-                                     : EXTATUS_PROBE_DEFAULT_INTERVAL_MS;
     family->name = extatus__strdup(name);
     family->help = extatus__strdup(common->help ? common->help : "");
     family->unit = extatus__strdup(common->unit);
@@ -611,13 +594,12 @@ static int family_prepare_entries(extatus_family *family)
     extatus_entry_ctx ctx;
     void *ref = NULL;
     extatus__entry_ctx(&ctx, family, NULL);
+    uint64_t mark = extatus__error_mark();
     int rc = family->type->ops.create(&ref, &ctx, family->options, family->option_count);
-    if (rc != EXTATUS_OK) {
-        if (extatus_error_last_code() != rc)
-            extatus__error_set(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
-                               family->type_name, extatus_strerror(rc));
-        return rc;
-    }
+    if (rc != EXTATUS_OK)
+        return extatus__error_unless_since(mark, rc,
+                                           "metric '%s': type '%s' refused the options (%s)",
+                                           family->name, family->type_name, extatus_strerror(rc));
     if (family->type->ops.destroy)
         family->type->ops.destroy(ref, &ctx);
     return EXTATUS_OK;
@@ -675,7 +657,7 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
     if (!type)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "metric '%s': unknown type '%s'", name,
                               type_name);
-    common_options common = {NULL, NULL, NULL, 0, 0, 0, -1};
+    common_options common = {NULL, NULL, NULL, 0, 0, 0};
     if ((rc = parse_common(&common, name, type, options, option_count)) != EXTATUS_OK)
         return rc;
 
@@ -693,7 +675,8 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
     if ((rc = family_build(&family, registry, name, type_name, type, &common, options,
                            option_count)) != EXTATUS_OK)
         return rc;
-    if ((rc = family_prepare_entries(family)) != EXTATUS_OK) {
+    if ((rc = extatus__layers_family_created(family, options, option_count)) != EXTATUS_OK ||
+        (rc = family_prepare_entries(family)) != EXTATUS_OK) {
         family_free(family);
         return rc;
     }
@@ -735,9 +718,7 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot add it to registry '%s'",
                               name, registry->name);
     }
-    extatus__family_hook hook = atomic_load(&extatus__family_hook_fn);
-    if (hook)
-        hook(family, NULL, 0);
+    extatus__layers_family_changed(family, NULL, 0);
     if (out)
         *out = family;
     return EXTATUS_OK;
@@ -991,10 +972,11 @@ int extatus_series_get_value(extatus_series *series, const char *const *datapoin
     }
     for (size_t i = 0; i < count; i++)
         values[i] = (extatus_value){EXTATUS_VALUE_UNDEFINED, 0, 0};
+    uint64_t mark = extatus__error_mark();
     int rc = extatus__series_read(series, datapoints, count, values);
-    if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-        extatus__error_set(rc, "metric '%s': reading the value failed (%s)", family->name,
-                           extatus_strerror(rc));
+    if (rc != EXTATUS_OK)
+        return extatus__error_unless_since(mark, rc, "metric '%s': reading the value failed (%s)",
+                                           family->name, extatus_strerror(rc));
     return rc;
 }
 
@@ -1041,10 +1023,12 @@ static int setopts_one(extatus_series *series, const void *arg)
     const extatus_family *family = series->family;
     extatus_entry_ctx ctx;
     extatus__entry_ctx(&ctx, family, series);
+    uint64_t mark = extatus__error_mark();
     int rc = family->type->ops.setopts(series->ref, &ctx, what->options, what->count);
-    if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-        extatus__error_set(rc, "metric '%s': type '%s' refused the options (%s)", family->name,
-                           family->type_name, extatus_strerror(rc));
+    if (rc != EXTATUS_OK)
+        return extatus__error_unless_since(mark, rc,
+                                           "metric '%s': type '%s' refused the options (%s)",
+                                           family->name, family->type_name, extatus_strerror(rc));
     return rc;
 }
 
@@ -1071,25 +1055,13 @@ int extatus__family_setopts(extatus_family *family, const extatus_option *option
     setopts_arg arg = {options, count};
     if ((rc = for_each_series(family, setopts_one, &arg)) != EXTATUS_OK)
         return rc;
-    /* Merge: later options of the same key win when the entry reads them. */
-    extatus_option *copy;
-    if ((rc = extatus__options_copy(&copy, options, count)) != EXTATUS_OK)
-        return rc;
+    /* The series to come take the new values: one option per key, however
+     * often setopts runs. */
     pthread_mutex_lock(&family->options_lock);
-    extatus_option *merged =
-        extatus__realloc(family->options, (family->option_count + count) * sizeof(*merged));
-    if (merged) {
-        memcpy(merged + family->option_count, copy, count * sizeof(*merged));
-        family->options = merged;
-        family->option_count += count;
-    }
+    rc = extatus__options_merge(&family->options, &family->option_count, options, count);
     pthread_mutex_unlock(&family->options_lock);
-    if (!merged) {
-        extatus__options_free(copy, count);
-        return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot store the options",
-                              family->name);
-    }
-    extatus__free(copy);
+    if (rc != EXTATUS_OK)
+        return extatus__error(rc, "metric '%s': cannot store the options", family->name);
     return EXTATUS_OK;
 }
 

@@ -40,6 +40,16 @@ int extatus__error_v(int code, const char *format, va_list args) EXTATUS__PRINTF
  * caller: such failures must not leave a message (extatus_error_last()
  * speaks only of the caller's own failed call). Sections nest; per thread.
  */
+/*
+ * Whether a callback (an entry's, a reporter's) gave a reason for its
+ * failure: take a mark before calling it, and after a failure call
+ * extatus__error_unless_since, which records `format` only when no message
+ * was recorded since the mark. The message is never cleared for this, so a
+ * success keeps the text of an earlier failure (docs/errors.md).
+ */
+uint64_t extatus__error_mark(void);
+int extatus__error_unless_since(uint64_t mark, int code, const char *format, ...)
+    EXTATUS__PRINTF(3, 4);
 void extatus__error_quiet_begin(void);
 void extatus__error_quiet_end(void);
 
@@ -168,14 +178,20 @@ typedef struct extatus__type {
 /* Borrowed pointer valid until extatus_shutdown(). */
 const extatus__type *extatus__type_find(const char *name);
 void extatus__types_free(void);
-/* Register the built-in entries (entries/builtin.c), called by init. */
-int extatus__entries_register_builtin(void);
 
 /* ---- options (core/options.c) ----------------------------------------- */
 
 /* Deep copy of an option list (strings and lists copied). */
 int extatus__options_copy(extatus_option **out, const extatus_option *options, size_t count);
 void extatus__options_free(extatus_option *options, size_t count);
+/*
+ * Merge copies of options[0..add) into the deep-copied list *list of
+ * *count options: a key already there gets the new value, a new key is
+ * appended, so setopts never grows a list beyond one option per key. On
+ * failure (EXTATUS_ERR_NOMEM) the list is unchanged.
+ */
+int extatus__options_merge(extatus_option **list, size_t *count, const extatus_option *options,
+                           size_t add);
 /* True when `value` is a whole number in [min, max] (false for NaN). */
 static inline bool extatus__is_whole(double value, double min, double max)
 {
@@ -187,19 +203,23 @@ bool extatus__option_is_common(const char *key);
 
 /* ---- registry, families and series (core/registry.c, core/family.c) --- */
 
+/* Attachment slots a family and a series offer the layers above core. */
+#define EXTATUS__FAMILY_SLOTS 1
+#define EXTATUS__SERIES_SLOTS 1
+
 struct extatus_series {
-    extatus_family *family;       /* owner */
-    extatus_series *next;         /* creation order */
-    extatus_series *prev;         /* creation order */
-    void *ref;                    /* the entry's state */
-    const char **label_values;    /* label_count pointers into this allocation */
-    const char *labels_text;      /* escaped `a="x",b="y"` (no braces), NUL-terminated */
-    uint32_t labels_text_len;     /* strlen(labels_text) */
-    uint32_t hash;                /* of the label values */
-    uint32_t pins;                /* readers holding it (under family lock) */
-    uint8_t removed;              /* unlinked; free when pins drops to 0 */
-    struct extatus__probe *probe; /* scheduling of a probe-kind entry, else NULL */
-    struct extatus__cache *cache; /* read cache when the family has `cache`, else NULL */
+    extatus_family *family;                /* owner */
+    extatus_series *next;                  /* creation order */
+    extatus_series *prev;                  /* creation order */
+    void *ref;                             /* the entry's state */
+    const char **label_values;             /* label_count pointers into this allocation */
+    const char *labels_text;               /* escaped `a="x",b="y"` (no braces), NUL-terminated */
+    uint32_t labels_text_len;              /* strlen(labels_text) */
+    uint32_t hash;                         /* of the label values */
+    uint32_t pins;                         /* readers holding it (under family lock) */
+    uint8_t removed;                       /* unlinked; free when pins drops to 0 */
+    struct extatus__cache *cache;          /* read cache when the family has `cache`, else NULL */
+    void *attached[EXTATUS__SERIES_SLOTS]; /* layers' per-series data (see core/layer.c) */
 };
 
 struct extatus_family {
@@ -224,7 +244,7 @@ struct extatus_family {
     atomic_uint refs;             /* registry's reference + one per scrape */
     bool unregistered;            /* removed from its registry */
     int64_t cache_ms;             /* option `cache`: get_value answers from a cache this long */
-    int64_t sample_interval_ms;   /* option `sample_interval` of probe kinds; 0: manual */
+    uintptr_t attached[EXTATUS__FAMILY_SLOTS]; /* layers' per-family data (see core/layer.c) */
 };
 
 struct extatus_registry {
@@ -327,16 +347,7 @@ int extatus__defaults_merge(extatus_option **merged, size_t *merged_count, const
                             const char *type, const extatus_option *options, size_t count);
 void extatus__defaults_free(void);
 
-/*
- * Called outside every lock of the core after a family was added to a
- * registry (options NULL) or extatus_setopts() changed its options: the
- * reporters' new-entry and setopts notifications. NULL when unset.
- */
-typedef void (*extatus__family_hook)(extatus_family *family, const extatus_option *options,
-                                     size_t option_count);
-extern _Atomic(extatus__family_hook) extatus__family_hook_fn;
-
-/* ---- scheduler (probe/scheduler.c) -------------------------------------
+/* ---- scheduler (core/scheduler.c) --------------------------------------
  *
  * One clock for the whole library and a small pool of workers. A task runs
  * fn(arg) every interval; a turn that comes while the previous run is
@@ -365,21 +376,51 @@ extatus__task *extatus__sched_current(void);
 void extatus__sched_stop(void);
 void extatus__sched_reset(void);
 
-/* ---- probes (probe/probe.c) -------------------------------------------- */
+/* ---- layers (core/layer.c) ---------------------------------------------
+ *
+ * A layer above core (entries, probes, worker status, reporters) joins
+ * through one table; core calls it only through the table. Every hook may
+ * be NULL. Families and series offer each layer that asks for one an
+ * attachment slot: core writes the slot's index to *family_slot or
+ * *series_slot when the layer joins.
+ */
+typedef struct extatus__layer {
+    const char *name; /* for messages */
+    /* At library init, after core (registries included), in join order. */
+    int (*init)(void);
+    /* First in extatus_shutdown, outside core's locks, in reverse order:
+     * stop threads that call into the library. */
+    void (*stop)(void);
+    /* Next, under the init lock, in reverse order, while registries exist. */
+    void (*shutdown)(void);
+    /* NULL-terminated family option keys the layer takes (not the entry's). */
+    const char *const *family_options;
+    size_t *family_slot; /* receives the index of this layer's family slot; NULL: none */
+    size_t *series_slot; /* receives the index of this layer's series slot; NULL: none */
+    /* A family is being registered (not yet visible), with all its options:
+     * check and keep what is the layer's; an error cancels the registration. */
+    int (*family_created)(extatus_family *family, const extatus_option *options, size_t count);
+    /* Outside core's locks: a family was added (options NULL) or setopts
+     * changed its options. */
+    void (*family_changed)(extatus_family *family, const extatus_option *options, size_t count);
+    /* A series was built and is not yet visible; an error cancels it. */
+    int (*series_created)(extatus_series *series);
+    /* A series is going: after this no call of the layer may use it. */
+    void (*series_removed)(extatus_series *series);
+} extatus__layer;
 
-/* Start sampling a new series of a probe-kind type; no-op for plain entries. */
-int extatus__probe_attach(extatus_series *series);
-/* Stop sampling it (waits for a sample in progress). */
-void extatus__probe_detach(extatus_series *series);
-/* Register the built-in probe types (process collector, cpu). */
-int extatus__probes_register_builtin(void);
-/* At initialisation: the process collector in the default registry, unless switched off. */
-int extatus__process_collector_init(void);
-
-/* ---- reporters (report/report.c) --------------------------------------- */
-
-/* Terminate every reporter and drop the subscriptions (extatus_shutdown). */
-void extatus__report_shutdown(void);
+/* Called once, by the library's assembly when the library is loaded. */
+int extatus__layers_join(const extatus__layer *const *list, size_t count);
+int extatus__layers_init(void);
+void extatus__layers_stop(void);
+void extatus__layers_shutdown(void);
+bool extatus__layers_take_option(const char *key);
+int extatus__layers_family_created(extatus_family *family, const extatus_option *options,
+                                   size_t count);
+void extatus__layers_family_changed(extatus_family *family, const extatus_option *options,
+                                    size_t count);
+int extatus__layers_series_created(extatus_series *series);
+void extatus__layers_series_removed(extatus_series *series);
 
 /* ---- output buffer (core/buf.c) --------------------------------------- */
 

@@ -148,9 +148,8 @@ int extatus_setopts(extatus_registry *registry, const char *name, extatus_labels
             extatus__series_unpin(series);
         }
     }
-    extatus__family_hook hook = atomic_load(&extatus__family_hook_fn);
-    if (rc == EXTATUS_OK && hook && option_count)
-        hook(family, options, option_count);
+    if (rc == EXTATUS_OK && option_count)
+        extatus__layers_family_changed(family, options, option_count);
     extatus__family_drop(family);
     return rc;
 }

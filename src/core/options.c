@@ -5,16 +5,15 @@
 
 #include <string.h>
 
-/* Keys the library takes for itself; the entry never sees them. */
-static const char *const common_keys[] = {"help",       "unit",  "labels",
-                                          "max_series", "cache", "sample_interval"};
+/* Keys core takes for itself; the entry never sees them. */
+static const char *const common_keys[] = {"help", "unit", "labels", "max_series", "cache"};
 
 bool extatus__option_is_common(const char *key)
 {
     for (size_t i = 0; i < sizeof(common_keys) / sizeof(common_keys[0]); i++)
         if (strcmp(key, common_keys[i]) == 0)
             return true;
-    return false;
+    return extatus__layers_take_option(key); /* such as the probes' sample_interval */
 }
 
 const extatus_option *extatus_option_find(const extatus_option *opts, size_t count, const char *key)
@@ -28,20 +27,25 @@ const extatus_option *extatus_option_find(const extatus_option *opts, size_t cou
     return found;
 }
 
+/* Free what one copied option owns (not the option itself). */
+static void free_one(extatus_option *option)
+{
+    extatus__free((void *)(uintptr_t)option->key);
+    extatus__free((void *)(uintptr_t)option->string);
+    if (option->kind == EXTATUS_OPTION_STRINGS && option->list) {
+        char **strings = (char **)(uintptr_t)option->list;
+        for (size_t j = 0; j < option->count; j++)
+            extatus__free(strings[j]);
+    }
+    extatus__free((void *)(uintptr_t)option->list);
+}
+
 void extatus__options_free(extatus_option *options, size_t count)
 {
     if (!options)
         return;
-    for (size_t i = 0; i < count; i++) {
-        extatus__free((void *)(uintptr_t)options[i].key);
-        extatus__free((void *)(uintptr_t)options[i].string);
-        if (options[i].kind == EXTATUS_OPTION_STRINGS && options[i].list) {
-            char **strings = (char **)(uintptr_t)options[i].list;
-            for (size_t j = 0; j < options[i].count; j++)
-                extatus__free(strings[j]);
-        }
-        extatus__free((void *)(uintptr_t)options[i].list);
-    }
+    for (size_t i = 0; i < count; i++)
+        free_one(&options[i]);
     extatus__free(options);
 }
 
@@ -95,5 +99,49 @@ int extatus__options_copy(extatus_option **out, const extatus_option *options, s
         }
     }
     *out = copy;
+    return EXTATUS_OK;
+}
+
+/* Index of the option `key` in list[0..count), or count. */
+static size_t index_of(const extatus_option *list, size_t count, const char *key)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(list[i].key, key) == 0)
+            return i;
+    return count;
+}
+
+int extatus__options_merge(extatus_option **list, size_t *count, const extatus_option *options,
+                           size_t add)
+{
+    extatus_option *copy;
+    int rc = extatus__options_copy(&copy, options, add);
+    if (rc != EXTATUS_OK)
+        return rc;
+    /* Room for the keys the list lacks, allocated before anything changes. */
+    size_t new_keys = 0;
+    for (size_t i = 0; i < add; i++)
+        new_keys +=
+            index_of(*list, *count, copy[i].key) == *count && index_of(copy, i, copy[i].key) == i;
+    extatus_option *grown = *list;
+    if (new_keys) {
+        grown = extatus__realloc(*list, (*count + new_keys) * sizeof(*grown));
+        if (!grown) {
+            extatus__options_free(copy, add);
+            return extatus__error(EXTATUS_ERR_NOMEM, "cannot store %zu options", add);
+        }
+    }
+    size_t used = *count;
+    for (size_t i = 0; i < add; i++) {
+        size_t at = index_of(grown, used, copy[i].key);
+        if (at == used)
+            used++;
+        else
+            free_one(&grown[at]);
+        grown[at] = copy[i];
+    }
+    extatus__free(copy);
+    *list = grown;
+    *count = used;
     return EXTATUS_OK;
 }

@@ -1,8 +1,9 @@
 /*
- * builtin.c - registers the built-in types at start-up, through the same
- * public extatus_type_register() a user's type goes through.
+ * builtin.c - the entries layer: registers the built-in types at start-up,
+ * through the same public extatus_type_register() a user's type goes
+ * through.
  */
-#include "core/internal.h"
+#include "entries/common.h"
 
 int extatus__counter_register(void);
 int extatus__gauge_register(void);
@@ -11,7 +12,7 @@ int extatus__histogram_register(void);
 int extatus__summary_register(void);
 int extatus__spiral_register(void);
 
-int extatus__entries_register_builtin(void)
+static int register_builtin(void)
 {
     static int (*const registrations[])(void) = {
         extatus__counter_register,   extatus__gauge_register,   extatus__function_register,
@@ -24,3 +25,8 @@ int extatus__entries_register_builtin(void)
     }
     return EXTATUS_OK;
 }
+
+const extatus__layer extatus__entries_layer = {
+    .name = "entries",
+    .init = register_builtin,
+};

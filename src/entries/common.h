@@ -65,4 +65,7 @@ int extatus__typed_get(void **ref, extatus_family *family, extatus_labels labels
                                      size_t),
                        const char *what);
 
+/* The entries layer as core sees it (builtin.c); src/library.c joins it. */
+extern const extatus__layer extatus__entries_layer;
+
 #endif /* EXTATUS_ENTRIES_COMMON_H */

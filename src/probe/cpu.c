@@ -9,6 +9,7 @@
  * others are read by name (extatus_get_value, subscriptions).
  */
 #include "entries/common.h"
+#include "probe/probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,7 +143,6 @@ static const extatus_entry_ops cpu_ops = {
     .setopts = NULL,
 };
 
-int extatus__cpu_register(void);
 int extatus__cpu_register(void)
 {
     return extatus_type_register("cpu", &cpu_ops, NULL);

@@ -3,14 +3,20 @@
  *
  * Each series of a probe-kind type gets a scheduler task that calls the
  * entry's sample every sample_interval ms. The task holds the series
- * pointer; extatus__probe_detach, called before the series' entry is
- * destroyed, removes the task and waits for a sample in progress, so a
- * sample never runs on a freed ref.
+ * pointer; the layer's series_removed hook, called before the series'
+ * entry is destroyed, removes the task and waits for a sample in progress,
+ * so a sample never runs on a freed ref.
+ *
+ * The probe layer joins core through extatus__probe_layer: it registers
+ * the built-in probe types and the process collector at init, takes the
+ * family option sample_interval (kept in its family slot) and gives each
+ * probe series its state (in its series slot).
  *
  * Failures and skipped turns are counted per series (extatus_probe_stats)
  * and, per probe name, in two counters of the default registry.
  */
 #include "core/internal.h"
+#include "probe/probe.h"
 
 #include <string.h>
 
@@ -80,7 +86,42 @@ static void probe_run(void *arg)
     }
 }
 
-int extatus__probe_attach(extatus_series *series)
+static size_t family_slot; /* index of the layer's slot in a family: the interval */
+static size_t series_slot; /* index of the layer's slot in a series: its probe */
+
+/* The sample interval of a probe family, in ms (0: sampled by hand only). */
+static int64_t family_interval_ms(const extatus_family *family)
+{
+    return (int64_t)family->attached[family_slot];
+}
+
+static struct extatus__probe *series_probe(const extatus_series *series)
+{
+    return series->attached[series_slot];
+}
+
+/* Check and keep the option sample_interval of a family being registered. */
+static int probe_family_created(extatus_family *family, const extatus_option *options, size_t count)
+{
+    const extatus_option *opt = extatus_option_find(options, count, "sample_interval");
+    bool probe_kind = family->type->ops.kind == EXTATUS_ENTRY_KIND_PROBE;
+    if (opt && !probe_kind)
+        return extatus__error(EXTATUS_ERR_OPTION,
+                              "metric '%s': option 'sample_interval' is for probe types, and "
+                              "type '%s' is not one",
+                              family->name, family->type_name);
+    if (opt &&
+        (opt->kind != EXTATUS_OPTION_NUMBER || !extatus__is_whole(opt->number, 0, 2147483647.0)))
+        return extatus__error(EXTATUS_ERR_OPTION,
+                              "metric '%s': option 'sample_interval' must be a whole number of "
+                              "milliseconds >= 0",
+                              family->name);
+    int64_t interval = opt ? (int64_t)opt->number : EXTATUS_PROBE_DEFAULT_INTERVAL_MS;
+    family->attached[family_slot] = probe_kind ? (uintptr_t)interval : 0;
+    return EXTATUS_OK;
+}
+
+static int probe_series_created(extatus_series *series)
 {
     extatus_family *family = series->family;
     if (family->type->ops.kind != EXTATUS_ENTRY_KIND_PROBE)
@@ -96,26 +137,48 @@ int extatus__probe_attach(extatus_series *series)
      * first skip (most probes never skip, and it would double the lines).
      */
     count_metric(ERRORS_NAME, family->name, 0);
-    if (family->sample_interval_ms > 0) {
-        int rc = extatus__sched_add(&probe->task, family->sample_interval_ms, 0, probe_run, probe);
+    int64_t interval = family_interval_ms(family);
+    if (interval > 0) {
+        int rc = extatus__sched_add(&probe->task, interval, 0, probe_run, probe);
         if (rc != EXTATUS_OK) {
             extatus__free(probe);
             return rc;
         }
     }
-    series->probe = probe;
+    series->attached[series_slot] = probe;
     return EXTATUS_OK;
 }
 
-void extatus__probe_detach(extatus_series *series)
+static void probe_series_removed(extatus_series *series)
 {
-    struct extatus__probe *probe = series->probe;
+    struct extatus__probe *probe = series_probe(series);
     if (!probe)
         return;
     extatus__sched_remove(probe->task);
-    series->probe = NULL;
+    series->attached[series_slot] = NULL;
     extatus__free(probe);
 }
+
+/* The built-in probe types (probe/process.c, probe/cpu.c), then the
+ * process collector in the default registry unless it is switched off. */
+static int probe_init(void)
+{
+    int rc = extatus__probes_register_builtin();
+    return rc == EXTATUS_OK ? extatus__process_collector_init() : rc;
+}
+
+static const char *const probe_family_options[] = {"sample_interval", NULL};
+
+const extatus__layer extatus__probe_layer = {
+    .name = "probe",
+    .init = probe_init,
+    .family_options = probe_family_options,
+    .family_slot = &family_slot,
+    .series_slot = &series_slot,
+    .family_created = probe_family_created,
+    .series_created = probe_series_created,
+    .series_removed = probe_series_removed,
+};
 
 /* Find a probe series by name, pinned; release with put(). */
 static int find_probe(extatus_family **family, extatus_series **series, extatus_registry *registry,
@@ -152,10 +215,12 @@ int extatus_sample(extatus_registry *registry, const char *name, extatus_labels 
     int rc = find_probe(&family, &series, registry, name, labels);
     if (rc != EXTATUS_OK)
         return rc;
-    if (series->probe) {
-        rc = probe_sample(series->probe);
-        if (rc != EXTATUS_OK && extatus_error_last_code() != rc)
-            (void)extatus__error(rc, "metric '%s': sample failed (%s)", name, extatus_strerror(rc));
+    if (series_probe(series)) {
+        uint64_t mark = extatus__error_mark();
+        rc = probe_sample(series_probe(series));
+        if (rc != EXTATUS_OK)
+            (void)extatus__error_unless_since(mark, rc, "metric '%s': sample failed (%s)", name,
+                                              extatus_strerror(rc));
     }
     extatus__series_unpin(series);
     extatus__family_drop(family);
@@ -173,14 +238,14 @@ int extatus_probe_get_stats(extatus_registry *registry, const char *name, extatu
     int rc = find_probe(&family, &series, registry, name, labels);
     if (rc != EXTATUS_OK)
         return rc;
-    struct extatus__probe *probe = series->probe;
+    struct extatus__probe *probe = series_probe(series);
     if (probe) {
         stats->samples = atomic_load(&probe->samples);
         stats->errors = atomic_load(&probe->errors);
         if (probe->task)
             extatus__sched_stats(probe->task, NULL, &stats->skips);
     }
-    stats->interval_ms = family->sample_interval_ms;
+    stats->interval_ms = family_interval_ms(family);
     extatus__series_unpin(series);
     extatus__family_drop(family);
     return EXTATUS_OK;

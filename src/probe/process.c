@@ -12,6 +12,7 @@
  * is not registered.
  */
 #include "entries/common.h"
+#include "probe/probe.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -364,8 +365,6 @@ static const extatus_entry_ops process_ops = {
     .get_datapoints = process_get_datapoints,
     .setopts = NULL,
 };
-
-int extatus__cpu_register(void);
 
 int extatus__probes_register_builtin(void)
 {

@@ -1114,7 +1114,7 @@ int extatus_process_list(extatus_process_event **out, size_t *count)
     return EXTATUS_OK;
 }
 
-int extatus_process_stats_get(extatus_process_stats *stats)
+int extatus_process_get_stats(extatus_process_stats *stats)
 {
     if (!stats)
         return extatus__error(EXTATUS_ERR_INVALID, "process stats: NULL argument");

@@ -205,4 +205,7 @@ uint64_t extatus__events_published(void);
 /* Fill `event` from a name's last status (under extatus__proc.lock). */
 void extatus__pname_event(const extatus__pname *pname, extatus_process_event *event);
 
+/* The worker-status layer as core sees it (layer.c); src/library.c joins it. */
+extern const extatus__layer extatus__process_layer;
+
 #endif /* EXTATUS_PROCESS_INTERNAL_H */

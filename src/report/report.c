@@ -31,6 +31,7 @@
  * tick that takes that lock.
  */
 #include "core/internal.h"
+#include "report/report.h"
 #include "extatus/sys/reporter.h"
 #include "report/delivery.h"
 
@@ -669,7 +670,6 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
     if (!taken) {
         r->next = reporters;
         reporters = r;
-        atomic_store(&extatus__family_hook_fn, family_event);
     }
     pthread_rwlock_unlock(&reporters_lock);
     if (taken) {
@@ -929,9 +929,9 @@ int extatus_unsubscribe(const char *reporter_name, const extatus_subscription *s
     return EXTATUS_OK;
 }
 
-void extatus__report_shutdown(void)
+/* Terminate every reporter and drop the subscriptions (extatus_shutdown). */
+static void report_shutdown(void)
 {
-    atomic_store(&extatus__family_hook_fn, NULL);
     pthread_rwlock_wrlock(&reporters_lock);
     reporter *list = reporters;
     reporters = NULL;
@@ -945,3 +945,11 @@ void extatus__report_shutdown(void)
         list = next;
     }
 }
+
+/* The reporters join core as a layer: told of every new family and of
+ * setopts, terminated at shutdown. */
+const extatus__layer extatus__report_layer = {
+    .name = "report",
+    .shutdown = report_shutdown,
+    .family_changed = family_event,
+};

@@ -16,7 +16,7 @@
 
 #include "extatus.h"
 #include "extatus/sys/entry.h"
-#include "extatus_yaml.h"
+#include "extatus/yaml.h"
 
 #define MAX_OPTIONS 32
 #define MAX_ITEMS   256

@@ -94,9 +94,9 @@ step "cmake --install of $build_dir failed" "$cmake" "$@"
 [ -f "$prefix/$libdir/libextatus-http.so.${version%%.*}" ] ||
     fail "$libdir/libextatus-http.so.${version%%.*} was not installed"
 [ -f "$prefix/$libdir/libextatus-http.a" ] || fail "$libdir/libextatus-http.a was not installed"
-[ -f "$prefix/$libdir/libextatus_yaml.so.${version%%.*}" ] ||
-    fail "$libdir/libextatus_yaml.so.${version%%.*} was not installed"
-[ -f "$prefix/$libdir/libextatus_yaml.a" ] || fail "$libdir/libextatus_yaml.a was not installed"
+[ -f "$prefix/$libdir/libextatus-yaml.so.${version%%.*}" ] ||
+    fail "$libdir/libextatus-yaml.so.${version%%.*} was not installed"
+[ -f "$prefix/$libdir/libextatus-yaml.a" ] || fail "$libdir/libextatus-yaml.a was not installed"
 
 # Every reference page is installed as a roff page that man(1) shows as a
 # page: the title line names it, and no Markdown syntax is left.
@@ -162,7 +162,7 @@ pkgconfig_consumer() {
 pkgconfig_consumer extatus consumer
 # The exporter and the configuration-file library; their .pc files require extatus.pc.
 pkgconfig_consumer extatus-http consumer_http
-pkgconfig_consumer extatus_yaml consumer_yaml
+pkgconfig_consumer extatus-yaml consumer_yaml
 
 # 3. CMake find_package.
 set -- -S "$consumer_dir/project" -B "$tmp/cmake-build" \
@@ -205,4 +205,4 @@ if [ -s "$tmp/left" ]; then
     fail "files are left in the prefix after uninstall"
 fi
 
-echo "$me: ok: pkg-config and find_package (shared and static, components http and yaml) consumers of extatus, extatus-http and extatus_yaml work; uninstall removes everything"
+echo "$me: ok: pkg-config and find_package (shared and static, components http and yaml) consumers of extatus, extatus-http and extatus-yaml work; uninstall removes everything"

@@ -1,5 +1,5 @@
 /*
- * consumer_yaml.c - a tiny program built against an installed extatus_yaml:
+ * consumer_yaml.c - a tiny program built against an installed extatus-yaml:
  * it loads a configuration file that declares a gauge, checks that the
  * gauge is exposed, and that a file with an unknown type is refused with
  * a message naming the file and line.
@@ -7,7 +7,7 @@
 #define _POSIX_C_SOURCE 200809L /* mkstemp */
 
 #include <extatus.h>
-#include <extatus_yaml.h>
+#include <extatus/yaml.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -173,7 +173,7 @@ static void *reader(void *arg)
         extatus_buf text = EXTATUS_BUF_INIT;
         thread_check(extatus_process_list(&list, &count));
         extatus_free(list);
-        thread_check(extatus_process_stats_get(&stats));
+        thread_check(extatus_process_get_stats(&stats));
         thread_check(extatus_expose(&text, NULL, 0, NULL));
         extatus_buf_dispose(&text);
         sleep_ms(3);
@@ -228,7 +228,7 @@ static void test_process_stress(void **state)
     for (int i = 0; i < NAMES; i++)
         assert_int_equal(last_state[i], EXTATUS_PROCESS_DOWN); /* every life ended down */
     extatus_process_stats stats;
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.workers, 0);
     extatus_events_unsubscribe(queue);
     extatus_events_unsubscribe(callback);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "extatus_yaml.h"
+#include "extatus/yaml.h"
 
 static int setup(void **state)
 {

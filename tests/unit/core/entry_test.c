@@ -249,6 +249,44 @@ static void test_refusing_create_registers_nothing(void **state)
     assert_int_equal(extatus_registry_family_count(NULL), 0);
 }
 
+/* An entry that refuses every series without saying why. */
+static int silent_create(void **ref, const extatus_entry_ctx *ctx, const extatus_option *options,
+                         size_t count)
+{
+    (void)ref;
+    (void)ctx;
+    (void)options;
+    (void)count;
+    return EXTATUS_ERR_OPTION;
+}
+
+/*
+ * After a callback fails, the message is the callback's own when it gave
+ * one, else the library's: never the text of an earlier failure that
+ * happened to have the same code.
+ */
+static void test_callback_failure_message_is_never_stale(void **state)
+{
+    (void)state;
+    extatus_entry_ops ops = peak_ops();
+    assert_ok(extatus_type_register("peak", &ops, NULL));
+    ops.create = silent_create;
+    assert_ok(extatus_type_register("silent", &ops, NULL));
+
+    const extatus_option bad[] = {EXTATUS_OPT_STRING("colour", "blue")};
+    assert_extatus(EXTATUS_ERR_OPTION, extatus_new(NULL, "earlier", "peak", bad, 1));
+    assert_non_null(strstr(extatus_error_last(), "peak takes no option 'colour'"));
+
+    assert_extatus(EXTATUS_ERR_OPTION, extatus_new(NULL, "quiet", "silent", NULL, 0));
+    assert_null(strstr(extatus_error_last(), "colour"));
+    assert_non_null(strstr(extatus_error_last(), "metric 'quiet'"));
+    assert_non_null(strstr(extatus_error_last(), "'silent'"));
+
+    /* A callback that gives its reason keeps it, whatever came before. */
+    assert_extatus(EXTATUS_ERR_OPTION, extatus_new(NULL, "again", "peak", bad, 1));
+    assert_non_null(strstr(extatus_error_last(), "peak takes no option 'colour'"));
+}
+
 /*
  * A caller built against an older header passes a table that ends after its
  * version's last method. Put a version-1 table at the very end of a page whose
@@ -305,6 +343,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_user_type_like_builtin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_several_names_one_implementation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusing_create_registers_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_callback_failure_message_is_never_stale, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_register_reads_only_the_callers_version, setup,
                                         teardown),
     };

@@ -128,7 +128,7 @@ static void test_full_queue_drops_and_counts(void **state)
     extatus_process_stats stats;
     assert_ok(extatus_events_open(&tiny, 2, 0));
     start_handler(PERIOD, 0, 5000);
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     uint64_t published_before = stats.events; /* counts since the process began */
     uint64_t dropped_before = stats.events_dropped;
     extatus_worker_ops ops = {EXTATUS_WORKER_OPS_VERSION, test_worker_name, NULL};
@@ -145,7 +145,7 @@ static void test_full_queue_drops_and_counts(void **state)
     int64_t until = now_ms() + WAIT;
     do {
         sleep_ms(10);
-        assert_ok(extatus_process_stats_get(&stats));
+        assert_ok(extatus_process_get_stats(&stats));
     } while (stats.events < published_before + 12 && now_ms() < until);
     assert_int_equal(stats.events, published_before + 12);
     assert_int_equal(extatus_events_dropped(tiny), 10);

@@ -71,7 +71,7 @@ static void test_register_rejects_bad_input(void **state)
     assert_null(worker);
 
     extatus_process_stats stats;
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.workers, 0); /* nothing half-registered */
     assert_extatus(EXTATUS_ERR_INVALID, extatus_process_deregister(NULL, EXTATUS_REASON_NORMAL));
 }
@@ -92,7 +92,7 @@ static void test_register_twice_and_duplicate_name(void **state)
     assert_non_null(strstr(extatus_error_last(), "'dup'"));
 
     extatus_process_stats stats;
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.workers, 1);
     assert_true(activity_of("dup") == 2); /* registered: up before its first poll */
 
@@ -446,7 +446,7 @@ static void test_retain_forever(void **state)
     sleep_ms(5 * PERIOD);
     assert_true(activity_of("kept") == 0);
     extatus_process_stats stats;
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.retained_down, 1);
 }
 
@@ -475,14 +475,14 @@ static void test_options_and_environment(void **state)
     setenv("EXTATUS_TIMEOUT", "", 1); /* empty counts as unset */
     assert_ok(extatus_process_start(NULL));
     extatus_process_stats defaults;
-    assert_ok(extatus_process_stats_get(&defaults));
+    assert_ok(extatus_process_get_stats(&defaults));
     assert_int_equal(defaults.timeout_ms, EXTATUS_PROCESS_DEFAULT_TIMEOUT_MS);
     assert_ok(extatus_process_stop());
     setenv("EXTATUS_TIMEOUT", "70", 1);
     assert_ok(extatus_process_start(NULL));
     assert_extatus(EXTATUS_ERR_STATE, extatus_process_start(NULL)); /* already running */
     extatus_process_stats stats;
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.timeout_ms, 70);
     assert_int_equal(stats.deadline_ms, 70);
     assert_ok(extatus_process_stop());
@@ -493,11 +493,11 @@ static void test_options_and_environment(void **state)
     options.timeout_ms = 80;
     options.deadline_ms = 20;
     assert_ok(extatus_process_start(&options));
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.timeout_ms, 80);
     assert_int_equal(stats.deadline_ms, 20);
     sleep_ms(300);
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_true(stats.polls >= 2 && stats.polls <= 5); /* about one per 80 ms */
 }
 
@@ -509,7 +509,7 @@ static void test_register_starts_the_handler_with_defaults(void **state)
     unsetenv("EXTATUS_TIMEOUT");
     assert_ok(extatus_process_register(&worker, &ops, STATE("auto"), NULL));
     extatus_process_stats stats;
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.timeout_ms, EXTATUS_PROCESS_DEFAULT_TIMEOUT_MS);
     assert_int_equal(stats.workers, 1);
 }
@@ -534,7 +534,7 @@ static void test_stop_takes_every_worker_down(void **state)
     assert_true(exits_of("b", "shutdown") == 1);
     assert_true(activity_of("a") == 0);
     extatus_process_stats stats;
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.workers, 0);
     assert_int_equal(stats.timeout_ms, 0);
     /* And it starts again. */
@@ -567,7 +567,7 @@ static void test_new_worker_starts_up(void **state)
     assert_int_equal(list[0].reason, EXTATUS_REASON_ANSWERED);
     extatus_free(list);
     extatus_process_stats stats;
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.up, 1);
     assert_int_equal(stats.idle, 0);
     long up = recorder_wait(&rec, 0, "starter", EXTATUS_PROCESS_UP, WAIT);
@@ -653,7 +653,7 @@ static void test_list_stats_and_names(void **state)
     assert_true(recorder_wait(&rec, 0, "second", EXTATUS_PROCESS_IDLE, 0) >= 0);
     assert_true(activity_of("first") == 2);
     extatus_process_stats stats;
-    assert_ok(extatus_process_stats_get(&stats));
+    assert_ok(extatus_process_get_stats(&stats));
     assert_int_equal(stats.workers, 2);
     assert_int_equal(stats.up, 1);
     assert_int_equal(stats.idle, 1);
@@ -661,7 +661,7 @@ static void test_list_stats_and_names(void **state)
     assert_true(stats.events >= 2);
     extatus_worker_checkpoint(NULL); /* harmless */
     assert_extatus(EXTATUS_ERR_INVALID, extatus_process_list(NULL, &count));
-    assert_extatus(EXTATUS_ERR_INVALID, extatus_process_stats_get(NULL));
+    assert_extatus(EXTATUS_ERR_INVALID, extatus_process_get_stats(NULL));
 
     assert_string_equal(extatus_process_state_name(EXTATUS_PROCESS_UP), "up");
     assert_string_equal(extatus_process_state_name(EXTATUS_PROCESS_IDLE), "idle");

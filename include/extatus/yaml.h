@@ -1,6 +1,6 @@
 /*
- * extatus_yaml.h - predefined metrics, type defaults, reporters and
- * subscriptions from a YAML file (library extatus_yaml, which links
+ * extatus/yaml.h - predefined metrics, type defaults, reporters and
+ * subscriptions from a YAML file (library extatus-yaml, which links
  * libyaml; libextatus itself does not depend on it).
  *
  * The format is described in docs/configuration.md:
@@ -17,7 +17,7 @@
 #ifndef EXTATUS_YAML_H
 #define EXTATUS_YAML_H
 
-#include "extatus/common.h"
+#include "common.h"
 
 EXTATUS_BEGIN_DECLS
 

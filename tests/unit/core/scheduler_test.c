@@ -1,6 +1,6 @@
 /*
  * scheduler_test.c - the library's clock and worker pool
- * (src/probe/scheduler.c), with real threads and short real intervals.
+ * (src/core/scheduler.c), with real threads and short real intervals.
  */
 #include "test_support.h"
 

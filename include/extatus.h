@@ -25,7 +25,7 @@
 #include "extatus/process.h"
 #include "extatus/events.h"
 #include "extatus/exporter.h" /* in the extatus-http library */
-#include "extatus/config.h"   /* in the extatus-http library */
+#include "extatus/config.h"
 #include "extatus/yaml.h"     /* in the extatus-yaml library */
 #include "extatus/probe.h"
 #include "extatus/report.h"

@@ -12,12 +12,16 @@
  * line. A bad value is refused with EXTATUS_ERR_OPTION and a message that
  * names the variable or flag and the value; the setting keeps its value.
  *
- * These functions live in the extatus-http library.
+ * These functions live in the core library (libextatus): the worker-status
+ * handler takes its period and the exporter (extatus-http) its port and
+ * registry through them.
  */
 #ifndef EXTATUS_CONFIG_H
 #define EXTATUS_CONFIG_H
 
 #include "common.h"
+
+#include <stdbool.h>
 
 EXTATUS_BEGIN_DECLS
 
@@ -27,6 +31,9 @@ EXTATUS_BEGIN_DECLS
 #define EXTATUS_CONFIG_NAME_MAX 128
 
 #define EXTATUS_DEFAULT_TIMEOUT_MS 1000
+
+/* The longest timeout (handler period) accepted anywhere: one day. */
+#define EXTATUS_CONFIG_TIMEOUT_MAX_MS 86400000u
 
 typedef struct extatus_config {
     unsigned version;                       /* EXTATUS_CONFIG_VERSION */
@@ -64,6 +71,20 @@ EXTATUS_API int extatus_config_from_env(extatus_config *config);
  * Thread safety: any thread, on a config and argv no other thread uses.
  */
 EXTATUS_API int extatus_config_from_args(extatus_config *config, int *argc, char **argv);
+
+/*
+ * Apply the environment variable of one setting (`key`: "timeout", "port"
+ * or "registry") when it is set and not empty; *found (NULL allowed) tells
+ * whether it was. For a component that takes only its own settings from
+ * the environment, under "explicit value > environment > default".
+ * Errors: EXTATUS_ERR_OPTION (a bad value, naming the variable and the
+ * value; the setting keeps its value), _INVALID (NULL config or key,
+ * unknown key, unknown config version).
+ * Thread safety: any thread; reads the environment (not concurrent with
+ * setenv).
+ */
+EXTATUS_API int extatus_config_from_env_setting(extatus_config *config, const char *key,
+                                                bool *found);
 
 EXTATUS_END_DECLS
 

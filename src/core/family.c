@@ -206,9 +206,10 @@ static int series_build(extatus_series **out, extatus_family *family, const char
     pthread_mutex_unlock(&family->options_lock);
     if (rc != EXTATUS_OK) {
         extatus__free(series);
-        return extatus__error_unless_since(
+        (void)extatus__error_unless_since(
             mark, rc, "metric '%s': entry of type '%s' refused to create a series (%s)",
             family->name, family->type_name, extatus_strerror(rc));
+        return rc;
     }
     if ((rc = extatus__cache_attach(series)) != EXTATUS_OK ||
         (rc = extatus__layers_series_created(series)) != EXTATUS_OK) {
@@ -596,10 +597,12 @@ static int family_prepare_entries(extatus_family *family)
     extatus__entry_ctx(&ctx, family, NULL);
     uint64_t mark = extatus__error_mark();
     int rc = family->type->ops.create(&ref, &ctx, family->options, family->option_count);
-    if (rc != EXTATUS_OK)
-        return extatus__error_unless_since(mark, rc,
-                                           "metric '%s': type '%s' refused the options (%s)",
-                                           family->name, family->type_name, extatus_strerror(rc));
+    if (rc != EXTATUS_OK) {
+        (void)extatus__error_unless_since(mark, rc,
+                                          "metric '%s': type '%s' refused the options (%s)",
+                                          family->name, family->type_name, extatus_strerror(rc));
+        return rc;
+    }
     if (family->type->ops.destroy)
         family->type->ops.destroy(ref, &ctx);
     return EXTATUS_OK;
@@ -975,8 +978,8 @@ int extatus_series_get_value(extatus_series *series, const char *const *datapoin
     uint64_t mark = extatus__error_mark();
     int rc = extatus__series_read(series, datapoints, count, values);
     if (rc != EXTATUS_OK)
-        return extatus__error_unless_since(mark, rc, "metric '%s': reading the value failed (%s)",
-                                           family->name, extatus_strerror(rc));
+        (void)extatus__error_unless_since(mark, rc, "metric '%s': reading the value failed (%s)",
+                                          family->name, extatus_strerror(rc));
     return rc;
 }
 
@@ -1026,9 +1029,9 @@ static int setopts_one(extatus_series *series, const void *arg)
     uint64_t mark = extatus__error_mark();
     int rc = family->type->ops.setopts(series->ref, &ctx, what->options, what->count);
     if (rc != EXTATUS_OK)
-        return extatus__error_unless_since(mark, rc,
-                                           "metric '%s': type '%s' refused the options (%s)",
-                                           family->name, family->type_name, extatus_strerror(rc));
+        (void)extatus__error_unless_since(mark, rc,
+                                          "metric '%s': type '%s' refused the options (%s)",
+                                          family->name, family->type_name, extatus_strerror(rc));
     return rc;
 }
 

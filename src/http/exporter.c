@@ -787,7 +787,7 @@ static int copy_options(extatus_exporter *e, const extatus_exporter_options *o)
 
     /* Precedence: an explicit option, then the environment, then the default. */
     if (o->port == EXTATUS_EXPORTER_PORT_UNSET) {
-        rc = extatus__http_env_setting(&config, "port", &port_from_env);
+        rc = extatus_config_from_env_setting(&config, "port", &port_from_env);
         if (rc != EXTATUS_OK)
             return rc;
         e->port = port_from_env ? config.port : EXTATUS_DEFAULT_PORT;
@@ -797,7 +797,7 @@ static int copy_options(extatus_exporter *e, const extatus_exporter_options *o)
         e->port = o->port;
     }
     if (!o->registry_name && !(o->registries && o->registry_count > 0)) {
-        rc = extatus__http_env_setting(&config, "registry", &registry_from_env);
+        rc = extatus_config_from_env_setting(&config, "registry", &registry_from_env);
         if (rc != EXTATUS_OK)
             return rc;
     }

@@ -19,15 +19,6 @@
 #define EXTATUS__HTTP_PRINTF(f, a)
 #endif
 
-/* ---- configuration (config.c) ------------------------------------------ */
-
-/*
- * Apply the environment variable of setting `key` ("port", "registry",
- * "timeout") to `config`; *found tells whether it was set (non-empty).
- * Errors: EXTATUS_ERR_OPTION naming the variable and its value.
- */
-int extatus__http_env_setting(extatus_config *config, const char *key, bool *found);
-
 /* ---- negotiation (negotiate.c) ---------------------------------------- */
 
 /*

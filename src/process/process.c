@@ -27,8 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_TIMEOUT_MS  86400000u /* one day, as the exporter's configuration */
-#define MAX_SERIES      100000    /* names the process families may hold */
+#define MAX_SERIES      100000 /* names the process families may hold */
 #define INITIAL_BUCKETS 64u
 
 extatus__proc_state extatus__proc = {
@@ -525,23 +524,14 @@ static void *handler_main(void *arg)
 
 /* ---- start and stop ---------------------------------------------------------- */
 
+/* The period from EXTATUS_TIMEOUT (through the one parser of the settings), else the default. */
 static int timeout_from_environment(unsigned *out)
 {
-    const char *text = getenv("EXTATUS_TIMEOUT");
-    *out = EXTATUS_PROCESS_DEFAULT_TIMEOUT_MS;
-    if (!text || !*text) /* unset or empty: the default */
-        return EXTATUS_OK;
-    char *end = NULL;
-    errno = 0;
-    unsigned long value = strtoul(text, &end, 10);
-    if (errno || text[0] < '0' || text[0] > '9' || *end != '\0' || value < 1 ||
-        value > MAX_TIMEOUT_MS)
-        return extatus__error(EXTATUS_ERR_OPTION,
-                              "environment variable EXTATUS_TIMEOUT='%.64s': must be a number of "
-                              "milliseconds from 1 to %u",
-                              text, MAX_TIMEOUT_MS);
-    *out = (unsigned)value;
-    return EXTATUS_OK;
+    extatus_config config = EXTATUS_CONFIG_INIT;
+    bool found = false;
+    int rc = extatus_config_from_env_setting(&config, "timeout", &found);
+    *out = found ? config.timeout_ms : EXTATUS_PROCESS_DEFAULT_TIMEOUT_MS;
+    return rc;
 }
 
 /* The handler's settings once defaults and the environment are applied. */
@@ -568,9 +558,9 @@ static int check_options(const extatus_process_options *options, settings *out)
         if (rc != EXTATUS_OK)
             return rc;
     }
-    if (*timeout > MAX_TIMEOUT_MS)
+    if (*timeout > EXTATUS_CONFIG_TIMEOUT_MAX_MS)
         return extatus__error(EXTATUS_ERR_INVALID, "process options: timeout_ms %u is above %u",
-                              *timeout, MAX_TIMEOUT_MS);
+                              *timeout, EXTATUS_CONFIG_TIMEOUT_MAX_MS);
     *deadline = options->deadline_ms ? options->deadline_ms : *timeout;
     if (*deadline > *timeout)
         return extatus__error(EXTATUS_ERR_INVALID,

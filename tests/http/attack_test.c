@@ -606,6 +606,21 @@ static int open_stream(unsigned port, int *status)
     return open_stream_reading(port, status, answer, sizeof answer, NULL);
 }
 
+/* Wait (up to 60 s) until the handler has published `count` events in all. */
+static void wait_for_events(uint64_t count)
+{
+    extatus_process_stats stats;
+    double until = now_seconds() + 60;
+    do {
+        CHECK(extatus_process_get_stats(&stats) == EXTATUS_OK, "process stats");
+        if (stats.events >= count)
+            return;
+        usleep(10000);
+    } while (now_seconds() < until);
+    CHECK(false, "only %llu of %llu events published within 60 s", (unsigned long long)stats.events,
+          (unsigned long long)count);
+}
+
 static void test_events(void)
 {
     static char names[WORKERS][24];
@@ -621,6 +636,9 @@ static void test_events(void)
             exit(1);
         }
     }
+    /* A settled start: every worker's `up` published, so the stream below
+     * carries the snapshot and no transition. */
+    wait_for_events(WORKERS); /* a fresh process: its first events are these */
     extatus_exporter *exporter = start_exporter(NULL, NULL);
     unsigned port = extatus_exporter_port(exporter);
     int status;
@@ -706,9 +724,12 @@ static void test_events(void)
     static const char request[] = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
     send(behind, request, sizeof request - 1, MSG_NOSIGNAL);
     sleep(1);
+    extatus_process_stats before_downs;
+    CHECK(extatus_process_get_stats(&before_downs) == EXTATUS_OK, "process stats");
     for (int i = 0; i < 600; i++)
         extatus_process_deregister(workers[i], EXTATUS_REASON_NORMAL);
-    sleep(3); /* the handler publishes the downs */
+    wait_for_events(before_downs.events + 600); /* the handler publishes the downs */
+    sleep(1);                                   /* and the stream takes them */
     text = calloc(1, capacity + 1);
     used = 0;
     bool ended = false;

@@ -1,15 +1,15 @@
 /*
- * config.c - timeout, port and registry from code (text values), the
- * environment and the command line. Every refusal names where the value
+ * config.c - the one owner of the settings from Extatus: timeout, port and
+ * registry from code (text values), the environment and the command line.
+ * The worker-status layer (its period), the exporter (port, registry) and
+ * programs all read them through here. Every refusal names where the value
  * came from (the key, the variable or the flag) and the value itself.
  */
-#include "http.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define TIMEOUT_MAX_MS 86400000u /* one day */
 
 enum setting { SETTING_TIMEOUT, SETTING_PORT, SETTING_REGISTRY, SETTING_COUNT };
 
@@ -72,42 +72,42 @@ static int apply(extatus_config *config, enum setting which, const char *value, 
 
     switch (which) {
     case SETTING_TIMEOUT:
-        if (!parse_unsigned(value, TIMEOUT_MAX_MS, &number) || number == 0)
-            return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                       "%s='%.*s%s': the timeout must be a whole number of "
-                                       "milliseconds from 1 to %u",
-                                       source, shown(value), value, cut(value), TIMEOUT_MAX_MS);
+        if (!parse_unsigned(value, EXTATUS_CONFIG_TIMEOUT_MAX_MS, &number) || number == 0)
+            return extatus__error(EXTATUS_ERR_OPTION,
+                                  "%s='%.*s%s': the timeout must be a whole number of "
+                                  "milliseconds from 1 to %u",
+                                  source, shown(value), value, cut(value),
+                                  EXTATUS_CONFIG_TIMEOUT_MAX_MS);
         config->timeout_ms = number;
         return EXTATUS_OK;
     case SETTING_PORT:
         if (!parse_unsigned(value, 65535, &number))
-            return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                       "%s='%.*s%s': the port must be a number from 0 to 65535",
-                                       source, shown(value), value, cut(value));
+            return extatus__error(EXTATUS_ERR_OPTION,
+                                  "%s='%.*s%s': the port must be a number from 0 to 65535", source,
+                                  shown(value), value, cut(value));
         config->port = number;
         return EXTATUS_OK;
     case SETTING_REGISTRY:
         if (!valid_registry_name(value))
-            return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                       "%s='%.*s%s': a registry name must match "
-                                       "[a-zA-Z_:][a-zA-Z0-9_:]* and be shorter than %d bytes",
-                                       source, shown(value), value, cut(value),
-                                       EXTATUS_CONFIG_NAME_MAX);
+            return extatus__error(EXTATUS_ERR_OPTION,
+                                  "%s='%.*s%s': a registry name must match "
+                                  "[a-zA-Z_:][a-zA-Z0-9_:]* and be shorter than %d bytes",
+                                  source, shown(value), value, cut(value), EXTATUS_CONFIG_NAME_MAX);
         memcpy(config->registry, value, strlen(value) + 1);
         return EXTATUS_OK;
     case SETTING_COUNT:
         break;
     }
-    return extatus_entry_error(EXTATUS_ERR_INVALID, "config: unknown setting");
+    return extatus__error(EXTATUS_ERR_INVALID, "config: unknown setting");
 }
 
 static int check_config(const extatus_config *config, const char *function)
 {
     if (!config)
-        return extatus_entry_error(EXTATUS_ERR_INVALID, "%s: config is NULL", function);
+        return extatus__error(EXTATUS_ERR_INVALID, "%s: config is NULL", function);
     if (config->version < 1 || config->version > EXTATUS_CONFIG_VERSION)
-        return extatus_entry_error(EXTATUS_ERR_INVALID, "%s: unknown config version %u", function,
-                                   config->version);
+        return extatus__error(EXTATUS_ERR_INVALID, "%s: unknown config version %u", function,
+                              config->version);
     return EXTATUS_OK;
 }
 
@@ -117,13 +117,13 @@ int extatus_config_set(extatus_config *config, const char *key, const char *valu
     if (rc != EXTATUS_OK)
         return rc;
     if (!key || !value)
-        return extatus_entry_error(EXTATUS_ERR_INVALID, "extatus_config_set: NULL key or value");
+        return extatus__error(EXTATUS_ERR_INVALID, "extatus_config_set: NULL key or value");
     for (int i = 0; i < SETTING_COUNT; i++)
         if (strcmp(key, keys[i]) == 0)
             return apply(config, (enum setting)i, value, key);
-    return extatus_entry_error(EXTATUS_ERR_OPTION,
-                               "unknown setting '%.*s%s'='%.*s%s' (timeout, port or registry)",
-                               shown(key), key, cut(key), shown(value), value, cut(value));
+    return extatus__error(EXTATUS_ERR_OPTION,
+                          "unknown setting '%.*s%s'='%.*s%s' (timeout, port or registry)",
+                          shown(key), key, cut(key), shown(value), value, cut(value));
 }
 
 int extatus_config_from_env(extatus_config *config)
@@ -142,9 +142,17 @@ int extatus_config_from_env(extatus_config *config)
     return EXTATUS_OK;
 }
 
-int extatus__http_env_setting(extatus_config *config, const char *key, bool *found)
+int extatus_config_from_env_setting(extatus_config *config, const char *key, bool *found)
 {
+    bool ignored;
+    int rc = check_config(config, "extatus_config_from_env_setting");
+    if (!found)
+        found = &ignored;
     *found = false;
+    if (rc != EXTATUS_OK)
+        return rc;
+    if (!key)
+        return extatus__error(EXTATUS_ERR_INVALID, "extatus_config_from_env_setting: key is NULL");
     for (int i = 0; i < SETTING_COUNT; i++) {
         if (strcmp(key, keys[i]) != 0)
             continue;
@@ -154,7 +162,10 @@ int extatus__http_env_setting(extatus_config *config, const char *key, bool *fou
         *found = true;
         return apply(config, (enum setting)i, value, variables[i]);
     }
-    return extatus_entry_error(EXTATUS_ERR_INVALID, "config: unknown setting '%s'", key);
+    return extatus__error(EXTATUS_ERR_INVALID,
+                          "extatus_config_from_env_setting: unknown setting '%.*s%s' (timeout, "
+                          "port or registry)",
+                          shown(key), key, cut(key));
 }
 
 /*
@@ -196,7 +207,7 @@ int extatus_config_from_args(extatus_config *config, int *argc, char **argv)
     if (rc != EXTATUS_OK)
         return rc;
     if (!argc || *argc < 0 || (*argc > 0 && !argv))
-        return extatus_entry_error(EXTATUS_ERR_INVALID, "extatus_config_from_args: bad argc/argv");
+        return extatus__error(EXTATUS_ERR_INVALID, "extatus_config_from_args: bad argc/argv");
 
     /* First pass: check every flag against a copy, so a bad one changes nothing. */
     result = *config;
@@ -213,7 +224,7 @@ int extatus_config_from_args(extatus_config *config, int *argc, char **argv)
             continue;
         snprintf(flag, sizeof flag, "--%s", keys[which]);
         if (taken < 0)
-            return extatus_entry_error(EXTATUS_ERR_OPTION, "%s='': the flag needs a value", flag);
+            return extatus__error(EXTATUS_ERR_OPTION, "%s='': the flag needs a value", flag);
         rc = apply(&result, which, value, flag);
         if (rc != EXTATUS_OK)
             return rc;

@@ -1,6 +1,6 @@
 /*
  * config_test.c - timeout, port and registry from text, the environment
- * and the command line (src/http/config.c). Every refusal must name the
+ * and the command line (src/core/config.c). Every refusal must name the
  * variable or flag and the value.
  */
 #include "test_support.h"
@@ -134,6 +134,41 @@ static void test_env(void **state)
     unsetenv("EXTATUS_REGISTRY");
 }
 
+/* One setting from the environment: the others are not read, even when bad. */
+static void test_env_setting(void **state)
+{
+    extatus_config config = EXTATUS_CONFIG_INIT;
+    bool found = true;
+    (void)state;
+    unsetenv("EXTATUS_PORT");
+    setenv("EXTATUS_TIMEOUT", "soon", 1); /* bad, but not asked for */
+    assert_ok(extatus_config_from_env_setting(&config, "port", &found));
+    assert_false(found);
+    assert_int_equal(config.port, 4000);
+
+    setenv("EXTATUS_PORT", "9100", 1);
+    assert_ok(extatus_config_from_env_setting(&config, "port", &found));
+    assert_true(found);
+    assert_int_equal(config.port, 9100);
+    assert_int_equal(config.timeout_ms, EXTATUS_DEFAULT_TIMEOUT_MS);
+
+    setenv("EXTATUS_PORT", "", 1); /* empty counts as unset */
+    assert_ok(extatus_config_from_env_setting(&config, "port", NULL));
+    assert_int_equal(config.port, 9100);
+
+    assert_extatus(EXTATUS_ERR_OPTION, extatus_config_from_env_setting(&config, "timeout", &found));
+    assert_true(found);
+    assert_non_null(strstr(extatus_error_last(), "EXTATUS_TIMEOUT='soon'"));
+    assert_int_equal(config.timeout_ms, EXTATUS_DEFAULT_TIMEOUT_MS);
+
+    assert_extatus(EXTATUS_ERR_INVALID, extatus_config_from_env_setting(&config, "colour", NULL));
+    assert_non_null(strstr(extatus_error_last(), "'colour'"));
+    assert_extatus(EXTATUS_ERR_INVALID, extatus_config_from_env_setting(&config, NULL, NULL));
+    assert_extatus(EXTATUS_ERR_INVALID, extatus_config_from_env_setting(NULL, "port", NULL));
+    unsetenv("EXTATUS_TIMEOUT");
+    unsetenv("EXTATUS_PORT");
+}
+
 static void test_args(void **state)
 {
     extatus_config config = EXTATUS_CONFIG_INIT;
@@ -191,7 +226,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_table), cmocka_unit_test(test_set_values),
         cmocka_unit_test(test_env),       cmocka_unit_test(test_args),
-        cmocka_unit_test(test_args_bad),
+        cmocka_unit_test(test_args_bad),  cmocka_unit_test(test_env_setting),
     };
     return cmocka_run_group_tests_name("http/config", tests, NULL, NULL);
 }

@@ -26,7 +26,7 @@
 #include "extatus/events.h"
 #include "extatus/exporter.h" /* in the extatus-http library */
 #include "extatus/config.h"
-#include "extatus/yaml.h"     /* in the extatus-yaml library */
+#include "extatus/yaml.h" /* in the extatus-yaml library */
 #include "extatus/probe.h"
 #include "extatus/report.h"
 

@@ -6,6 +6,7 @@
 #define EXTATUS_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -24,6 +25,14 @@
 #define EXTATUS__PRINTF(f, a)
 #define EXTATUS__TLS_FAST
 #endif
+
+/*
+ * End of `field` in `type`: the size of a versioned table (entry ops,
+ * reporter ops) written against the version whose last member it is. A
+ * caller built against an older header passes a shorter struct, so a copy
+ * takes only that many bytes.
+ */
+#define EXTATUS__FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* ---- errors (core/error.c) ------------------------------------------ */
 

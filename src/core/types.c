@@ -45,17 +45,13 @@ const extatus__type *extatus__type_find(const char *name)
     return type;
 }
 
-/* End of `field` in extatus_entry_ops: the size of a table that stops there. */
-#define OPS_END(field)                                                                             \
-    (offsetof(extatus_entry_ops, field) + sizeof(((extatus_entry_ops *)0)->field))
-
 /*
  * Bytes a caller's table of `version` holds: a version-1 table ends after
  * setopts. A caller compiled against an older header passes a shorter
  * struct, so reading sizeof(extatus_entry_ops) would read past its end.
  * When a version is added, give it its line and move the assertion.
  */
-#define OPS_V1_SIZE OPS_END(setopts)
+#define OPS_V1_SIZE EXTATUS__FIELD_END(extatus_entry_ops, setopts)
 _Static_assert(EXTATUS_ENTRY_OPS_VERSION != 1 || OPS_V1_SIZE == sizeof(extatus_entry_ops),
                "extatus_entry_ops grew: add the new version's size to ops_size_of_version");
 

@@ -38,6 +38,11 @@
 #include <stddef.h>
 #include <string.h>
 
+_Static_assert(EXTATUS_REPORTER_OPS_VERSION != 1 ||
+                   EXTATUS__FIELD_END(extatus_reporter_ops, terminate) ==
+                       sizeof(extatus_reporter_ops),
+               "extatus_reporter_ops grew: copy each version's size in extatus_reporter_add");
+
 #define NAME_MAX_BYTES   63
 #define BACKOFF_LIMIT_MS 60000
 
@@ -626,7 +631,8 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
         extatus__free(r);
         return extatus__error(EXTATUS_ERR_SYSTEM, "reporter '%s': cannot create its lock", name);
     }
-    memcpy(&r->ops, ops, sizeof(r->ops));
+    /* Only the caller's version's methods (version 1: up to terminate); later ones stay NULL. */
+    memcpy(&r->ops, ops, EXTATUS__FIELD_END(extatus_reporter_ops, terminate));
     r->ops.version = EXTATUS_REPORTER_OPS_VERSION;
     r->restart_delay_ms = r->backoff_ms = library_ms[OPTION_RESTART_DELAY];
     r->connect_timeout_ms = library_ms[OPTION_CONNECT_TIMEOUT];
@@ -655,13 +661,14 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
     bool taken = find_locked(name) != NULL;
     pthread_rwlock_unlock(&reporters_lock);
     /* init runs with no lock held: it may take its time without holding up status reads. */
+    uint64_t mark = extatus__error_mark();
     rc = taken ? EXTATUS_ERR_EXISTS : r->ops.init(&r->state, r->name, r->options, r->option_count);
     if (rc != EXTATUS_OK) {
         reporter_destroy(r);
-        if (rc == EXTATUS_ERR_EXISTS)
+        if (taken)
             return extatus__error(rc, "a reporter named '%s' already exists", name);
-        if (extatus_error_last_code() != rc)
-            (void)extatus__error(rc, "reporter '%s': init failed (%s)", name, extatus_strerror(rc));
+        (void)extatus__error_unless_since(mark, rc, "reporter '%s': init failed (%s)", name,
+                                          extatus_strerror(rc));
         return rc;
     }
     r->status.running = 1;
@@ -853,15 +860,16 @@ int extatus_subscribe(const char *reporter_name, const extatus_subscription *spe
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", reporter_name);
     }
     pthread_mutex_lock(&r->lock);
+    uint64_t mark = extatus__error_mark();
     if (running_locked(r) && r->ops.subscribe &&
         (rc = r->ops.subscribe(r->state, &s->spec)) != EXTATUS_OK) {
         pthread_mutex_unlock(&r->lock);
         pthread_rwlock_unlock(&reporters_lock);
         subscription_free(s);
         extatus__free(fresh);
-        if (extatus_error_last_code() != rc)
-            (void)extatus__error(rc, "reporter '%s' refused the subscription to '%s' (%s)",
-                                 reporter_name, spec->metric, extatus_strerror(rc));
+        (void)extatus__error_unless_since(mark, rc,
+                                          "reporter '%s' refused the subscription to '%s' (%s)",
+                                          reporter_name, spec->metric, extatus_strerror(rc));
         return rc;
     }
     replaced = unlink_locked(r, spec, &emptied); /* subscribing again: new interval */

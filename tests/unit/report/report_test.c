@@ -334,6 +334,36 @@ static const extatus_reporter_ops flaky_ops = {
     .terminate = flaky_terminate,
 };
 
+/* A reporter that refuses to start without saying why. */
+static int silent_init(void **state, const char *name, const extatus_option *options,
+                       size_t option_count)
+{
+    (void)state;
+    (void)name;
+    (void)options;
+    (void)option_count;
+    return EXTATUS_ERR_OPTION;
+}
+
+static const extatus_reporter_ops silent_ops = {
+    .version = EXTATUS_REPORTER_OPS_VERSION,
+    .init = silent_init,
+    .report = flaky_report,
+};
+
+/* The message after a silent init failure is the library's, never the
+ * text of an earlier failure with the same code. */
+static void test_init_failure_message_is_never_stale(void **state)
+{
+    (void)state;
+    extatus_option bad[] = {EXTATUS_OPT_NUMBER("restart_delay", -1)};
+    assert_extatus(EXTATUS_ERR_OPTION, extatus_reporter_add("first", &flaky_ops, bad, 1));
+    assert_non_null(strstr(extatus_error_last(), "restart_delay"));
+    assert_extatus(EXTATUS_ERR_OPTION, extatus_reporter_add("quiet", &silent_ops, NULL, 0));
+    assert_null(strstr(extatus_error_last(), "restart_delay"));
+    assert_non_null(strstr(extatus_error_last(), "reporter 'quiet': init failed"));
+}
+
 /* A failing reporter is terminated and restarted with its subscriptions, others go on. */
 static void test_restart_keeps_subscriptions(void **state)
 {
@@ -790,6 +820,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_line_reporter_fd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loss_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_reporter_tags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_failure_message_is_never_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,8 +74,11 @@ static void server_report(void *state)
     extatus_gauge_set(server->gauge, (double)server->n);
 }
 
-static const extatus_worker_ops server_ops = {EXTATUS_WORKER_OPS_VERSION, server_name,
-                                              server_report};
+static const extatus_worker_ops server_ops = {
+    .version = EXTATUS_WORKER_OPS_VERSION,
+    .get_name = server_name,
+    .report = server_report,
+};
 
 static unsigned next_random(unsigned *state)
 {
@@ -147,7 +150,11 @@ static void queue_report(void *state)
     extatus_gauge_set(queue->gauge, queue->depth); /* the library holds queue->lock */
 }
 
-static const extatus_worker_ops queue_ops = {EXTATUS_WORKER_OPS_VERSION, queue_name, queue_report};
+static const extatus_worker_ops queue_ops = {
+    .version = EXTATUS_WORKER_OPS_VERSION,
+    .get_name = queue_name,
+    .report = queue_report,
+};
 
 /* ---- main ------------------------------------------------------------------------- */
 

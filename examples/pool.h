@@ -82,8 +82,11 @@ static void pool_worker_report(void *state)
     extatus_gauge_set(worker->gauge, (double)worker->done);
 }
 
-static const extatus_worker_ops pool_worker_ops = {EXTATUS_WORKER_OPS_VERSION, pool_worker_name,
-                                                   pool_worker_report};
+static const extatus_worker_ops pool_worker_ops = {
+    .version = EXTATUS_WORKER_OPS_VERSION,
+    .get_name = pool_worker_name,
+    .report = pool_worker_report,
+};
 
 /* Stuck outside the wait until `until_ms` (or stop): no answer meanwhile. */
 static void pool_get_stuck(pool *p, int64_t until_ms)

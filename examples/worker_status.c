@@ -45,8 +45,11 @@ static void counter_report(void *state)
     extatus_gauge_set(server->gauge, (double)server->n);
 }
 
-static const extatus_worker_ops counter_ops = {EXTATUS_WORKER_OPS_VERSION, counter_name,
-                                               counter_report};
+static const extatus_worker_ops counter_ops = {
+    .version = EXTATUS_WORKER_OPS_VERSION,
+    .get_name = counter_name,
+    .report = counter_report,
+};
 
 static void *counter_main(void *arg)
 {
@@ -86,7 +89,11 @@ static void queue_report(void *state)
     extatus_gauge_set(queue->gauge, queue->depth);
 }
 
-static const extatus_worker_ops queue_ops = {EXTATUS_WORKER_OPS_VERSION, queue_name, queue_report};
+static const extatus_worker_ops queue_ops = {
+    .version = EXTATUS_WORKER_OPS_VERSION,
+    .get_name = queue_name,
+    .report = queue_report,
+};
 
 int main(void)
 {

@@ -33,15 +33,12 @@ void extatus__entry_ctx(extatus_entry_ctx *ctx, const extatus_family *family,
     ctx->label_count = family->label_count;
 }
 
-/* FNV-1a over the values, 0xff between them (a byte UTF-8 never contains). */
+/* The hash of the values, 0xff between them (a byte UTF-8 never contains). */
 static uint32_t hash_values(const char *const *values, size_t count)
 {
-    uint32_t hash = 2166136261u;
-    for (size_t i = 0; i < count; i++) {
-        for (const unsigned char *p = (const unsigned char *)values[i]; *p; p++)
-            hash = (hash ^ *p) * 16777619u;
-        hash = (hash ^ 0xffu) * 16777619u;
-    }
+    uint32_t hash = EXTATUS__HASH_INIT;
+    for (size_t i = 0; i < count; i++)
+        hash = extatus__hash_byte(extatus__hash_text(hash, values[i]), 0xffu);
     return hash;
 }
 

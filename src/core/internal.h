@@ -34,6 +34,25 @@
  */
 #define EXTATUS__FIELD_END(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
+/*
+ * The library's one string hash, FNV-1a (32 bits): start from
+ * EXTATUS__HASH_INIT and fold text or single bytes in. Family series
+ * tables and the worker-name table both use it.
+ */
+#define EXTATUS__HASH_INIT 2166136261u
+
+static inline uint32_t extatus__hash_byte(uint32_t hash, unsigned char byte)
+{
+    return (hash ^ byte) * 16777619u;
+}
+
+static inline uint32_t extatus__hash_text(uint32_t hash, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        hash = extatus__hash_byte(hash, *p);
+    return hash;
+}
+
 /* ---- errors (core/error.c) ------------------------------------------ */
 
 /*

@@ -405,10 +405,17 @@ static int histogram_setopts(void *ref, const extatus_entry_ctx *ctx, const exta
 }
 
 static const extatus_entry_ops histogram_ops = {
-    EXTATUS_ENTRY_OPS_VERSION, EXTATUS_ENTRY_KIND_ENTRY, EXTATUS_METRIC_HISTOGRAM,
-    histogram_create,          histogram_destroy,        histogram_get_value,
-    histogram_update,          histogram_reset,          NULL,
-    histogram_get_datapoints,  histogram_setopts,
+    .version = EXTATUS_ENTRY_OPS_VERSION,
+    .kind = EXTATUS_ENTRY_KIND_ENTRY,
+    .metric_type = EXTATUS_METRIC_HISTOGRAM,
+    .create = histogram_create,
+    .destroy = histogram_destroy,
+    .get_value = histogram_get_value,
+    .update = histogram_update,
+    .reset = histogram_reset,
+    .sample = NULL,
+    .get_datapoints = histogram_get_datapoints,
+    .setopts = histogram_setopts,
 };
 
 int extatus__histogram_register(void)

@@ -320,17 +320,17 @@ static int spiral_setopts(void *ref, const extatus_entry_ctx *ctx, const extatus
 }
 
 static const extatus_entry_ops spiral_ops = {
-    EXTATUS_ENTRY_OPS_VERSION,
-    EXTATUS_ENTRY_KIND_ENTRY,
-    EXTATUS_METRIC_COUNTER,
-    spiral_create,
-    spiral_destroy,
-    spiral_get_value,
-    spiral_update,
-    spiral_reset,
-    NULL,
-    spiral_get_datapoints,
-    spiral_setopts,
+    .version = EXTATUS_ENTRY_OPS_VERSION,
+    .kind = EXTATUS_ENTRY_KIND_ENTRY,
+    .metric_type = EXTATUS_METRIC_COUNTER,
+    .create = spiral_create,
+    .destroy = spiral_destroy,
+    .get_value = spiral_get_value,
+    .update = spiral_update,
+    .reset = spiral_reset,
+    .sample = NULL,
+    .get_datapoints = spiral_get_datapoints,
+    .setopts = spiral_setopts,
 };
 
 int extatus__spiral_register(void)

@@ -657,17 +657,17 @@ static int summary_setopts(void *ref, const extatus_entry_ctx *ctx, const extatu
 }
 
 static const extatus_entry_ops summary_ops = {
-    EXTATUS_ENTRY_OPS_VERSION,
-    EXTATUS_ENTRY_KIND_ENTRY,
-    EXTATUS_METRIC_SUMMARY,
-    summary_create,
-    summary_destroy,
-    summary_get_value,
-    summary_update,
-    summary_reset,
-    NULL,
-    summary_get_datapoints,
-    summary_setopts,
+    .version = EXTATUS_ENTRY_OPS_VERSION,
+    .kind = EXTATUS_ENTRY_KIND_ENTRY,
+    .metric_type = EXTATUS_METRIC_SUMMARY,
+    .create = summary_create,
+    .destroy = summary_destroy,
+    .get_value = summary_get_value,
+    .update = summary_update,
+    .reset = summary_reset,
+    .sample = NULL,
+    .get_datapoints = summary_get_datapoints,
+    .setopts = summary_setopts,
 };
 
 int extatus__summary_register(void)

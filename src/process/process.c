@@ -86,10 +86,7 @@ const char *extatus_process_reason_name(extatus_process_reason reason)
 
 static uint32_t hash_name(const char *name)
 {
-    uint32_t hash = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        hash = (hash ^ *p) * 16777619u;
-    return hash;
+    return extatus__hash_text(EXTATUS__HASH_INIT, name);
 }
 
 static extatus__pname *name_find_locked(const char *name, uint32_t hash)

@@ -125,7 +125,7 @@ static int connect_one(extatus__delivery *d, const struct addrinfo *ai, int64_t 
 int extatus_reporter_connect(int *fd, const char *host, const char *port)
 {
     if (!fd || !host || !port)
-        return extatus_entry_error(EXTATUS_ERR_INVALID, "reporter connect: NULL argument");
+        return extatus__error(EXTATUS_ERR_INVALID, "reporter connect: NULL argument");
     *fd = -1;
     extatus__delivery fallback;
     extatus__delivery *d = delivery_or(&fallback);
@@ -137,8 +137,8 @@ int extatus_reporter_connect(int *fd, const char *host, const char *port)
     int gai = getaddrinfo(host, port, &hints, &found);
     if (gai != 0) {
         d->reason = EXTATUS__DROP_ERROR;
-        return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot resolve %s:%s: %s", host, port,
-                                   gai_strerror(gai));
+        return extatus__error(EXTATUS_ERR_SYSTEM, "cannot resolve %s:%s: %s", host, port,
+                              gai_strerror(gai));
     }
     int64_t deadline_ns = extatus__now_monotonic_ns() + d->connect_timeout_ns;
     int err = 0;
@@ -153,13 +153,13 @@ int extatus_reporter_connect(int *fd, const char *host, const char *port)
     if (rc == EXTATUS_OK)
         return EXTATUS_OK;
     if (d->reason == EXTATUS__DROP_TIMEOUT)
-        return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot connect to %s:%s within %lld ms",
-                                   host, port, (long long)(d->connect_timeout_ns / 1000000));
+        return extatus__error(EXTATUS_ERR_SYSTEM, "cannot connect to %s:%s within %lld ms", host,
+                              port, (long long)(d->connect_timeout_ns / 1000000));
     if (d->reason == EXTATUS__DROP_STOPPED)
-        return extatus_entry_error(
-            EXTATUS_ERR_SYSTEM, "connect to %s:%s abandoned: the reporter is stopping", host, port);
-    return extatus_entry_error(EXTATUS_ERR_SYSTEM, "cannot connect to %s:%s: %s", host, port,
-                               strerror(err));
+        return extatus__error(EXTATUS_ERR_SYSTEM,
+                              "connect to %s:%s abandoned: the reporter is stopping", host, port);
+    return extatus__error(EXTATUS_ERR_SYSTEM, "cannot connect to %s:%s: %s", host, port,
+                          strerror(err));
 }
 
 /* The receiver closed or reset the connection (looked at without waiting). */
@@ -219,21 +219,20 @@ static int wait_acknowledged(extatus__delivery *d, int fd, int64_t deadline_ns)
             return EXTATUS_OK; /* all acknowledged */
         int err = 0;
         if (peer_gone(fd, &err))
-            return extatus_entry_error(EXTATUS_ERR_SYSTEM,
-                                       "the receiver dropped the connection with %d bytes "
-                                       "unacknowledged: %s",
-                                       queued, strerror(err));
+            return extatus__error(EXTATUS_ERR_SYSTEM,
+                                  "the receiver dropped the connection with %d bytes "
+                                  "unacknowledged: %s",
+                                  queued, strerror(err));
         if (stopping(d)) {
             d->reason = EXTATUS__DROP_STOPPED;
-            return extatus_entry_error(EXTATUS_ERR_SYSTEM,
-                                       "send abandoned: the reporter is stopping");
+            return extatus__error(EXTATUS_ERR_SYSTEM, "send abandoned: the reporter is stopping");
         }
         int64_t left_ms = (deadline_ns - extatus__now_monotonic_ns()) / 1000000;
         if (left_ms <= 0) {
             d->reason = EXTATUS__DROP_TIMEOUT;
-            return extatus_entry_error(EXTATUS_ERR_SYSTEM,
-                                       "%d bytes not acknowledged by the receiver within %lld ms",
-                                       queued, (long long)(d->send_timeout_ns / 1000000));
+            return extatus__error(EXTATUS_ERR_SYSTEM,
+                                  "%d bytes not acknowledged by the receiver within %lld ms",
+                                  queued, (long long)(d->send_timeout_ns / 1000000));
         }
         pause_ms(step_ms < left_ms ? step_ms : left_ms);
         if (step_ms < EXTATUS__STOP_SLICE_MS)
@@ -244,7 +243,7 @@ static int wait_acknowledged(extatus__delivery *d, int fd, int64_t deadline_ns)
 int extatus_reporter_send(int fd, const void *data, size_t size)
 {
     if (fd < 0 || (!data && size))
-        return extatus_entry_error(EXTATUS_ERR_INVALID, "reporter send: bad descriptor or data");
+        return extatus__error(EXTATUS_ERR_INVALID, "reporter send: bad descriptor or data");
     extatus__delivery fallback;
     extatus__delivery *d = delivery_or(&fallback);
     d->reason = EXTATUS__DROP_ERROR;
@@ -252,9 +251,9 @@ int extatus_reporter_send(int fd, const void *data, size_t size)
         d->send_deadline_ns = extatus__now_monotonic_ns() + d->send_timeout_ns;
     int err = 0;
     if (peer_gone(fd, &err))
-        return extatus_entry_error(EXTATUS_ERR_STATE,
-                                   "the receiver closed the connection (%s); nothing was sent",
-                                   strerror(err));
+        return extatus__error(EXTATUS_ERR_STATE,
+                              "the receiver closed the connection (%s); nothing was sent",
+                              strerror(err));
     bool socket_fd = is_socket(fd);
     const char *p = data;
     size_t left = size;
@@ -288,20 +287,18 @@ int extatus_reporter_send(int fd, const void *data, size_t size)
             if (ready > 0)
                 continue;
             if (ready < 0)
-                rc = extatus_entry_error(EXTATUS_ERR_SYSTEM, "write failed: poll: %s",
-                                         strerror(errno));
+                rc = extatus__error(EXTATUS_ERR_SYSTEM, "write failed: poll: %s", strerror(errno));
             else if (d->reason == EXTATUS__DROP_TIMEOUT)
-                rc = extatus_entry_error(EXTATUS_ERR_SYSTEM,
-                                         "the receiver took no data for %lld ms (%zu of %zu "
-                                         "bytes unsent)",
-                                         (long long)(d->send_timeout_ns / 1000000), left, size);
+                rc = extatus__error(EXTATUS_ERR_SYSTEM,
+                                    "the receiver took no data for %lld ms (%zu of %zu "
+                                    "bytes unsent)",
+                                    (long long)(d->send_timeout_ns / 1000000), left, size);
             else
-                rc = extatus_entry_error(EXTATUS_ERR_SYSTEM,
-                                         "send abandoned: the reporter is stopping");
+                rc = extatus__error(EXTATUS_ERR_SYSTEM, "send abandoned: the reporter is stopping");
             continue;
         }
-        rc = extatus_entry_error(EXTATUS_ERR_SYSTEM, "write failed: %s",
-                                 strerror(sent < 0 ? errno : EPIPE));
+        rc = extatus__error(EXTATUS_ERR_SYSTEM, "write failed: %s",
+                            strerror(sent < 0 ? errno : EPIPE));
     }
     if (rc == EXTATUS_OK && socket_fd && is_tcp(fd))
         rc = wait_acknowledged(d, fd, d->send_deadline_ns);

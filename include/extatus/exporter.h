@@ -111,9 +111,10 @@ typedef struct extatus_exporter_options {
     extatus_registry *const *registries; /* registries served; NULL/0: see registry_name */
     size_t registry_count;               /* elements in registries */
     const char *registry_name; /* when registries is NULL; NULL: EXTATUS_REGISTRY or "default" */
-    unsigned max_connections;  /* open connections before the oldest idle one is evicted; 0: 256 */
-    unsigned max_scrapes;      /* scrapes rendered at once, more get 503; 0: default */
-    unsigned connection_timeout;     /* idle seconds before a connection is closed; 0: 10 */
+    unsigned
+        max_connections;  /* connections before the oldest idle one is evicted; 0: 256, <= 2^20 */
+    unsigned max_scrapes; /* scrapes rendered at once, more get 503; 0: default */
+    unsigned connection_timeout;     /* idle seconds before closing; 0: 10, at most 86400 */
     unsigned threads;                /* server threads; 0: default (2) */
     size_t max_request_headers;      /* bytes of request line + headers; 0: 16 KiB */
     int force_text;                  /* nonzero: always text 0.0.4 */

@@ -407,18 +407,6 @@ typedef struct common_options {
     int64_t cache_ms; /* option cache; 0: none */
 } common_options;
 
-/* A whole number of milliseconds in [0, 2^31) from a NUMBER option. */
-static int parse_ms(int64_t *out, const char *name, const extatus_option *opt)
-{
-    if (opt->kind != EXTATUS_OPTION_NUMBER || !extatus__is_whole(opt->number, 0, 2147483647.0))
-        return extatus__error(EXTATUS_ERR_OPTION,
-                              "metric '%s': option '%s' must be a whole number of milliseconds "
-                              ">= 0",
-                              name, opt->key);
-    *out = (int64_t)opt->number;
-    return EXTATUS_OK;
-}
-
 static int parse_common(common_options *common, const char *name, const extatus__type *type,
                         const extatus_option *options, size_t count)
 {
@@ -443,7 +431,8 @@ static int parse_common(common_options *common, const char *name, const extatus_
             common->labels = opt->list;
             common->label_count = opt->count;
         } else if (strcmp(opt->key, "cache") == 0) {
-            if (parse_ms(&common->cache_ms, name, opt) != EXTATUS_OK)
+            if (extatus__option_ms(&common->cache_ms, opt, 0, INT32_MAX, "metric", name) !=
+                EXTATUS_OK)
                 return EXTATUS_ERR_OPTION;
         } else if (strcmp(opt->key, "max_series") == 0) {
             if (opt->kind != EXTATUS_OPTION_NUMBER ||
@@ -516,6 +505,29 @@ static int same_definition(const extatus_family *family, const char *type_name,
                               "metric '%s' is already registered with different label names",
                               family->name);
     return EXTATUS_OK;
+}
+
+/*
+ * EXTATUS_ERR_EXISTS when a name the family `name` of `type` would expose
+ * is one a family of `registry` already exposes (core/names.c); call with
+ * registry->lock held.
+ */
+static int clash_check_locked(const extatus_registry *registry, const char *name,
+                              const char *type_name, const extatus__type *type)
+{
+    extatus_family *clash = NULL;
+    const char *suffix = "";
+    int rc = extatus__clash_find(&clash, &suffix, registry->families, registry->family_count, name,
+                                 type->metric_type);
+    if (rc != EXTATUS_OK || !clash)
+        return rc;
+    return extatus__error(
+        EXTATUS_ERR_EXISTS,
+        "metric '%s' (type '%s') clashes with metric '%s' (type '%s') in registry '%s': both "
+        "would expose the name '%.*s%s'",
+        name, type_name, clash->name, clash->type_name, registry->name,
+        (int)extatus__exposed_base_length(name, extatus__exposed_type(type->metric_type)), name,
+        suffix);
 }
 
 static int family_build(extatus_family **out, extatus_registry *registry, const char *name,
@@ -671,6 +683,13 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
         return rc;
     }
 
+    /* A clash is refused before anything is built (a layer's hooks have effects). */
+    pthread_mutex_lock(&registry->lock);
+    rc = clash_check_locked(registry, name, type_name, type);
+    pthread_mutex_unlock(&registry->lock);
+    if (rc != EXTATUS_OK)
+        return rc;
+
     extatus_family *family = NULL;
     if ((rc = family_build(&family, registry, name, type_name, type, &common, options,
                            option_count)) != EXTATUS_OK)
@@ -693,30 +712,16 @@ static int family_new(extatus_family **out, extatus_registry *registry, const ch
             *out = existing;
         return rc;
     }
-    /* No name of the new family may be one another family already exposes. */
-    extatus_family *clash = NULL;
-    const char *suffix = "";
-    rc = extatus__clash_find(&clash, &suffix, registry->families, registry->family_count, name,
-                             type->metric_type);
-    if (rc == EXTATUS_OK && clash) {
-        rc = extatus__error(
-            EXTATUS_ERR_EXISTS,
-            "metric '%s' (type '%s') clashes with metric '%s' (type '%s') in "
-            "registry '%s': both would expose the name '%.*s%s'",
-            name, type_name, clash->name, clash->type_name, registry->name,
-            (int)extatus__exposed_base_length(name, extatus__exposed_type(type->metric_type)), name,
-            suffix);
-        pthread_mutex_unlock(&registry->lock);
-        family_free(family);
-        return rc;
-    }
-    if (rc == EXTATUS_OK)
-        rc = extatus__registry_insert_locked(registry, index, family);
+    /* Again under the lock that inserts: another thread may have added a clash. */
+    rc = clash_check_locked(registry, name, type_name, type);
+    if (rc == EXTATUS_OK &&
+        (rc = extatus__registry_insert_locked(registry, index, family)) != EXTATUS_OK)
+        rc = extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot add it to registry '%s'", name,
+                            registry->name);
     pthread_mutex_unlock(&registry->lock);
     if (rc != EXTATUS_OK) {
         family_free(family);
-        return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot add it to registry '%s'",
-                              name, registry->name);
+        return rc;
     }
     extatus__layers_family_changed(family, NULL, 0);
     if (out)

@@ -226,6 +226,14 @@ static inline bool extatus__is_whole(double value, double min, double max)
     return value >= min && value <= max && value == (double)(int64_t)value;
 }
 
+/*
+ * A whole number of milliseconds in [min, max] from a NUMBER option, into
+ * *out; else EXTATUS_ERR_OPTION naming "<owner_kind> '<owner>'", the key
+ * and the range.
+ */
+int extatus__option_ms(int64_t *out, const extatus_option *opt, int64_t min, int64_t max,
+                       const char *owner_kind, const char *owner);
+
 /* True if `key` is taken by the library rather than the entry. */
 bool extatus__option_is_common(const char *key);
 

@@ -145,3 +145,16 @@ int extatus__options_merge(extatus_option **list, size_t *count, const extatus_o
     *count = used;
     return EXTATUS_OK;
 }
+
+int extatus__option_ms(int64_t *out, const extatus_option *opt, int64_t min, int64_t max,
+                       const char *owner_kind, const char *owner)
+{
+    if (opt->kind != EXTATUS_OPTION_NUMBER ||
+        !extatus__is_whole(opt->number, (double)min, (double)max))
+        return extatus__error(EXTATUS_ERR_OPTION,
+                              "%s '%s': option '%s' must be a whole number of milliseconds from "
+                              "%lld to %lld",
+                              owner_kind, owner, opt->key, (long long)min, (long long)max);
+    *out = (int64_t)opt->number;
+    return EXTATUS_OK;
+}

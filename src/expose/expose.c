@@ -468,6 +468,10 @@ static int choose_families(extatus_family ***chosen_out, size_t *chosen_count, s
             extatus_family *clash = NULL;
             const char *suffix;
             bool same_name;
+            if (used == 0) { /* the first registry: nothing to clash with */
+                kept[kept_count++] = family;
+                continue;
+            }
             extatus__families_search(chosen, used, family->name, &same_name);
             if (!same_name)
                 rc = extatus__clash_find(&clash, &suffix, chosen, used, family->name,
@@ -523,6 +527,12 @@ static void count_skipped(size_t skipped)
 static int write_registries(writer *w, extatus_family **const *families, const size_t *counts,
                             size_t sources)
 {
+    if (sources == 1) { /* the usual scrape: one registry, which has no clash within */
+        int rc = EXTATUS_OK;
+        for (size_t i = 0; i < counts[0] && rc == EXTATUS_OK; i++)
+            rc = write_family(w, families[0][i]);
+        return rc;
+    }
     extatus_family **chosen = NULL;
     size_t count = 0;
     size_t skipped = 0;

@@ -354,7 +354,6 @@ static enum MHD_Result send_response(extatus_exporter *e, struct MHD_Connection 
     enum MHD_Result result;
     if (!response)
         return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
-    extatus__http_conn_busy(extatus__http_guard_find(connection), false);
     result = MHD_queue_response(connection, status, response);
     MHD_destroy_response(response);
     if (result == MHD_YES && e->self)
@@ -646,6 +645,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         unsigned status = check_head(connection, method, version, &reason);
         if (status != 0)
             return refuse_request(e, connection, status, reason);
+        /* A whole head: no longer waiting, so neither the head deadline nor
+         * an eviction may close it while it is being answered (a long scrape). */
+        extatus__http_conn_busy(extatus__http_guard_find(connection), false);
     }
     /*
      * A GET or HEAD is answered once its request is complete (the first
@@ -802,6 +804,14 @@ static int copy_options(extatus_exporter *e, const extatus_exporter_options *o)
             return rc;
     }
 
+    /* Bounds that keep the derived limits (ms, the server's connection cap) from wrapping. */
+    if (o->connection_timeout > 86400)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "connection_timeout %u s is above one day (86400)",
+                                   o->connection_timeout);
+    if (o->max_connections > (1u << 20))
+        return extatus_entry_error(EXTATUS_ERR_OPTION, "max_connections %u is above %u",
+                                   o->max_connections, 1u << 20);
     if (o->path && !valid_path(o->path))
         return extatus_entry_error(EXTATUS_ERR_OPTION,
                                    "path '%s' must start with '/' and hold only letters, digits "

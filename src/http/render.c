@@ -35,8 +35,11 @@ typedef struct kept_error {
 
 static void error_keep(kept_error *kept)
 {
+    const char *text = extatus_error_last();
     kept->code = extatus_error_last_code();
-    snprintf(kept->text, sizeof(kept->text), "%s", extatus_error_last());
+    kept->text[0] = '\0';
+    if (text[0]) /* the usual request has no message to keep: no copy */
+        snprintf(kept->text, sizeof(kept->text), "%s", text);
 }
 
 static void error_restore(const kept_error *kept)

@@ -110,13 +110,10 @@ static int probe_family_created(extatus_family *family, const extatus_option *op
                               "metric '%s': option 'sample_interval' is for probe types, and "
                               "type '%s' is not one",
                               family->name, family->type_name);
+    int64_t interval = EXTATUS_PROBE_DEFAULT_INTERVAL_MS;
     if (opt &&
-        (opt->kind != EXTATUS_OPTION_NUMBER || !extatus__is_whole(opt->number, 0, 2147483647.0)))
-        return extatus__error(EXTATUS_ERR_OPTION,
-                              "metric '%s': option 'sample_interval' must be a whole number of "
-                              "milliseconds >= 0",
-                              family->name);
-    int64_t interval = opt ? (int64_t)opt->number : EXTATUS_PROBE_DEFAULT_INTERVAL_MS;
+        extatus__option_ms(&interval, opt, 0, INT32_MAX, "metric", family->name) != EXTATUS_OK)
+        return EXTATUS_ERR_OPTION;
     family->attached[family_slot] = probe_kind ? (uintptr_t)interval : 0;
     return EXTATUS_OK;
 }

@@ -1011,6 +1011,19 @@ static void unpark_on_cancel(void *worker)
     unpark(worker);
 }
 
+/* Wait on `cond` (until `deadline` when given): OK, EXTATUS_WAIT_TIMEDOUT, or the error. */
+static int cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex, const struct timespec *deadline)
+{
+    int rc =
+        deadline ? pthread_cond_timedwait(cond, mutex, deadline) : pthread_cond_wait(cond, mutex);
+    if (rc == 0)
+        return EXTATUS_OK;
+    if (rc == ETIMEDOUT)
+        return EXTATUS_WAIT_TIMEDOUT;
+    return extatus__error(rc == EINVAL ? EXTATUS_ERR_INVALID : EXTATUS_ERR_SYSTEM,
+                          "worker wait: waiting on the condition failed: %s", strerror(rc));
+}
+
 int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mutex_t *mutex,
                         const struct timespec *deadline)
 {
@@ -1021,9 +1034,7 @@ int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mu
                                                  "event callback");
     if (!worker || worker->mode != EXTATUS_WORKER_CHECKPOINT) {
         /* Nothing to answer for here (a lock-mode worker answers through its lock). */
-        int rc = deadline ? pthread_cond_timedwait(cond, mutex, deadline)
-                          : pthread_cond_wait(cond, mutex);
-        return rc == ETIMEDOUT ? EXTATUS_WAIT_TIMEDOUT : EXTATUS_OK;
+        return cond_wait(cond, mutex, deadline);
     }
     pthread_mutex_lock(&extatus__pool.lock);
     bool ending = worker->orphan || atomic_load_explicit(&worker->ending, memory_order_acquire);
@@ -1046,7 +1057,7 @@ int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mu
     atomic_store(&worker->parked, mutex);
     atomic_thread_fence(memory_order_seq_cst);
     extatus_worker_checkpoint(worker);
-    rc = deadline ? pthread_cond_timedwait(cond, mutex, deadline) : pthread_cond_wait(cond, mutex);
+    rc = cond_wait(cond, mutex, deadline);
     pthread_cleanup_pop(0);
     /*
      * Still marked waiting, so a stop cannot free the record under us: no
@@ -1065,7 +1076,7 @@ int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mu
         return extatus__error(EXTATUS_ERR_STATE, "worker wait: the process handler stopped");
     if (ending)
         return extatus__error(EXTATUS_ERR_STATE, "worker wait: the worker is being taken down");
-    return rc == ETIMEDOUT ? EXTATUS_WAIT_TIMEDOUT : EXTATUS_OK;
+    return rc;
 }
 
 /* ---- read-outs ---------------------------------------------------------------------- */

@@ -62,6 +62,7 @@ typedef struct group {
     int64_t interval_ms; /* the subscriptions' interval */
     extatus__task *task; /* its scheduler task */
     subscription *subs;  /* subscriptions with this interval */
+    uint64_t skips_seen; /* its task's skipped turns already counted */
     struct group *next;  /* the reporter's groups */
 } group;
 
@@ -327,23 +328,22 @@ static int deliver_locked(reporter *r, const batch *b, size_t *delivered)
     return EXTATUS_OK;
 }
 
-/* Count the items of one tick: `delivered` of them arrived, the rest were lost for `reason`. */
-static void count_items(reporter *r, size_t read, size_t delivered, uint64_t *reason)
+/*
+ * Count the items of one tick of group `g`: `delivered` of them arrived,
+ * the rest were lost for `reason`; and the turns its task skipped since
+ * the last tick (a group that goes takes its counted skips with it, so
+ * the total never falls back).
+ */
+static void count_items(reporter *r, group *g, size_t read, size_t delivered, uint64_t *reason)
 {
-    uint64_t skipped = 0;
-    for (group *g = r->groups; g; g = g->next) {
-        uint64_t runs = 0;
-        uint64_t skips = 0;
-        extatus__sched_stats(g->task, &runs, &skips);
-        skipped += skips;
-    }
+    uint64_t skips = 0;
+    extatus__sched_stats(g->task, NULL, &skips);
     pthread_mutex_lock(&r->status_lock);
     r->status.delivered += delivered;
-    if (reason)
-        *reason += read - delivered;
-    if (skipped > r->status.skipped)
-        r->status.skipped = skipped;
+    *reason += read - delivered;
+    r->status.skipped += skips - g->skips_seen;
     pthread_mutex_unlock(&r->status_lock);
+    g->skips_seen = skips;
 }
 
 static void group_tick(void *arg)
@@ -380,7 +380,7 @@ static void group_tick(void *arg)
             r->backoff_ms = r->restart_delay_ms;
         }
     }
-    count_items(r, b.count, delivered, lost);
+    count_items(r, g, b.count, delivered, lost);
     extatus__current_delivery = NULL;
     pthread_mutex_unlock(&r->lock);
     batch_release(&b);
@@ -610,13 +610,9 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
             kept++;
             continue;
         }
-        double ms = options[i].number;
-        if (options[i].kind != EXTATUS_OPTION_NUMBER || !extatus__is_whole(ms, 1, 3600000))
-            return extatus__error(EXTATUS_ERR_OPTION,
-                                  "reporter '%s': option '%s' must be a whole number "
-                                  "of milliseconds from 1 to 3600000",
-                                  name, options[i].key);
-        library_ms[k] = (int64_t)ms;
+        if (extatus__option_ms(&library_ms[k], &options[i], 1, 3600000, "reporter", name) !=
+            EXTATUS_OK)
+            return EXTATUS_ERR_OPTION;
     }
 
     reporter *r = extatus__calloc(1, sizeof(*r));

@@ -166,6 +166,12 @@ static void test_bad_options(void **state)
     options.tls_key_file = "/nonexistent/key.pem";
     EXPECT_REFUSAL(EXTATUS_ERR_OPTION, "tls_cert_file '/nonexistent/cert.pem'");
     options = loopback();
+    options.connection_timeout = 86401; /* in ms it would wrap */
+    EXPECT_REFUSAL(EXTATUS_ERR_OPTION, "connection_timeout 86401");
+    options = loopback();
+    options.max_connections = (1u << 20) + 1;
+    EXPECT_REFUSAL(EXTATUS_ERR_OPTION, "max_connections 1048577");
+    options = loopback();
     options.gzip_level = 20;
     EXPECT_REFUSAL(EXTATUS_ERR_OPTION, "gzip_level 20");
     options = loopback();

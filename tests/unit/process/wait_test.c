@@ -308,6 +308,14 @@ static void test_wait_timeouts_and_passed_deadline(void **state)
 
     assert_extatus(EXTATUS_ERR_INVALID, extatus_worker_wait(worker, NULL, &lock, NULL));
     assert_extatus(EXTATUS_ERR_INVALID, extatus_worker_wait(worker, &cond, NULL, NULL));
+    /* A deadline the wait refuses is an error, not a wake-up (it spun a caller's loop). */
+    pthread_mutex_lock(&lock);
+    struct timespec bad = realtime_after(PERIOD);
+    bad.tv_nsec = 2000000000L;
+    assert_extatus(EXTATUS_ERR_INVALID, extatus_worker_wait(worker, &cond, &lock, &bad));
+    assert_non_null(strstr(extatus_error_last(), "worker wait"));
+    assert_extatus(EXTATUS_ERR_INVALID, extatus_worker_wait(NULL, &cond, &lock, &bad));
+    assert_int_equal(pthread_mutex_unlock(&lock), 0); /* still held after the refusal */
     pthread_mutex_lock(&lock);
     deadline = realtime_after(PERIOD);
     assert_int_equal(extatus_worker_wait(NULL, &cond, &lock, &deadline), EXTATUS_WAIT_TIMEDOUT);

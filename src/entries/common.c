@@ -24,13 +24,13 @@ int extatus__new_unlabelled(void **ref, extatus_registry *registry, const char *
     int rc = extatus_family_new(&family, registry, name, type, options, extra_count + 1);
     if (rc != EXTATUS_OK)
         return rc;
-    if (family->label_count)
+    if (extatus_family_label_count(family))
         return extatus__error(EXTATUS_ERR_EXISTS, "metric '%s' is already registered with labels",
                               name);
     extatus_series *series = NULL;
     rc = extatus_family_series(&series, family, EXTATUS_NO_LABELS);
     if (rc == EXTATUS_OK)
-        *ref = series->ref;
+        *ref = extatus__series_ref(series);
     return rc;
 }
 
@@ -42,12 +42,12 @@ int extatus__typed_get(void **ref, extatus_family *family, extatus_labels labels
     if (!ref || !family)
         return extatus__error(EXTATUS_ERR_INVALID, "%s get: NULL argument", what);
     *ref = NULL;
-    if (!extatus__family_is(family, create))
+    if (!extatus__family_implemented_by(family, create))
         return extatus__error(EXTATUS_ERR_TYPE, "metric '%s' is of type '%s', not a %s",
-                              family->name, family->type_name, what);
+                              extatus_family_name(family), extatus_family_type(family), what);
     extatus_series *series = NULL;
     int rc = extatus_family_series(&series, family, labels);
     if (rc == EXTATUS_OK)
-        *ref = series->ref;
+        *ref = extatus__series_ref(series);
     return rc;
 }

@@ -4,7 +4,10 @@
 #ifndef EXTATUS_ENTRIES_COMMON_H
 #define EXTATUS_ENTRIES_COMMON_H
 
-#include "core/internal.h"
+#include "core/cells.h"
+#include "core/layer.h"
+#include "core/reader.h"
+#include "core/util.h"
 
 #include <string.h>
 

@@ -12,8 +12,9 @@
  * buffer: reserve the line's upper bound, then copy; nothing is allocated
  * per sample.
  */
-#include "core/internal.h"
 #include "core/format.h"
+#include "core/reader.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <string.h>
@@ -36,11 +37,11 @@ typedef struct writer {
 
 /* What a family's samples need, worked out once per family. */
 typedef struct family_info {
-    const extatus_family *family; /* the family */
-    extatus_metric_type type;     /* how it is exposed */
-    const char *name;             /* family name as registered */
-    size_t name_length;           /* strlen(name) */
-    size_t base_length;           /* name without a counter's "_total" */
+    extatus__family_view family; /* what the family is */
+    extatus_metric_type type;    /* how it is exposed */
+    const char *name;            /* family name as registered */
+    size_t name_length;          /* strlen(name) */
+    size_t base_length;          /* name without a counter's "_total" */
 } family_info;
 
 static int grow(void **array, size_t *size, size_t need, size_t element)
@@ -154,7 +155,7 @@ static int write_meta(writer *w, const char *keyword, const char *name, size_t n
  */
 static int write_header(writer *w, const family_info *f)
 {
-    const extatus_family *family = f->family;
+    const extatus__family_view *family = &f->family;
     const char *type = type_word(f->type, w->openmetrics);
     bool counter = f->type == EXTATUS_METRIC_COUNTER;
     int rc = EXTATUS_OK;
@@ -196,7 +197,7 @@ static char *put_value(char *p, const extatus_value *value, bool integer, bool o
 
 /* "<name><suffix>{<labels>[,le="b"]} <value>\n" */
 static int write_sample(writer *w, const family_info *f, size_t name_length, const char *suffix,
-                        const extatus_series *series, extra_label extra, double bound,
+                        const extatus__series_view *series, extra_label extra, double bound,
                         const extatus_value *value, bool integer)
 {
     if (!suffix)
@@ -278,7 +279,7 @@ static bool counter_value(const extatus_value *value)
  * Write _sum, _count and (OpenMetrics) _created of a histogram or summary.
  * `with_sum` and `with_count` say whether _sum and _count may be written.
  */
-static int write_totals(writer *w, const family_info *f, const extatus_series *series,
+static int write_totals(writer *w, const family_info *f, const extatus__series_view *series,
                         const extatus_datapoint *points, size_t count, bool with_sum,
                         bool with_count)
 {
@@ -304,7 +305,7 @@ static bool sum_is_counter(const writer *w, const extatus_datapoint *points, siz
     return i == count || counter_value(&w->values[i]);
 }
 
-static int write_histogram(writer *w, const family_info *f, const extatus_series *series,
+static int write_histogram(writer *w, const family_info *f, const extatus__series_view *series,
                            const extatus_datapoint *points, size_t count)
 {
     const extatus_value *values = w->values;
@@ -336,7 +337,7 @@ static int write_histogram(writer *w, const family_info *f, const extatus_series
     return write_totals(w, f, series, points, count, totals, totals);
 }
 
-static int write_summary(writer *w, const family_info *f, const extatus_series *series,
+static int write_summary(writer *w, const family_info *f, const extatus__series_view *series,
                          const extatus_datapoint *points, size_t count)
 {
     size_t quantiles = sorted_bounds(w, points, count, EXTATUS_SAMPLE_QUANTILE);
@@ -357,7 +358,7 @@ static int write_summary(writer *w, const family_info *f, const extatus_series *
 }
 
 /* Counter, gauge, unknown: one value; without it the series is left out. */
-static int write_single(writer *w, const family_info *f, const extatus_series *series,
+static int write_single(writer *w, const family_info *f, const extatus__series_view *series,
                         const extatus_datapoint *points, size_t count)
 {
     const extatus_value *values = w->values;
@@ -385,15 +386,14 @@ static int write_single(writer *w, const family_info *f, const extatus_series *s
  * Read one series through its entry and write its samples. An entry that
  * fails get_datapoints or get_value drops this series only.
  */
-static int write_series(writer *w, const family_info *f, extatus_series *series)
+static int write_series(writer *w, const family_info *f, extatus_series *pinned)
 {
-    const extatus_entry_ops *ops = &f->family->type->ops;
-    extatus_entry_ctx ctx;
-    extatus__entry_ctx(&ctx, f->family, series);
-    const extatus_datapoint *points = NULL;
-    size_t count = 0;
-    if (ops->get_datapoints(series->ref, &ctx, &points, &count) != EXTATUS_OK || count == 0 ||
-        !points)
+    extatus__series_view view;
+    extatus__series_view_of(pinned, &view);
+    const extatus__series_view *series = &view;
+    const extatus_datapoint *points = view.points;
+    size_t count = view.point_count;
+    if (count == 0)
         return EXTATUS_OK;
     int rc = grow((void **)&w->values, &w->values_size, count, sizeof(*w->values));
     if (rc == EXTATUS_OK)
@@ -401,7 +401,7 @@ static int write_series(writer *w, const family_info *f, extatus_series *series)
     if (rc != EXTATUS_OK)
         return rc;
     memset(w->values, 0, count * sizeof(*w->values)); /* all EXTATUS_VALUE_UNDEFINED */
-    if (extatus__series_read(series, NULL, count, w->values) != EXTATUS_OK)
+    if (extatus__series_read(pinned, NULL, count, w->values) != EXTATUS_OK)
         return EXTATUS_OK;
     switch (f->type) {
     case EXTATUS_METRIC_HISTOGRAM:
@@ -416,12 +416,12 @@ static int write_series(writer *w, const family_info *f, extatus_series *series)
 static int write_family(writer *w, extatus_family *family)
 {
     family_info f;
-    f.family = family;
-    f.type = extatus__exposed_type(family->type->metric_type);
-    f.name = family->name;
-    f.name_length = strlen(family->name);
+    extatus__family_view_of(family, &f.family);
+    f.type = extatus__exposed_type(f.family.metric_type);
+    f.name = f.family.name;
+    f.name_length = strlen(f.name);
     /* A counter's family name is its name without "_total"; samples add it back. */
-    f.base_length = extatus__exposed_base_length(family->name, f.type);
+    f.base_length = extatus__exposed_base_length(f.name, f.type);
 
     int rc = write_header(w, &f);
     if (rc != EXTATUS_OK)
@@ -472,10 +472,12 @@ static int choose_families(extatus_family ***chosen_out, size_t *chosen_count, s
                 kept[kept_count++] = family;
                 continue;
             }
-            extatus__families_search(chosen, used, family->name, &same_name);
+            extatus__family_view view;
+            extatus__family_view_of(family, &view);
+            extatus__families_search(chosen, used, view.name, &same_name);
             if (!same_name)
-                rc = extatus__clash_find(&clash, &suffix, chosen, used, family->name,
-                                         family->type->metric_type);
+                rc =
+                    extatus__clash_find(&clash, &suffix, chosen, used, view.name, view.metric_type);
             if (same_name || clash)
                 (*skipped)++;
             else
@@ -487,8 +489,8 @@ static int choose_families(extatus_family ***chosen_out, size_t *chosen_count, s
         size_t m = 0;
         while (from_chosen < used || from_kept < kept_count) {
             if (from_kept == kept_count ||
-                (from_chosen < used &&
-                 strcmp(chosen[from_chosen]->name, kept[from_kept]->name) < 0))
+                (from_chosen < used && strcmp(extatus_family_name(chosen[from_chosen]),
+                                              extatus_family_name(kept[from_kept])) < 0))
                 merged[m++] = chosen[from_chosen++];
             else
                 merged[m++] = kept[from_kept++];

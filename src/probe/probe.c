@@ -15,9 +15,9 @@
  * Failures and skipped turns are counted per series (extatus_probe_stats)
  * and, per probe name, in two counters of the default registry.
  */
-#include "core/internal.h"
 #include "probe/probe.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #define ERRORS_NAME "extatus_probe_sample_errors_total"
@@ -25,6 +25,7 @@
 
 struct extatus__probe {
     extatus_series *series;          /* the sampled series */
+    const char *metric;              /* its family's name, for the self-metrics */
     extatus__task *task;             /* its scheduler task (NULL when manual only) */
     atomic_uint_fast64_t samples;    /* sample calls */
     atomic_uint_fast64_t errors;     /* failed sample calls */
@@ -56,18 +57,11 @@ static void count_metric(const char *metric, const char *probe, double amount)
 /* One sample of the series; counts it and its failure. */
 static int probe_sample(struct extatus__probe *probe)
 {
-    extatus_series *series = probe->series;
-    const extatus_family *family = series->family;
-    int rc = EXTATUS_OK;
-    if (family->type->ops.sample) {
-        extatus_entry_ctx ctx;
-        extatus__entry_ctx(&ctx, family, series);
-        rc = family->type->ops.sample(series->ref, &ctx);
-    }
+    int rc = extatus__series_sample(probe->series);
     atomic_fetch_add(&probe->samples, 1);
     if (rc != EXTATUS_OK) {
         atomic_fetch_add(&probe->errors, 1);
-        count_metric(ERRORS_NAME, family->name, 1);
+        count_metric(ERRORS_NAME, probe->metric, 1);
     }
     return rc;
 }
@@ -82,7 +76,7 @@ static void probe_run(void *arg)
     uint64_t seen = atomic_load(&probe->skips_seen);
     if (skips > seen) {
         atomic_store(&probe->skips_seen, skips);
-        count_metric(SKIPS_NAME, probe->series->family->name, (double)(skips - seen));
+        count_metric(SKIPS_NAME, probe->metric, (double)(skips - seen));
     }
 }
 
@@ -92,49 +86,54 @@ static size_t series_slot; /* index of the layer's slot in a series: its probe *
 /* The sample interval of a probe family, in ms (0: sampled by hand only). */
 static int64_t family_interval_ms(const extatus_family *family)
 {
-    return (int64_t)family->attached[family_slot];
+    return (int64_t)extatus__family_attachment(family, family_slot);
 }
 
 static struct extatus__probe *series_probe(const extatus_series *series)
 {
-    return series->attached[series_slot];
+    return extatus__series_attachment(series, series_slot);
 }
 
 /* Check and keep the option sample_interval of a family being registered. */
 static int probe_family_created(extatus_family *family, const extatus_option *options, size_t count)
 {
     const extatus_option *opt = extatus_option_find(options, count, "sample_interval");
-    bool probe_kind = family->type->ops.kind == EXTATUS_ENTRY_KIND_PROBE;
+    extatus__family_view view;
+    extatus__family_view_of(family, &view);
+    bool probe_kind = view.kind == EXTATUS_ENTRY_KIND_PROBE;
     if (opt && !probe_kind)
         return extatus__error(EXTATUS_ERR_OPTION,
                               "metric '%s': option 'sample_interval' is for probe types, and "
                               "type '%s' is not one",
-                              family->name, family->type_name);
+                              view.name, view.type_name);
     int64_t interval = EXTATUS_PROBE_DEFAULT_INTERVAL_MS;
-    if (opt &&
-        extatus__option_ms(&interval, opt, 0, INT32_MAX, "metric", family->name) != EXTATUS_OK)
+    if (opt && extatus__option_ms(&interval, opt, 0, INT32_MAX, "metric", view.name) != EXTATUS_OK)
         return EXTATUS_ERR_OPTION;
-    family->attached[family_slot] = probe_kind ? (uintptr_t)interval : 0;
+    extatus__family_attach(family, family_slot, probe_kind ? (uintptr_t)interval : 0);
     return EXTATUS_OK;
 }
 
 static int probe_series_created(extatus_series *series)
 {
-    extatus_family *family = series->family;
-    if (family->type->ops.kind != EXTATUS_ENTRY_KIND_PROBE)
+    extatus__series_view series_view;
+    extatus__family_view view;
+    extatus__series_describe(series, &series_view);
+    extatus__family_view_of(series_view.family, &view);
+    if (view.kind != EXTATUS_ENTRY_KIND_PROBE)
         return EXTATUS_OK;
     struct extatus__probe *probe = extatus__calloc(1, sizeof(*probe));
     if (!probe)
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': out of memory for its probe",
-                              family->name);
+                              view.name);
     probe->series = series;
+    probe->metric = view.name;
     /*
      * The error counter exists at 0 from the start, so that rate() and
      * alerts work from the first scrape; the skip counter appears at the
      * first skip (most probes never skip, and it would double the lines).
      */
-    count_metric(ERRORS_NAME, family->name, 0);
-    int64_t interval = family_interval_ms(family);
+    count_metric(ERRORS_NAME, view.name, 0);
+    int64_t interval = family_interval_ms(series_view.family);
     if (interval > 0) {
         int rc = extatus__sched_add(&probe->task, interval, 0, probe_run, probe);
         if (rc != EXTATUS_OK) {
@@ -142,7 +141,7 @@ static int probe_series_created(extatus_series *series)
             return rc;
         }
     }
-    series->attached[series_slot] = probe;
+    extatus__series_attach(series, series_slot, probe);
     return EXTATUS_OK;
 }
 
@@ -152,7 +151,7 @@ static void probe_series_removed(extatus_series *series)
     if (!probe)
         return;
     extatus__sched_remove(probe->task);
-    series->attached[series_slot] = NULL;
+    extatus__series_attach(series, series_slot, NULL);
     extatus__free(probe);
 }
 
@@ -192,10 +191,12 @@ static int find_probe(extatus_family **family, extatus_series **series, extatus_
     *family = extatus__family_acquire(registry, name);
     if (!*family)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "no metric '%s' in registry '%s'", name,
-                              registry->name);
-    if ((*family)->type->ops.kind != EXTATUS_ENTRY_KIND_PROBE) {
+                              extatus_registry_name(registry));
+    extatus__family_view view;
+    extatus__family_view_of(*family, &view);
+    if (view.kind != EXTATUS_ENTRY_KIND_PROBE) {
         rc = extatus__error(EXTATUS_ERR_TYPE, "metric '%s' is of type '%s', not a probe", name,
-                            (*family)->type_name);
+                            view.type_name);
         extatus__family_drop(*family);
         return rc;
     }

@@ -5,7 +5,10 @@
 #ifndef EXTATUS_PROBE_PROBE_H
 #define EXTATUS_PROBE_PROBE_H
 
-#include "core/internal.h"
+#include "core/layer.h"
+#include "core/reader.h"
+#include "core/sched.h"
+#include "core/util.h"
 
 /* Register the built-in probe types: process_gauge, process_counter, cpu. */
 int extatus__probes_register_builtin(void);

@@ -12,7 +12,13 @@
 #ifndef EXTATUS_PROCESS_INTERNAL_H
 #define EXTATUS_PROCESS_INTERNAL_H
 
-#include "core/internal.h"
+#include "core/layer.h"
+#include "core/reader.h"
+#include "core/sched.h"
+#include "core/util.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 /* A published state that does not exist yet: registered, never polled. */
 #define EXTATUS__STATE_NONE (-1)

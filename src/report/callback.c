@@ -2,7 +2,7 @@
  * callback.c - the callback reporter: every interval's items go to a
  * function of the program, in one call.
  */
-#include "core/internal.h"
+#include "core/util.h"
 #include "extatus/sys/reporter.h"
 
 #include <string.h>

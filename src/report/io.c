@@ -15,7 +15,7 @@
  * so a batch written into a connection the receiver already closed or
  * reset is reported as a failure, not as delivered.
  */
-#include "core/internal.h"
+#include "core/util.h"
 #include "extatus/sys/reporter.h"
 #include "report/delivery.h"
 

@@ -24,8 +24,8 @@
  * last delivery is noticed before anything is written into it, and
  * replaced by a new one.
  */
-#include "core/internal.h"
 #include "core/format.h"
+#include "core/util.h"
 #include "extatus/sys/reporter.h"
 
 #include <math.h>

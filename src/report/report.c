@@ -30,7 +30,9 @@
  * scheduler only with no reporter lock held, because removing waits for a
  * tick that takes that lock.
  */
-#include "core/internal.h"
+#include "core/reader.h"
+#include "core/sched.h"
+#include "core/util.h"
 #include "report/report.h"
 #include "extatus/sys/reporter.h"
 #include "report/delivery.h"
@@ -188,7 +190,14 @@ static bool grow(void **array, size_t *capacity, size_t need, size_t size)
     return true;
 }
 
-static void add_item(batch *b, const char *registry, extatus_series *series, const char *datapoint,
+/* What an item says of its series, worked out once per series. */
+typedef struct series_info {
+    const char *registry;        /* registry name */
+    extatus__family_view family; /* its family */
+    extatus__series_view series; /* its label values */
+} series_info;
+
+static void add_item(batch *b, const series_info *info, const char *datapoint,
                      const extatus_value *value, int64_t now_ms)
 {
     if (value->kind == EXTATUS_VALUE_UNDEFINED)
@@ -197,13 +206,12 @@ static void add_item(batch *b, const char *registry, extatus_series *series, con
         b->rc = EXTATUS_ERR_NOMEM;
         return;
     }
-    const extatus_family *family = series->family;
     extatus_report_item *item = &b->items[b->count++];
-    item->registry = registry;
-    item->metric = family->name;
-    item->label_names = (const char *const *)family->label_names;
-    item->label_values = series->label_values;
-    item->label_count = family->label_count;
+    item->registry = info->registry;
+    item->metric = info->family.name;
+    item->label_names = info->family.label_names;
+    item->label_values = info->series.label_values;
+    item->label_count = info->family.label_count;
     item->datapoint = datapoint;
     item->value = *value;
     item->timestamp_ms = now_ms;
@@ -217,13 +225,17 @@ static void read_series(batch *b, const subscription *s, const char *registry,
     size_t count = 0;
     if (extatus_series_get_datapoints(series, &points, &count) != EXTATUS_OK || !points)
         return;
+    series_info info;
+    info.registry = registry;
+    extatus__series_describe(series, &info.series);
+    extatus__family_view_of(info.series.family, &info.family);
     if (s->datapoint) {
         for (size_t i = 0; i < count; i++)
             if (strcmp(points[i].name, s->datapoint) == 0) {
                 extatus_value value = {EXTATUS_VALUE_UNDEFINED, 0, 0};
                 const char *wanted[1] = {points[i].name};
                 if (extatus__series_read(series, wanted, 1, &value) == EXTATUS_OK)
-                    add_item(b, registry, series, points[i].name, &value, now_ms);
+                    add_item(b, &info, points[i].name, &value, now_ms);
                 return;
             }
         return;
@@ -237,7 +249,7 @@ static void read_series(batch *b, const subscription *s, const char *registry,
     memset(values, 0, count * sizeof(*values));
     if (extatus__series_read(series, NULL, count, values) == EXTATUS_OK)
         for (size_t i = 0; i < count; i++)
-            add_item(b, registry, series, points[i].name, &values[i], now_ms);
+            add_item(b, &info, points[i].name, &values[i], now_ms);
     if (values != stack)
         extatus__free(values);
 }
@@ -264,7 +276,7 @@ static void read_subscription(batch *b, const subscription *s)
     *h = (held){family, NULL, 0, false};
     if (s->spec.label_values) {
         extatus_series *series = NULL;
-        if (s->spec.label_count != family->label_count ||
+        if (s->spec.label_count != extatus_family_label_count(family) ||
             extatus__series_acquire(&series, family,
                                     extatus_labels_of(s->spec.label_values, s->spec.label_count),
                                     false) != EXTATUS_OK) {
@@ -288,7 +300,7 @@ static void read_subscription(batch *b, const subscription *s)
     }
     b->held_count++;
     for (size_t i = 0; i < h->count; i++)
-        read_series(b, s, registry->name, h->series[i]);
+        read_series(b, s, extatus_registry_name(registry), h->series[i]);
 }
 
 static void batch_release(batch *b)
@@ -441,6 +453,8 @@ static void reporter_destroy(reporter *r)
 /* The core tells us about new families and changed options. */
 static void family_event(extatus_family *family, const extatus_option *options, size_t count)
 {
+    extatus__family_view view;
+    extatus__family_view_of(family, &view);
     pthread_rwlock_rdlock(&reporters_lock);
     for (reporter *r = reporters; r; r = r->next) {
         /* A reporter without these methods is not waited for (it may be in a delivery). */
@@ -448,9 +462,9 @@ static void family_event(extatus_family *family, const extatus_option *options, 
             continue;
         pthread_mutex_lock(&r->lock);
         if (running_locked(r) && !options)
-            r->ops.new_entry(r->state, family->registry->name, family->name, family->type_name);
+            r->ops.new_entry(r->state, view.registry, view.name, view.type_name);
         if (running_locked(r) && options)
-            r->ops.setopts(r->state, family->registry->name, family->name, options, count);
+            r->ops.setopts(r->state, view.registry, view.name, options, count);
         pthread_mutex_unlock(&r->lock);
     }
     pthread_rwlock_unlock(&reporters_lock);

@@ -4,7 +4,7 @@
 #ifndef EXTATUS_REPORT_REPORT_H
 #define EXTATUS_REPORT_REPORT_H
 
-#include "core/internal.h"
+#include "core/layer.h"
 
 /* The report layer as core sees it (report.c); src/library.c joins it. */
 extern const extatus__layer extatus__report_layer;

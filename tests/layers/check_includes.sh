@@ -14,6 +14,11 @@
 # may include only public headers (include/). Public headers never include
 # a private one.
 #
+# Core's model header, core/internal.h (the structs of registries,
+# families and series), is core's alone: the layers above read the model
+# through core/reader.h and use core/util.h, core/cells.h, core/sched.h
+# and core/layer.h.
+#
 # Exit status: 0 when every include points down, 1 otherwise (each problem
 # is listed on stderr), 2 on a usage error.
 set -u
@@ -77,6 +82,11 @@ for file in $(cd "$root" && find src include -name '*.[ch]' | sort); do
             status=1
             continue
         }
+        if [ "$header" = core/internal.h ] && [ "$layer" != core ]; then
+            echo "check_includes: $file ($layer) includes core's model header \"$header\"; read through core/reader.h" >&2
+            status=1
+            continue
+        fi
         from=$(rank "$layer")
         to=$(rank "$target")
         if [ "$to" -lt 0 ] || [ "$from" -lt 0 ] || [ "$to" -gt "$from" ]; then

@@ -57,11 +57,22 @@ void *extatus__series_ref(const extatus_series *series)
     return series->ref;
 }
 
-bool extatus__family_implemented_by(const extatus_family *family,
-                                    int (*ops_create)(void **, const extatus_entry_ctx *,
-                                                      const extatus_option *, size_t))
+int extatus__typed_get(void **ref, extatus_family *family, extatus_labels labels,
+                       int (*ops_create)(void **, const extatus_entry_ctx *, const extatus_option *,
+                                         size_t),
+                       const char *what)
 {
-    return family->type->ops.create == ops_create;
+    if (!ref || !family)
+        return extatus__error(EXTATUS_ERR_INVALID, "%s get: NULL argument", what);
+    *ref = NULL;
+    if (family->type->ops.create != ops_create)
+        return extatus__error(EXTATUS_ERR_TYPE, "metric '%s' is of type '%s', not a %s",
+                              family->name, family->type_name, what);
+    extatus_series *series = NULL;
+    int rc = extatus_family_series(&series, family, labels);
+    if (rc == EXTATUS_OK)
+        *ref = series->ref;
+    return rc;
 }
 
 uintptr_t extatus__family_attachment(const extatus_family *family, size_t slot)

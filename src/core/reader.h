@@ -95,10 +95,16 @@ int extatus__series_sample(extatus_series *series);
 /* The entry's state of a series (what its create method made). */
 void *extatus__series_ref(const extatus_series *series);
 
-/* The family's type is implemented by `ops_create` (typed getters' check). */
-bool extatus__family_implemented_by(const extatus_family *family,
-                                    int (*ops_create)(void **, const extatus_entry_ctx *,
-                                                      const extatus_option *, size_t));
+/*
+ * The typed getters (extatus_counter_get, ...): the entry's state (*ref)
+ * of the series of `family` for `labels`, created when missing, provided
+ * the family's type is implemented by `ops_create`; else EXTATUS_ERR_TYPE
+ * naming the family's type and `what` (the type the caller expected).
+ */
+int extatus__typed_get(void **ref, extatus_family *family, extatus_labels labels,
+                       int (*ops_create)(void **, const extatus_entry_ctx *, const extatus_option *,
+                                         size_t),
+                       const char *what);
 
 /* ---- attachment slots (core/reader.c) ----------------------------------
  *

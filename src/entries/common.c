@@ -33,21 +33,3 @@ int extatus__new_unlabelled(void **ref, extatus_registry *registry, const char *
         *ref = extatus__series_ref(series);
     return rc;
 }
-
-int extatus__typed_get(void **ref, extatus_family *family, extatus_labels labels,
-                       int (*create)(void **, const extatus_entry_ctx *, const extatus_option *,
-                                     size_t),
-                       const char *what)
-{
-    if (!ref || !family)
-        return extatus__error(EXTATUS_ERR_INVALID, "%s get: NULL argument", what);
-    *ref = NULL;
-    if (!extatus__family_implemented_by(family, create))
-        return extatus__error(EXTATUS_ERR_TYPE, "metric '%s' is of type '%s', not a %s",
-                              extatus_family_name(family), extatus_family_type(family), what);
-    extatus_series *series = NULL;
-    int rc = extatus_family_series(&series, family, labels);
-    if (rc == EXTATUS_OK)
-        *ref = extatus__series_ref(series);
-    return rc;
-}

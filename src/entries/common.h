@@ -62,12 +62,6 @@ int extatus__new_unlabelled(void **ref, extatus_registry *registry, const char *
                             const char *type, const char *help, const extatus_option *extra,
                             size_t extra_count);
 
-/* The ref of the series for `values` of `family`, checking the implementation. */
-int extatus__typed_get(void **ref, extatus_family *family, extatus_labels labels,
-                       int (*create)(void **, const extatus_entry_ctx *, const extatus_option *,
-                                     size_t),
-                       const char *what);
-
 /* The entries layer as core sees it (builtin.c); src/library.c joins it. */
 extern const extatus__layer extatus__entries_layer;
 

@@ -276,6 +276,23 @@ void extatus__http_conn_bad_target(extatus__http_conn *conn)
         conn->bad_target = true;
 }
 
+/*
+ * Whether [from, to) is a separator as libmicrohttpd leaves it: exactly
+ * one NUL (the space it cut the line at) and otherwise spaces (extra ones
+ * it skipped). Any other byte, or a second NUL, was part of the target.
+ */
+static bool plain_separator(const char *from, const char *to)
+{
+    size_t nuls = 0;
+    for (const char *p = from; p < to; p++) {
+        if (*p == '\0')
+            nuls++;
+        else if (*p != ' ')
+            return false;
+    }
+    return nuls == 1;
+}
+
 bool extatus__http_conn_target_has_nul(const extatus__http_conn *conn, const char *method,
                                        const char *version)
 {
@@ -284,12 +301,17 @@ bool extatus__http_conn_target_has_nul(const extatus__http_conn *conn, const cha
     if (conn->bad_target)
         return true;
     /*
-     * The request line is `method SP target SP version` in one buffer: a
-     * target whose C string ends before the space preceding the version
-     * held a raw NUL (libmicrohttpd found the version by the line's length).
+     * The request line `method SP target SP version` sits in one buffer, cut
+     * into C strings at the separators (libmicrohttpd finds the version by
+     * the line's length). A raw NUL in the target ends its C string early,
+     * so the bytes between the target's end and the version are then more
+     * than a separator. Extra spaces between the parts are allowed (RFC 9112,
+     * 3: a recipient may split on whitespace), so they are not taken for one.
      */
-    return conn->target != method + strlen(method) + 1 ||
-           conn->target + conn->target_bytes + 1 != version;
+    const char *method_end = method + strlen(method);
+    const char *target_end = conn->target + conn->target_bytes;
+    return conn->target <= method_end || version <= target_end ||
+           !plain_separator(method_end, conn->target) || !plain_separator(target_end, version);
 }
 
 void extatus__http_conn_busy(extatus__http_conn *conn, bool stream)

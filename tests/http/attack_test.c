@@ -11,8 +11,8 @@
  *   slow      a head trickled byte by byte gets 408 after the head deadline;
  *   smuggling each ambiguous framing gets exactly one answer (400, or 501
  *             for an unknown coding) and the connection closes;
- *   nul       a NUL in the target, raw or %00, gets 400; only exact paths
- *             are served;
+ *   nul       a NUL in the target, raw or %00, gets 400, also where
+ *             extra spaces separate the parts; only exact paths are served;
  *   auth      `user:pass\0junk` and near misses are refused;
  *   events    32 stalled /events streams with 10,000 workers stay within
  *             a fixed memory budget; a closed stream frees its slot at once.
@@ -479,12 +479,17 @@ static void test_nul(void)
         {TARGET("/events%00"), 400},
         {TARGET("/%00"), 400},
         {TARGET("/metrics?x=%00"), 400},
+        {TARGET("\0/metrics"), 400},
+        {TARGET(" /metrics\0"), 400},
+        {TARGET("  /metrics\0x"), 400},
         {TARGET("/metrics%2500"), 404},
         {TARGET("/metrics/"), 404},
         {TARGET("/metricsx"), 404},
         {TARGET("/metrics"), 200},
         {TARGET("/metrics?x=1"), 200},
         {TARGET("/%6detrics"), 200},
+        {TARGET(" /metrics"), 200}, /* extra spaces are a separator (RFC 9112, 3) */
+        {TARGET("  /metrics"), 200},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int status = get_status(port, cases[i].target, cases[i].size);

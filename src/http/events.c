@@ -38,7 +38,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -104,13 +103,6 @@ struct stream {
     stream *prev; /* open streams */
     stream *next; /* open streams */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Append `name` as a JSON string body (without quotes) to out[0..max). */
 static size_t json_escape(char *out, size_t max, const char *name)
@@ -287,7 +279,7 @@ static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t ma
     if (s->sent == s->size && !refill(s))
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (s->size == 0) {
-        if (now_ms() - s->last_ms < (int64_t)s->events->keepalive_ms) {
+        if (extatus__http_now_ms() - s->last_ms < (int64_t)s->events->keepalive_ms) {
             /* Nothing to say: step aside until the watcher resumes us. */
             return suspend(s) ? 0 : MHD_CONTENT_READER_END_OF_STREAM;
         }
@@ -298,7 +290,7 @@ static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t ma
     size_t n = s->size - s->sent < max ? s->size - s->sent : max;
     memcpy(buffer, s->text + s->sent, n);
     s->sent += n;
-    s->last_ms = now_ms();
+    s->last_ms = extatus__http_now_ms();
     return (ssize_t)n;
 }
 
@@ -344,7 +336,7 @@ static void *watch(void *arg)
             if (wake_locked(s))
                 resume[count++] = s->connection;
         }
-        int64_t now = now_ms();
+        int64_t now = extatus__http_now_ms();
         for (stream *s = events->first; s; s = s->next)
             if (now - s->last_ms >= (int64_t)events->keepalive_ms && wake_locked(s))
                 resume[count++] = s->connection;
@@ -462,7 +454,7 @@ struct MHD_Response *extatus__http_events_response(extatus__http_events *events,
     }
     memcpy(s->text, connected, sizeof(connected) - 1);
     s->size = sizeof(connected) - 1;
-    s->last_ms = now_ms();
+    s->last_ms = extatus__http_now_ms();
     struct MHD_Response *response =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, TEXT_MAX, read_stream, s, free_stream);
     if (!response) {

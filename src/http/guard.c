@@ -36,8 +36,6 @@
 
 #include <microhttpd.h>
 
-#define SCAN_INTERVAL_MS 100 /* how late past its deadline a connection may be closed */
-
 #define EVICTED_NAME  "extatus_http_connections_evicted_total"
 #define TIMEOUTS_NAME "extatus_http_request_head_timeouts_total"
 
@@ -69,13 +67,6 @@ struct extatus__http_guard {
     extatus_counter *evicted_counter; /* self-metrics; NULL: not counted */
     extatus_counter *timeouts_counter;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void unlink_conn(extatus__http_guard *guard, extatus__http_conn *conn)
 {
@@ -115,7 +106,11 @@ static void count(extatus_counter *counter)
         extatus_counter_inc(counter);
 }
 
-/* Close every connection whose request head is overdue. */
+/*
+ * Close every connection whose request head (or next request) is overdue,
+ * at its deadline: the thread sleeps until the earliest deadline of a
+ * waiting connection, or until one starts waiting when none does.
+ */
 static void *watch(void *arg)
 {
     extatus__http_guard *guard = arg;
@@ -125,22 +120,19 @@ static void *watch(void *arg)
                                   "The request head did not arrive in time.";
     pthread_mutex_lock(&guard->lock);
     while (!guard->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += SCAN_INTERVAL_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&guard->wake, &guard->lock, &until);
-        int64_t now = now_ms();
+        int64_t now = extatus__http_now_ms();
+        int64_t next = INT64_MAX; /* the earliest deadline still ahead */
         for (extatus__http_conn *c = guard->first; c; c = c->next) {
             if (c->state != WAITING)
                 continue;
             unsigned allowed =
                 c->answered ? guard->options.idle_timeout_ms : guard->options.head_timeout_ms;
-            if (now - c->since_ms < (int64_t)allowed)
+            int64_t deadline = c->since_ms + (int64_t)allowed;
+            if (now < deadline) {
+                if (deadline < next)
+                    next = deadline;
                 continue;
+            }
             /* A first request that never came gets a 408; an idle keep-alive just ends. */
             if (!c->answered && !guard->options.tls) {
                 ssize_t sent =
@@ -150,6 +142,13 @@ static void *watch(void *arg)
             /* Counted before the close, so a client that saw it also sees the count. */
             count(guard->timeouts_counter);
             shut_locked(c);
+        }
+        if (next == INT64_MAX) {
+            pthread_cond_wait(&guard->wake, &guard->lock);
+        } else {
+            struct timespec until;
+            extatus__http_timespec_of_ms(&until, next);
+            pthread_cond_timedwait(&guard->wake, &guard->lock, &until);
         }
     }
     pthread_mutex_unlock(&guard->lock);
@@ -225,9 +224,10 @@ void extatus__http_guard_opened(extatus__http_guard *guard, struct MHD_Connectio
     conn->guard = guard;
     conn->fd = info->connect_fd;
     conn->state = WAITING;
-    conn->since_ms = now_ms();
+    conn->since_ms = extatus__http_now_ms();
     pthread_mutex_lock(&guard->lock);
     append_conn(guard, conn);
+    pthread_cond_signal(&guard->wake); /* a new deadline */
     guard->count++;
     if (guard->count > guard->options.limit) {
         /* The oldest connection waiting for a head makes room (never the newcomer). */
@@ -333,8 +333,9 @@ void extatus__http_conn_done(extatus__http_conn *conn)
     if (conn->state == BUSY) {
         conn->state = WAITING;
         conn->answered = true;
-        conn->since_ms = now_ms();
-        unlink_conn(guard, conn); /* now the youngest wait */
+        conn->since_ms = extatus__http_now_ms();
+        pthread_cond_signal(&guard->wake); /* a new deadline */
+        unlink_conn(guard, conn);          /* now the youngest wait */
         append_conn(guard, conn);
     }
     pthread_mutex_unlock(&guard->lock);

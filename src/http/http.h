@@ -19,6 +19,15 @@
 #define EXTATUS__HTTP_PRINTF(f, a)
 #endif
 
+/* ---- clock (clock.c) ----------------------------------------------------- */
+
+struct timespec;
+/* CLOCK_MONOTONIC in milliseconds and in seconds. */
+int64_t extatus__http_now_ms(void);
+double extatus__http_now_seconds(void);
+/* The CLOCK_MONOTONIC instant `ms` (from extatus__http_now_ms) as a timespec. */
+void extatus__http_timespec_of_ms(struct timespec *out, int64_t ms);
+
 /* ---- negotiation (negotiate.c) ---------------------------------------- */
 
 /*

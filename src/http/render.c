@@ -7,7 +7,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define DURATION_NAME "extatus_scrape_duration_seconds"
 #define SIZE_NAME     "extatus_scrape_size_bytes"
@@ -15,13 +14,6 @@
 
 /* Room for the registry label: the rendered registries' names, joined by ",". */
 #define REGISTRY_LABEL_MAX 512
-
-static double monotonic_seconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
 
 /*
  * The calling thread's error message, kept across set-up work whose
@@ -176,7 +168,7 @@ int extatus_scrape_render(extatus_scrape *out, const char *accept, const char *a
     size_t count;
     int level;
     int rc;
-    double start = monotonic_seconds();
+    double start = extatus__http_now_seconds();
 
     if (!out)
         return extatus_entry_error(EXTATUS_ERR_INVALID, "extatus_scrape_render: out is NULL");
@@ -237,7 +229,7 @@ int extatus_scrape_render(extatus_scrape *out, const char *accept, const char *a
         char names[REGISTRY_LABEL_MAX];
         const char *values[2] = {names, out->content_type};
         registry_label(names, sizeof names, registries, count);
-        observe(duration, extatus_labels_of(values, 2), monotonic_seconds() - start);
+        observe(duration, extatus_labels_of(values, 2), extatus__http_now_seconds() - start);
         observe(size, extatus_labels_of(values, 2), (double)out->uncompressed_size);
     }
     return EXTATUS_OK;

@@ -64,6 +64,7 @@ bench: deps-bench
 	    -DBUILD_TESTING=OFF -DEXTATUS_BUILD_EXAMPLES=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench/run-bench
+	$(BENCH_BUILD)/bench/scale-bench
 	$(BENCH_BUILD)/bench/http-gzip-choice
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 

@@ -3,10 +3,10 @@
  * (src/process/). Never installed.
  *
  * Locks, always taken in this order when nested:
- *   extatus__proc.lock   workers, names, thread links, the handler's schedule;
+ *   extatus__proc.lock     workers, names, thread links, the handler's schedule;
  *   extatus__reports_lock  the lock-mode report pool, its jobs and each
  *                          worker's wait and orphan flags (pool.c);
- *   the events lock      subscribers and their queues (events.c).
+ *   the events lock        subscribers and their queues (events.c).
  * User callbacks (report, get_name, event callbacks) never run under any
  * of them.
  */

@@ -9,7 +9,8 @@
 
 /* ---- scheduler (core/scheduler.c) --------------------------------------
  *
- * One clock for the whole library and a small pool of workers. A task runs
+ * One clock for the whole library, whose due tasks run on an instance of
+ * core's one thread pool (core/pool.h, up to four threads). A task runs
  * fn(arg) every interval; a turn that comes while the previous run is
  * still queued or running is skipped and counted. Any layer may add tasks
  * (probes, reporters, the worker-status handler).

@@ -1,23 +1,26 @@
 /*
- * pool.c - the threads that run lock-mode reports.
+ * pool.c - the lock-mode report jobs, run by a pool of core's
+ * (core/pool.c).
  *
  * The handler must never wait for one worker: taking a worker's mutex can
  * block until the deadline and its report may be slow. So the handler
- * only queues a job per lock-mode worker and round, and a small pool of
+ * only queues a job per lock-mode worker and round, and the pool's
  * threads (grown on demand up to extatus_process_options.lock_threads)
- * takes the mutex with pthread_mutex_timedlock and the job's deadline,
- * runs the report and records the answer.
+ * take the mutex with pthread_mutex_timedlock and the job's deadline,
+ * run the report and record the answer.
  *
  * Two rules keep one bad worker from delaying the others:
  *   - a worker has at most one job in flight: while its report (or its
- *     wait for the mutex) goes on, later rounds do not queue another, so a
- *     stuck worker ties up at most one thread and the queue stays bounded
- *     by the number of lock-mode workers;
+ *     wait for the mutex) goes on, later rounds do not queue another (the
+ *     pool refuses a job that is in it already), so a stuck worker ties up
+ *     at most one thread and the queue stays bounded by the number of
+ *     lock-mode workers;
  *   - a job taken from the queue after its deadline is dropped unrun (the
  *     worker is idle for that round anyway), so a backlog never turns into
  *     reports run late.
  * A worker whose report never returns holds one thread for good; with
  * `lock_threads` such workers every other lock-mode worker shows idle.
+ * These threads are not the scheduler's: docs/threading.md says why.
  *
  * The same jobs answer for a checkpoint-mode worker that waits in
  * extatus_worker_wait(): the job takes the mutex the worker waits with,
@@ -25,27 +28,33 @@
  * cannot leave pthread_cond_timedwait without that mutex, so its state
  * stands still while the report reads it).
  *
- * Stopping is bounded: extatus__pool_stop() waits for the threads until
- * a given instant, then detaches the ones still in a job. Such a thread
- * keeps its worker record alive (the record is freed by whoever lets go
- * of it last, see `orphan`) and, when its report finally returns, ends
- * without touching anything else of the pool (see `generation`).
+ * Stopping is bounded: extatus__reports_stop() waits for the threads
+ * until a given instant, then leaves behind the ones still in a job. Such
+ * a thread keeps its worker record alive (the record is freed by whoever
+ * lets go of it last, see `orphan`) and, when its report finally returns,
+ * touches nothing of the pool (see core/pool.h).
  */
 #include "process/process_internal.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
-extatus__pool_state extatus__pool = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .work = PTHREAD_COND_INITIALIZER,
-    .done = PTHREAD_COND_INITIALIZER,
-};
+pthread_mutex_t extatus__reports_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The threads that run the jobs: core's pool, on extatus__reports_lock. */
+static extatus__pool reports = EXTATUS__POOL_INIT(&extatus__reports_lock, "process handler");
+
+static void report_job_run(extatus__job *job);
+static void report_job_finished(extatus__job *job, extatus__job_end how);
 
 extatus_worker *extatus__worker_alloc(void)
 {
-    return calloc(1, sizeof(extatus_worker));
+    extatus_worker *worker = calloc(1, sizeof(extatus_worker));
+    if (worker) {
+        worker->job.run = report_job_run;
+        worker->job.finished = report_job_finished;
+    }
+    return worker;
 }
 
 void extatus__worker_free(extatus_worker *worker)
@@ -109,216 +118,68 @@ static bool run_job(extatus_worker *worker, uint64_t round, int64_t deadline_ns)
     return answered;
 }
 
-/* The argument of a pool thread: its slot and its generation, in one word. */
-#define SLOT_BITS 8u
-static void *slot_arg(unsigned slot, uint64_t generation)
+static void report_job_run(extatus__job *job)
 {
-    return (void *)(uintptr_t)((generation << SLOT_BITS) | slot);
+    extatus_worker *worker = EXTATUS__JOB_OWNER(job, extatus_worker, job);
+    run_job(worker, worker->job_round, job->deadline_ns);
 }
 
-static void *pool_main(void *arg)
+/* The pool let go of the job (ran, dropped, or returned after a stop). */
+static void report_job_finished(extatus__job *job, extatus__job_end how)
 {
-    unsigned slot = (unsigned)((uintptr_t)arg & ((1u << SLOT_BITS) - 1));
-    uint64_t generation = (uint64_t)((uintptr_t)arg >> SLOT_BITS);
-    pthread_mutex_lock(&extatus__pool.lock);
-#define MINE() ((extatus__pool.generation & (UINTPTR_MAX >> SLOT_BITS)) == generation)
-    for (;;) {
-        while (MINE() && extatus__pool.count == 0 && !extatus__pool.quit) {
-            extatus__pool.idle++;
-            pthread_cond_wait(&extatus__pool.work, &extatus__pool.lock);
-            if (MINE())
-                extatus__pool.idle--; /* (a stop resets the count of its pool) */
-        }
-        if (!MINE())
-            break; /* left behind by a stop: the pool is not ours any more */
-        if (extatus__pool.count == 0)
-            break; /* quit with nothing queued */
-        extatus_worker *worker = extatus__pool.queue[extatus__pool.head];
-        extatus__pool.head = (extatus__pool.head + 1) % extatus__pool.capacity;
-        extatus__pool.count--;
-        uint64_t round = worker->job_round;
-        int64_t deadline = worker->job_deadline_ns;
-        if (!extatus__pool.quit) {
-            extatus__pool.slots[slot].current = worker;
-            pthread_mutex_unlock(&extatus__pool.lock);
-            run_job(worker, round, deadline);
-            pthread_mutex_lock(&extatus__pool.lock);
-            if (MINE())
-                extatus__pool.slots[slot].current = NULL;
-        }
-        worker->inflight = false;
-        if (worker->orphan && !worker->waiting)
-            extatus__worker_free(worker);
-        pthread_cond_broadcast(&extatus__pool.done);
-    }
-    if (MINE()) {
-        extatus__pool.slots[slot].ended = true;
-        extatus__pool.live--;
-        pthread_cond_broadcast(&extatus__pool.done);
-    }
-#undef MINE
-    pthread_mutex_unlock(&extatus__pool.lock);
-    return NULL;
+    (void)how;
+    extatus__worker_free_if_unheld_locked(EXTATUS__JOB_OWNER(job, extatus_worker, job));
 }
 
-static int start_thread_locked(void)
+int extatus__reports_start(unsigned max_threads)
 {
-    unsigned slot = extatus__pool.thread_count;
-    int rc = pthread_create(&extatus__pool.slots[slot].thread, NULL, pool_main,
-                            slot_arg(slot, extatus__pool.generation));
-    if (rc != 0)
-        return extatus__error(EXTATUS_ERR_SYSTEM,
-                              "process handler: cannot start a lock-mode "
-                              "report thread (pthread_create: %d)",
-                              rc);
-    extatus__pool.slots[slot].ended = false;
-    extatus__pool.slots[slot].current = NULL;
-    extatus__pool.thread_count++;
-    extatus__pool.live++;
-    return EXTATUS_OK;
+    pthread_mutex_lock(&extatus__reports_lock);
+    int rc = extatus__pool_start_locked(&reports, max_threads, false);
+    pthread_mutex_unlock(&extatus__reports_lock);
+    return rc;
 }
 
-int extatus__pool_start(unsigned max_threads)
+void extatus__reports_stop(int64_t give_up_ns)
 {
-    pthread_mutex_lock(&extatus__pool.lock);
-    extatus__pool.slots = extatus__calloc(max_threads, sizeof(*extatus__pool.slots));
-    if (!extatus__pool.slots) {
-        pthread_mutex_unlock(&extatus__pool.lock);
-        return extatus__error(EXTATUS_ERR_NOMEM, "process handler: out of memory");
-    }
-    extatus__pool.max_threads = max_threads;
-    extatus__pool.thread_count = 0;
-    extatus__pool.live = 0;
-    extatus__pool.idle = 0;
-    extatus__pool.quit = false;
-    pthread_mutex_unlock(&extatus__pool.lock);
-    return EXTATUS_OK;
+    extatus__pool_stop(&reports, give_up_ns);
 }
 
-void extatus__pool_stop(int64_t give_up_ns)
+void extatus__reports_submit_locked(extatus_worker *worker, uint64_t round, int64_t deadline_ns)
 {
-    pthread_mutex_lock(&extatus__pool.lock);
-    extatus__pool.quit = true;
-    pthread_cond_broadcast(&extatus__pool.work);
-    /* Wait for the threads to end, until `give_up_ns` at most. */
-    for (;;) {
-        int64_t left = give_up_ns - extatus__now_monotonic_ns();
-        if (extatus__pool.live == 0 || left <= 0)
-            break;
-        int64_t at = extatus__now_realtime_ns() + left; /* `done` runs on CLOCK_REALTIME */
-        struct timespec until = {(time_t)(at / 1000000000), (long)(at % 1000000000)};
-        pthread_cond_timedwait(&extatus__pool.done, &extatus__pool.lock, &until);
-    }
-    /* Join the ended threads; leave the others (stuck in a report) behind. */
-    for (unsigned i = 0; i < extatus__pool.thread_count; i++) {
-        extatus__pool_slot *slot = &extatus__pool.slots[i];
-        if (slot->ended) {
-            pthread_join(slot->thread, NULL); /* it returns right after marking itself */
-            continue;
-        }
-        pthread_detach(slot->thread);
-        if (slot->current)
-            slot->current->abandoned = true; /* nobody waits for its job any more */
-    }
-    extatus__pool.generation++;
-    /* No thread is left to run what is still queued: just let it go. */
-    while (extatus__pool.count > 0) {
-        extatus_worker *worker = extatus__pool.queue[extatus__pool.head];
-        extatus__pool.head = (extatus__pool.head + 1) % extatus__pool.capacity;
-        extatus__pool.count--;
-        worker->inflight = false;
-        if (worker->orphan && !worker->waiting)
-            extatus__worker_free(worker);
-    }
-    extatus__free(extatus__pool.queue);
-    extatus__free(extatus__pool.slots);
-    extatus__pool.queue = NULL;
-    extatus__pool.slots = NULL;
-    extatus__pool.capacity = extatus__pool.head = 0;
-    extatus__pool.thread_count = 0;
-    extatus__pool.live = 0;
-    extatus__pool.idle = 0;
-    pthread_cond_broadcast(&extatus__pool.done);
-    pthread_mutex_unlock(&extatus__pool.lock);
+    /* Refused while an earlier round's job is in flight: no answer this round. */
+    if (extatus__pool_submit_locked(&reports, &worker->job, deadline_ns))
+        worker->job_round = round;
 }
-/* Make room for one more job; false if memory ran out. */
-static bool queue_grow_locked(void)
+
+void extatus__reports_kick_locked(void)
 {
-    if (extatus__pool.count < extatus__pool.capacity)
-        return true;
-    size_t capacity = extatus__pool.capacity ? extatus__pool.capacity * 2 : 64;
-    extatus_worker **queue = extatus__calloc(capacity, sizeof(*queue));
-    if (!queue)
+    extatus__pool_kick_locked(&reports);
+}
+
+void extatus__reports_wait_idle(extatus_worker *worker)
+{
+    pthread_mutex_lock(&extatus__reports_lock);
+    extatus__pool_wait_job_locked(&reports, &worker->job);
+    pthread_mutex_unlock(&extatus__reports_lock);
+}
+
+bool extatus__worker_free_if_unheld_locked(extatus_worker *worker)
+{
+    if (!worker->orphan || worker->waiting || extatus__pool_job_busy_locked(&worker->job))
         return false;
-    for (size_t i = 0; i < extatus__pool.count; i++)
-        queue[i] = extatus__pool.queue[(extatus__pool.head + i) % extatus__pool.capacity];
-    extatus__free(extatus__pool.queue);
-    extatus__pool.queue = queue;
-    extatus__pool.capacity = capacity;
-    extatus__pool.head = 0;
+    extatus__worker_free(worker);
     return true;
 }
 
-void extatus__pool_submit_locked(extatus_worker *worker, uint64_t round, int64_t deadline_ns)
+void extatus__reports_release(extatus_worker *worker)
 {
-    if (worker->inflight || extatus__pool.quit || !queue_grow_locked())
-        return; /* still busy with an earlier round (or no memory): no answer this round */
-    worker->inflight = true;
-    worker->job_round = round;
-    worker->job_deadline_ns = deadline_ns;
-    extatus__pool.queue[(extatus__pool.head + extatus__pool.count) % extatus__pool.capacity] =
-        worker;
-    extatus__pool.count++;
+    pthread_mutex_lock(&extatus__reports_lock);
+    worker->orphan = true; /* the job or the wait frees it when it ends, if either holds it */
+    extatus__worker_free_if_unheld_locked(worker);
+    pthread_mutex_unlock(&extatus__reports_lock);
 }
 
-void extatus__pool_kick_locked(void)
+uint64_t extatus__reports_cpu_ns(void)
 {
-    if (extatus__pool.count == 0)
-        return;
-    /*
-     * More jobs than idle threads (the others wait for a mutex or run a
-     * report): start threads up to the limit, so that a job does not sit
-     * behind a worker that is slow to answer.
-     */
-    unsigned started = 0;
-    while (extatus__pool.thread_count < extatus__pool.max_threads &&
-           extatus__pool.idle + started < extatus__pool.count &&
-           start_thread_locked() == EXTATUS_OK)
-        started++;
-    pthread_cond_broadcast(&extatus__pool.work);
-}
-
-void extatus__pool_wait_idle(extatus_worker *worker)
-{
-    pthread_mutex_lock(&extatus__pool.lock);
-    while (worker->inflight && !worker->abandoned)
-        pthread_cond_wait(&extatus__pool.done, &extatus__pool.lock);
-    pthread_mutex_unlock(&extatus__pool.lock);
-}
-
-void extatus__pool_release(extatus_worker *worker)
-{
-    pthread_mutex_lock(&extatus__pool.lock);
-    if (worker->inflight || worker->waiting)
-        worker->orphan = true; /* the job or the wait frees it when it ends */
-    else
-        extatus__worker_free(worker);
-    pthread_mutex_unlock(&extatus__pool.lock);
-}
-
-uint64_t extatus__pool_cpu_ns(void)
-{
-    uint64_t total = 0;
-    pthread_mutex_lock(&extatus__pool.lock);
-    for (unsigned i = 0; i < extatus__pool.thread_count; i++) {
-        clockid_t clock;
-        struct timespec used;
-        if (extatus__pool.slots[i].ended)
-            continue; /* joined soon; its time is lost with it */
-        if (pthread_getcpuclockid(extatus__pool.slots[i].thread, &clock) == 0 &&
-            clock_gettime(clock, &used) == 0)
-            total += (uint64_t)used.tv_sec * 1000000000u + (uint64_t)used.tv_nsec;
-    }
-    pthread_mutex_unlock(&extatus__pool.lock);
-    return total;
+    return extatus__pool_cpu_ns(&reports);
 }

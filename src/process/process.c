@@ -278,7 +278,7 @@ static void take_down_locked(extatus_worker *worker, extatus_process_reason reas
                             EXTATUS_LABELS(pname->name, extatus_process_reason_name(reason))) ==
         EXTATUS_OK)
         extatus_counter_inc(exits);
-    extatus__pool_release(worker);
+    extatus__reports_release(worker);
 }
 
 static void queue_push(extatus__worker_queue *queue, int which, extatus_worker *worker)
@@ -356,7 +356,7 @@ static void verdict_locked(uint64_t round)
 static void ask_locked(uint64_t round, int64_t deadline_ns)
 {
     bool any_lock = false;
-    pthread_mutex_lock(&extatus__pool.lock);
+    pthread_mutex_lock(&extatus__reports_lock);
     for (size_t i = 0; i < extatus__proc.worker_count; i++) {
         extatus_worker *worker = extatus__proc.workers[i];
         /*
@@ -368,13 +368,13 @@ static void ask_locked(uint64_t round, int64_t deadline_ns)
         bool parked = worker->mode == EXTATUS_WORKER_CHECKPOINT && atomic_load(&worker->parked);
         if ((worker->mode == EXTATUS_WORKER_LOCK || parked) &&
             !atomic_load_explicit(&worker->ending, memory_order_relaxed)) {
-            extatus__pool_submit_locked(worker, round, deadline_ns);
+            extatus__reports_submit_locked(worker, round, deadline_ns);
             any_lock = true;
         }
     }
     if (any_lock)
-        extatus__pool_kick_locked();
-    pthread_mutex_unlock(&extatus__pool.lock);
+        extatus__reports_kick_locked();
+    pthread_mutex_unlock(&extatus__reports_lock);
 }
 
 /* Remove the series of names down for longer than the retention. */
@@ -442,10 +442,10 @@ static struct timespec realtime_in(int64_t monotonic_ns)
  */
 static void wake_waiter(extatus_worker *worker, int64_t give_up_ns)
 {
-    pthread_mutex_lock(&extatus__pool.lock);
+    pthread_mutex_lock(&extatus__reports_lock);
     pthread_cond_t *cond = worker->waiting ? worker->wait_cond : NULL;
     pthread_mutex_t *mutex = worker->wait_mutex;
-    pthread_mutex_unlock(&extatus__pool.lock);
+    pthread_mutex_unlock(&extatus__reports_lock);
     if (!cond)
         return;
     struct timespec until = realtime_in(give_up_ns);
@@ -509,7 +509,7 @@ static void *handler_main(void *arg)
     /* No worker is added or removed while stopping but by this thread: no lock needed. */
     for (size_t i = 0; i < extatus__proc.worker_count; i++)
         wake_waiter(extatus__proc.workers[i], give_up);
-    extatus__pool_stop(give_up); /* reports in progress may take our lock */
+    extatus__reports_stop(give_up); /* reports in progress may take our lock */
     pthread_mutex_lock(&extatus__proc.lock);
     /* Let deregistrations and thread exits in progress queue their worker. */
     while (extatus__proc.enders > 0)
@@ -623,7 +623,7 @@ static int start_locked(const extatus_process_options *options)
     extatus_counter *dropped = NULL;
     if ((rc = create_families(registry, &dropped)) != EXTATUS_OK)
         return rc;
-    if ((rc = extatus__pool_start(config.lock_threads)) != EXTATUS_OK)
+    if ((rc = extatus__reports_start(config.lock_threads)) != EXTATUS_OK)
         return rc;
 
     pthread_condattr_t attr;
@@ -643,7 +643,7 @@ static int start_locked(const extatus_process_options *options)
     if (rc != 0) {
         pthread_cond_destroy(&extatus__proc.wake);
         pthread_mutex_unlock(&extatus__proc.lock);
-        extatus__pool_stop(extatus__now_monotonic_ns());
+        extatus__reports_stop(extatus__now_monotonic_ns());
         return extatus__error(EXTATUS_ERR_SYSTEM,
                               "process handler: cannot start its thread (pthread_create: %d)", rc);
     }
@@ -909,7 +909,7 @@ static void release_name_locked(extatus_worker *worker)
 /* Second half of ending a worker: wait for its job, then hand it to the handler. */
 static void finish_ending(extatus_worker *worker)
 {
-    extatus__pool_wait_idle(worker);
+    extatus__reports_wait_idle(worker);
     pthread_mutex_lock(&extatus__proc.lock);
     queue_push(&extatus__proc.ended, EXTATUS__QUEUE_ENDED, worker);
     extatus__proc.enders--;
@@ -995,14 +995,13 @@ void extatus_worker_checkpoint(extatus_worker *worker)
 static bool unpark(extatus_worker *worker)
 {
     atomic_store(&worker->parked, NULL);
-    pthread_mutex_lock(&extatus__pool.lock);
+    pthread_mutex_lock(&extatus__reports_lock);
     worker->waiting = false;
     worker->wait_cond = NULL;
     worker->wait_mutex = NULL;
     bool gone = worker->orphan;
-    if (gone && !worker->inflight)
-        extatus__worker_free(worker);
-    pthread_mutex_unlock(&extatus__pool.lock);
+    extatus__worker_free_if_unheld_locked(worker);
+    pthread_mutex_unlock(&extatus__reports_lock);
     return gone;
 }
 
@@ -1036,14 +1035,14 @@ int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mu
         /* Nothing to answer for here (a lock-mode worker answers through its lock). */
         return cond_wait(cond, mutex, deadline);
     }
-    pthread_mutex_lock(&extatus__pool.lock);
+    pthread_mutex_lock(&extatus__reports_lock);
     bool ending = worker->orphan || atomic_load_explicit(&worker->ending, memory_order_acquire);
     if (!ending) {
         worker->waiting = true;
         worker->wait_cond = cond;
         worker->wait_mutex = mutex;
     }
-    pthread_mutex_unlock(&extatus__pool.lock);
+    pthread_mutex_unlock(&extatus__reports_lock);
     if (ending)
         return extatus__error(EXTATUS_ERR_STATE, "worker wait: the worker is being taken down");
     int rc;
@@ -1066,9 +1065,9 @@ int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond, pthread_mu
      * the record is not touched (a stop may free it at once).
      */
     atomic_store(&worker->parked, NULL);
-    pthread_mutex_lock(&extatus__pool.lock);
+    pthread_mutex_lock(&extatus__reports_lock);
     bool stopped = worker->orphan;
-    pthread_mutex_unlock(&extatus__pool.lock);
+    pthread_mutex_unlock(&extatus__reports_lock);
     ending = atomic_load_explicit(&worker->ending, memory_order_acquire);
     if (!stopped && !ending)
         extatus_worker_checkpoint(worker);
@@ -1138,7 +1137,7 @@ int extatus_process_get_stats(extatus_process_stats *stats)
     }
     stats->polls = extatus__proc.polls;
     pthread_mutex_unlock(&extatus__proc.lock);
-    stats->cpu_ns += extatus__pool_cpu_ns();
+    stats->cpu_ns += extatus__reports_cpu_ns();
     stats->events = extatus__events_published();
     stats->events_dropped = extatus__events_dropped_total();
     return EXTATUS_OK;

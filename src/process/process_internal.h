@@ -3,9 +3,10 @@
  * (src/process/). Never installed.
  *
  * Locks, always taken in this order when nested:
- *   extatus__proc.lock   workers, names, thread links, the handler's schedule;
- *   extatus__pool.lock   the lock-mode job queue and each worker's in-flight flag;
- *   the events lock      subscribers and their queues (events.c).
+ *   extatus__proc.lock     workers, names, thread links, the handler's schedule;
+ *   extatus__reports_lock  the lock-mode report pool, its jobs and each
+ *                          worker's wait and orphan flags (pool.c);
+ *   the events lock        subscribers and their queues (events.c).
  * User callbacks (report, get_name, event callbacks) never run under any
  * of them.
  */
@@ -13,6 +14,7 @@
 #define EXTATUS_PROCESS_INTERNAL_H
 
 #include "core/layer.h"
+#include "core/pool.h"
 #include "core/reader.h"
 #include "core/sched.h"
 #include "core/util.h"
@@ -70,15 +72,13 @@ struct extatus_worker {
     _Atomic(pthread_mutex_t *) parked;
     /* Last round whose job could not get that mutex before the deadline. */
     _Atomic uint64_t mutex_busy_round;
-    /* Pool jobs and waits, under extatus__pool.lock. */
-    bool inflight;               /* a job for it is queued or running */
+    /* Report jobs and waits, under extatus__reports_lock. */
+    extatus__job job;            /* its lock-mode report job (queued or running: in flight) */
+    uint64_t job_round;          /* round of that job */
     bool waiting;                /* its thread is inside extatus_worker_wait() */
     bool orphan;                 /* taken down while in flight or waiting: freed when that ends */
-    bool abandoned;              /* its job's thread was left running at stop (stuck report) */
     pthread_cond_t *wait_cond;   /* while waiting: the condition it waits on */
     pthread_mutex_t *wait_mutex; /* while waiting: the mutex it waits with */
-    uint64_t job_round;          /* round of that job */
-    int64_t job_deadline_ns;     /* monotonic deadline of that job */
 };
 
 /*
@@ -137,61 +137,43 @@ extern extatus__proc_state extatus__proc;
 /* Set while this thread runs a user callback of the process layer. */
 extern __thread int extatus__in_callback;
 
-/* ---- the lock-mode pool (pool.c) ------------------------------------- */
+/* ---- the lock-mode report pool (pool.c) ------------------------------- */
 
-/* One pool thread, as the pool sees it (only under extatus__pool.lock). */
-typedef struct extatus__pool_slot {
-    pthread_t thread;        /* the thread */
-    bool ended;              /* it returned: join it */
-    extatus_worker *current; /* the worker whose job it runs, or NULL */
-} extatus__pool_slot;
-
-typedef struct extatus__pool_state {
-    pthread_mutex_t lock;      /* guards everything below and workers' job fields */
-    pthread_cond_t work;       /* idle pool threads wait for jobs */
-    pthread_cond_t done;       /* a job finished, or a thread ended */
-    extatus_worker **queue;    /* ring of queued jobs */
-    size_t capacity;           /* ring size */
-    size_t head;               /* next job */
-    size_t count;              /* jobs queued */
-    extatus__pool_slot *slots; /* pool threads of this generation */
-    unsigned thread_count;     /* started */
-    unsigned live;             /* started and not ended */
-    unsigned idle;             /* waiting for work */
-    unsigned max_threads;      /* limit */
-    bool quit;                 /* threads must end */
-    /*
-     * Bumped by every stop. A thread left behind by a stop (stuck in a
-     * report) sees a newer generation when it returns and ends without
-     * touching the pool's arrays, which may be gone or belong to a new
-     * pool by then.
-     */
-    uint64_t generation;
-} extatus__pool_state;
-
-extern extatus__pool_state extatus__pool;
-
-int extatus__pool_start(unsigned max_threads);
 /*
- * Ask every thread to end and join them; queued jobs are dropped. Waits
- * until the monotonic instant `give_up_ns` at most: threads still running
- * a job then (a report that does not return) are detached and their
- * workers marked abandoned, so that no one waits for them any more.
+ * Guards the report pool, the workers' `job`, `job_round`, `waiting`,
+ * `orphan` and wait fields. Static: a report thread left behind by a stop
+ * takes it when its report returns, whenever that is.
  */
-void extatus__pool_stop(int64_t give_up_ns);
+extern pthread_mutex_t extatus__reports_lock;
+
+/* Start the pool with at most `max_threads` threads (started on demand). */
+int extatus__reports_start(unsigned max_threads);
+/*
+ * Stop the pool; queued jobs are dropped. Waits until the monotonic
+ * instant `give_up_ns` at most: threads still running a report then are
+ * left behind and their jobs marked abandoned, so that no one waits for
+ * them any more.
+ */
+void extatus__reports_stop(int64_t give_up_ns);
 /*
  * Queue a job asking `worker` for round `round` with a monotonic
- * deadline, unless one is already in flight. Call with the pool lock held.
+ * deadline, unless one is already in flight. Call with
+ * extatus__reports_lock held.
  */
-void extatus__pool_submit_locked(extatus_worker *worker, uint64_t round, int64_t deadline_ns);
-/* Wake threads for the jobs just queued (and start one more if all are busy). */
-void extatus__pool_kick_locked(void);
+void extatus__reports_submit_locked(extatus_worker *worker, uint64_t round, int64_t deadline_ns);
+/* Wake threads for the jobs just queued (and start more if all are busy). */
+void extatus__reports_kick_locked(void);
 /* Wait until no job for `worker` is in flight (or its job was abandoned at stop). */
-void extatus__pool_wait_idle(extatus_worker *worker);
-/* Free `worker` now, or let the pool free it when its job ends. */
-void extatus__pool_release(extatus_worker *worker);
-/* CPU time of the pool threads in ns. */
-uint64_t extatus__pool_cpu_ns(void);
+void extatus__reports_wait_idle(extatus_worker *worker);
+/* Free `worker` now, or let its job or its wait free it when that ends. */
+void extatus__reports_release(extatus_worker *worker);
+/*
+ * Free `worker` if it was taken down and neither a job nor a wait holds
+ * it any more. Call with extatus__reports_lock held; true if it was freed.
+ */
+bool extatus__worker_free_if_unheld_locked(extatus_worker *worker);
+/* CPU time of the report threads in ns. */
+uint64_t extatus__reports_cpu_ns(void);
 
 /* ---- events (events.c) ------------------------------------------------- */
 

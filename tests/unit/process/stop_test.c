@@ -14,6 +14,8 @@
 
 #include <stdio.h>
 
+#include "core/internal.h" /* the scheduler, to show it is not starved */
+
 #define PERIOD   50 /* ms; the deadline is the period */
 #define DEADLINE PERIOD
 /* The documented bound is 2 x deadline; the rest is slack for a loaded machine. */
@@ -231,10 +233,59 @@ static void test_stop_with_a_stuck_report_is_bounded(void **state)
     extatus_shutdown();
 }
 
+static atomic_int ticks;
+static void tick(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&ticks, 1);
+}
+
+/*
+ * Reports stuck for good hold every lock-mode report thread; the
+ * scheduler (probes, reporters) runs on threads of its own and keeps its
+ * pace meanwhile (docs/threading.md: why the two pools share no thread).
+ */
+static void test_stuck_reports_leave_the_scheduler_alone(void **state)
+{
+    (void)state;
+    extatus_process_options options = EXTATUS_PROCESS_OPTIONS_INIT;
+    options.timeout_ms = PERIOD;
+    options.retention_ms = 5000;
+    options.lock_threads = 2;
+    assert_ok(extatus_process_start(&options));
+    static stuck_worker first, second;
+    stuck_init(&first, "stuck_first");
+    stuck_init(&second, "stuck_second");
+    stuck_register(&first);
+    stuck_register(&second); /* both report threads are held now */
+
+    atomic_store(&ticks, 0);
+    extatus__task *task = NULL;
+    int64_t started = now_ms();
+    assert_ok(extatus__sched_add(&task, 20, 0, tick, NULL));
+    while (atomic_load(&ticks) < 10 && now_ms() - started < 5000)
+        sleep_ms(2);
+    int64_t took = now_ms() - started;
+    extatus__sched_remove(task);
+    printf("scheduler beside two stuck reports: %d runs in %lld ms\n", atomic_load(&ticks),
+           (long long)took);
+    assert_true(atomic_load(&ticks) >= 10); /* about 200 ms; 5 s is a loaded machine's slack */
+
+    timed_call stop;
+    timed_call_start(&stop, CALL_STOP, NULL);
+    assert_true(timed_call_finish(&stop, STOP_BOUND_MS));
+    stuck_release(&first);
+    stuck_release(&second);
+    wait_returned(&first, 1);
+    wait_returned(&second, 1);
+    extatus_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stop_with_a_stuck_report_is_bounded),
+        cmocka_unit_test(test_stuck_reports_leave_the_scheduler_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include "extatus.h"
 #include "extatus/sys/entry.h"
 
+#include "table.h"
+
 #if defined(__GNUC__) || defined(__clang__)
 #define EXTATUS__LIKELY(x)    __builtin_expect(!!(x), 1)
 #define EXTATUS__UNLIKELY(x)  __builtin_expect(!!(x), 0)
@@ -272,9 +274,7 @@ struct extatus_family {
     size_t max_series;            /* limit on series */
     pthread_mutex_t lock;         /* guards the series table and list */
     pthread_mutex_t options_lock; /* guards options (read by create, grown by setopts) */
-    extatus_series **slots;       /* open-addressed table (linear probing) */
-    size_t slot_mask;             /* slot count - 1 (power of two) */
-    size_t series_count;          /* live series */
+    extatus__table series_table;  /* live series by label values (core/table.h) */
     extatus_series *first;        /* creation order */
     extatus_series *last;         /* creation order */
     atomic_uint refs;             /* registry's reference + one per scrape */

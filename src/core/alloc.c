@@ -1,7 +1,7 @@
 /*
  * alloc.c - the allocator hook, and library set-up and tear-down.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

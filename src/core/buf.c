@@ -1,7 +1,7 @@
 /*
  * buf.c - the growable (or caller-fixed) output buffer.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

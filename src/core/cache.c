@@ -8,7 +8,7 @@
  * core's read path, so every entry type gets it and the exposition, the
  * name-based calls and the reporters all see the same cached value.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

@@ -15,7 +15,7 @@
  * owner's first load. Ownership survives extatus_shutdown(), since threads
  * keep their claim across a re-initialisation.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

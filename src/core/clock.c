@@ -1,7 +1,7 @@
 /*
  * clock.c - the clocks the library reads.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <time.h>
 

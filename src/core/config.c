@@ -5,7 +5,7 @@
  * programs all read them through here. Every refusal names where the value
  * came from (the key, the variable or the flag) and the value itself.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

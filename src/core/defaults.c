@@ -10,7 +10,7 @@
  * match, the one with the most literal characters is used; on a tie, the
  * one set last.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

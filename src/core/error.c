@@ -1,7 +1,7 @@
 /*
  * error.c - error codes, their descriptions and the per-thread message.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdio.h>
 

@@ -22,6 +22,7 @@
 #include "core/reader.h"
 #include "core/sched.h"
 #include "core/util.h"
+#include "core/table.h"
 
 /* ---- type map (core/types.c) ------------------------------------------ */
 
@@ -71,9 +72,7 @@ struct extatus_family {
     size_t max_series;            /* limit on series */
     pthread_mutex_t lock;         /* guards the series table and list */
     pthread_mutex_t options_lock; /* guards options (read by create, grown by setopts) */
-    extatus_series **slots;       /* open-addressed table (linear probing) */
-    size_t slot_mask;             /* slot count - 1 (power of two) */
-    size_t series_count;          /* live series */
+    extatus__table series_table;  /* live series by label values (core/table.h) */
     extatus_series *first;        /* creation order */
     extatus_series *last;         /* creation order */
     atomic_uint refs;             /* registry's reference + one per scrape */

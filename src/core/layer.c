@@ -10,7 +10,7 @@
  * takes. The order of the list is the order of init; shutdown walks it
  * backwards.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

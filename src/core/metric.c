@@ -5,7 +5,7 @@
  * Each call finds the family by name with a reference held and pins the
  * series it works on, so a concurrent delete never frees them under it.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <math.h>
 

@@ -16,7 +16,7 @@
  * x_total): an exposition holding both is invalid OpenMetrics and
  * ambiguous text. The test is symmetric by construction.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /*
  * options.c - option lists: lookup and deep copies.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /*
  * registry.c - named registries and their name-sorted family arrays.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
  * them, so a type is never removed or moved while the library runs (the
  * map is an array of pointers that only grows).
  */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stddef.h>
 #include <string.h>

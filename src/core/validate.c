@@ -4,7 +4,7 @@
  * Byte ranges, never <ctype.h>: the host program's locale must not change
  * what is accepted.
  */
-#include "internal.h"
+#include "core/internal.h"
 
 static bool is_letter(unsigned char c)
 {

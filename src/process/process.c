@@ -27,12 +27,12 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_SERIES      100000 /* names the process families may hold */
-#define INITIAL_BUCKETS 64u
+#define MAX_SERIES 100000 /* names the process families may hold */
 
 extatus__proc_state extatus__proc = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .ended_cond = PTHREAD_COND_INITIALIZER,
+    .names = EXTATUS__TABLE_INIT(extatus__pname, hash),
 };
 
 __thread int extatus__in_callback;
@@ -89,32 +89,14 @@ static uint32_t hash_name(const char *name)
     return extatus__hash_text(EXTATUS__HASH_INIT, name);
 }
 
-static extatus__pname *name_find_locked(const char *name, uint32_t hash)
+static bool pname_is(const void *item, const void *name)
 {
-    if (!extatus__proc.buckets)
-        return NULL;
-    for (extatus__pname *pname = extatus__proc.buckets[hash & extatus__proc.bucket_mask]; pname;
-         pname = pname->hash_next)
-        if (pname->hash == hash && strcmp(pname->name, name) == 0)
-            return pname;
-    return NULL;
+    return strcmp(((const extatus__pname *)item)->name, name) == 0;
 }
 
-static int name_table_grow_locked(void)
+static extatus__pname *name_find_locked(const char *name, uint32_t hash)
 {
-    size_t count = extatus__proc.buckets ? (extatus__proc.bucket_mask + 1) * 2 : INITIAL_BUCKETS;
-    extatus__pname **buckets = extatus__calloc(count, sizeof(*buckets));
-    if (!buckets)
-        return EXTATUS_ERR_NOMEM;
-    for (extatus__pname *pname = extatus__proc.first; pname; pname = pname->next) {
-        size_t i = pname->hash & (count - 1);
-        pname->hash_next = buckets[i];
-        buckets[i] = pname;
-    }
-    extatus__free(extatus__proc.buckets);
-    extatus__proc.buckets = buckets;
-    extatus__proc.bucket_mask = count - 1;
-    return EXTATUS_OK;
+    return extatus__table_find(&extatus__proc.names, hash, pname_is, name);
 }
 
 static void down_queue_remove_locked(extatus__pname *pname)
@@ -146,10 +128,7 @@ static void down_queue_append_locked(extatus__pname *pname)
 /* Unlink a name from the table and the lists and free it (series untouched). */
 static void name_free_locked(extatus__pname *pname)
 {
-    extatus__pname **link = &extatus__proc.buckets[pname->hash & extatus__proc.bucket_mask];
-    while (*link != pname)
-        link = &(*link)->hash_next;
-    *link = pname->hash_next;
+    extatus__table_remove(&extatus__proc.names, pname);
     if (pname->prev)
         pname->prev->next = pname->next;
     else
@@ -159,7 +138,6 @@ static void name_free_locked(extatus__pname *pname)
     else
         extatus__proc.last = pname->prev;
     down_queue_remove_locked(pname);
-    extatus__proc.name_count--;
     extatus__free(pname);
 }
 
@@ -686,13 +664,11 @@ int extatus_process_stop(void)
         extatus__proc.running = false;
         extatus__proc.stopping = false;
         extatus__free(extatus__proc.workers);
-        extatus__free(extatus__proc.buckets);
+        extatus__table_dispose(&extatus__proc.names);
         extatus__free(pending.events);
         pending = (batch){NULL, 0, 0};
         extatus__proc.workers = NULL;
         extatus__proc.worker_capacity = 0;
-        extatus__proc.buckets = NULL;
-        extatus__proc.bucket_mask = 0;
         pthread_cond_destroy(&extatus__proc.wake);
         pthread_mutex_unlock(&extatus__proc.lock);
     }
@@ -755,11 +731,9 @@ static int attach_locked(extatus_worker *worker, extatus__pname *pname, const ch
 {
     bool fresh = !pname;
     if (fresh) {
-        if ((extatus__proc.name_count + 1) > extatus__proc.bucket_mask + 1 ||
-            !extatus__proc.buckets) {
-            if (name_table_grow_locked() != EXTATUS_OK)
-                return extatus__error(EXTATUS_ERR_NOMEM, "worker '%s': out of memory", name);
-        }
+        if (extatus__table_reserve(&extatus__proc.names, extatus__proc.names.count + 1) !=
+            EXTATUS_OK)
+            return extatus__error(EXTATUS_ERR_NOMEM, "worker '%s': out of memory", name);
         pname = extatus__calloc(1, sizeof(*pname));
         if (!pname)
             return extatus__error(EXTATUS_ERR_NOMEM, "worker '%s': out of memory", name);
@@ -780,16 +754,14 @@ static int attach_locked(extatus_worker *worker, extatus__pname *pname, const ch
         return extatus__error(EXTATUS_ERR_NOMEM, "worker '%s': out of memory", name);
     }
     if (fresh) {
-        size_t i = hash & extatus__proc.bucket_mask;
-        pname->hash_next = extatus__proc.buckets[i];
-        extatus__proc.buckets[i] = pname;
+        /* Cannot fail: the room was reserved above. */
+        (void)extatus__table_insert(&extatus__proc.names, pname);
         pname->prev = extatus__proc.last;
         if (extatus__proc.last)
             extatus__proc.last->next = pname;
         else
             extatus__proc.first = pname;
         extatus__proc.last = pname;
-        extatus__proc.name_count++;
     } else {
         /*
          * A restart under a retained name: same series, no longer
@@ -1087,7 +1059,7 @@ int extatus_process_list(extatus_process_event **out, size_t *count)
     *out = NULL;
     *count = 0;
     pthread_mutex_lock(&extatus__proc.lock);
-    size_t n = extatus__proc.name_count;
+    size_t n = extatus__proc.names.count;
     extatus_process_event *events = n ? extatus__calloc(n, sizeof(*events)) : NULL;
     if (n && !events) {
         pthread_mutex_unlock(&extatus__proc.lock);

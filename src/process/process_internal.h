@@ -17,6 +17,7 @@
 #include "core/pool.h"
 #include "core/reader.h"
 #include "core/sched.h"
+#include "core/table.h"
 #include "core/util.h"
 
 #include <pthread.h>
@@ -35,8 +36,7 @@ typedef struct extatus__thread_link extatus__thread_link;
  */
 typedef struct extatus__pname {
     char name[EXTATUS_WORKER_NAME_MAX + 1]; /* the name */
-    uint32_t hash;                          /* FNV-1a of the name */
-    struct extatus__pname *hash_next;       /* bucket chain */
+    uint32_t hash;                          /* FNV-1a of the name (key in extatus__proc.names) */
     struct extatus__pname *prev;            /* registration order */
     struct extatus__pname *next;            /* registration order */
     struct extatus__pname *down_prev;       /* retention queue (down names, oldest first) */
@@ -115,9 +115,7 @@ typedef struct extatus__proc_state {
     extatus_worker **workers;      /* live workers, any order */
     size_t worker_count;           /* entries used */
     size_t worker_capacity;        /* entries allocated */
-    extatus__pname **buckets;      /* name hash table */
-    size_t bucket_mask;            /* bucket count - 1 (power of two) */
-    size_t name_count;             /* names in the table */
+    extatus__table names;          /* names by name (core/table.h) */
     extatus__pname *first;         /* names in registration order */
     extatus__pname *last;          /* names in registration order */
     extatus__pname *down_first;    /* retention queue, oldest first */

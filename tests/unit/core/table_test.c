@@ -1,0 +1,355 @@
+/*
+ * table_test.c - the library's one hash table (src/core/table.c,
+ * src/core/table.h): lookups, growth by doubling at three quarters full,
+ * removal that shifts the rest of a probe run back (also across the end
+ * of the slot array), reserve and clear, allocation failure, and a long
+ * random run against a plain array as the model.
+ */
+#include "test_support.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "core/internal.h"
+#include "core/table.h"
+
+/* A test item; the hash is not the first field, so the offset matters. */
+typedef struct item {
+    int key;       /* what lookups compare */
+    uint32_t hash; /* as the table reads it */
+} item;
+
+static bool item_has_key(const void *stored, const void *key)
+{
+    return ((const item *)stored)->key == *(const int *)key;
+}
+
+static item *find(const extatus__table *table, const item *wanted)
+{
+    return extatus__table_find(table, wanted->hash, item_has_key, &wanted->key);
+}
+
+static void table_setup(extatus__table *table)
+{
+    extatus__table_init(table, offsetof(item, hash));
+}
+
+/* Index of `wanted` in the slot array (it must be there). */
+static size_t slot_of(const extatus__table *table, const item *wanted)
+{
+    for (size_t i = 0; i <= table->mask; i++)
+        if (table->slots[i] == wanted)
+            return i;
+    fail_msg("item %d is in no slot", wanted->key);
+    return SIZE_MAX;
+}
+
+/*
+ * Every item is reachable: no empty slot lies between its home slot and
+ * the slot it sits in, and the count matches the occupied slots.
+ */
+static void assert_runs_intact(const extatus__table *table)
+{
+    size_t occupied = 0;
+    for (size_t i = 0; i <= table->mask; i++) {
+        const item *stored = table->slots[i];
+        if (!stored)
+            continue;
+        occupied++;
+        for (size_t j = stored->hash & table->mask; j != i; j = (j + 1) & table->mask)
+            if (!table->slots[j])
+                fail_msg("item %d in slot %zu is cut off from its home by empty slot %zu",
+                         stored->key, i, j);
+    }
+    assert_int_equal(occupied, table->count);
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    extatus__table table;
+    table_setup(&table);
+    item absent = {1, 7};
+    assert_null(find(&table, &absent));
+    assert_false(extatus__table_remove(&table, &absent));
+    assert_int_equal(table.count, 0);
+    extatus__table_clear(&table);
+    extatus__table_dispose(&table);
+    extatus__table_dispose(&table); /* a disposed table is empty again */
+    assert_null(find(&table, &absent));
+
+    /* The static initialiser gives the same empty table. */
+    extatus__table fixed = EXTATUS__TABLE_INIT(item, hash);
+    assert_int_equal(fixed.hash_offset, offsetof(item, hash));
+    assert_null(find(&fixed, &absent));
+}
+
+static void test_growth_doubles_at_three_quarters(void **state)
+{
+    (void)state;
+    extatus__table table;
+    table_setup(&table);
+    item items[25];
+    /* Slot count after inserting the (i+1)-th item: 8 holds 6, 16 holds 12, 32 holds 24. */
+    for (int i = 0; i < 25; i++) {
+        items[i] = (item){i, (uint32_t)i * 2654435761u};
+        assert_ok(extatus__table_insert(&table, &items[i]));
+        size_t expected = i < 6 ? 8 : i < 12 ? 16 : i < 24 ? 32 : 64;
+        assert_int_equal(table.mask + 1, expected);
+        assert_int_equal(table.count, (size_t)i + 1);
+    }
+    for (int i = 0; i < 25; i++)
+        assert_ptr_equal(find(&table, &items[i]), &items[i]);
+    item absent = {99, 99u * 2654435761u};
+    assert_null(find(&table, &absent));
+    assert_runs_intact(&table);
+    extatus__table_dispose(&table);
+}
+
+static void test_same_hash_other_key(void **state)
+{
+    (void)state;
+    extatus__table table;
+    table_setup(&table);
+    item a = {1, 42};
+    item b = {2, 42};
+    assert_ok(extatus__table_insert(&table, &a));
+    assert_ok(extatus__table_insert(&table, &b));
+    item lookup_b = {2, 42};
+    item lookup_c = {3, 42};
+    assert_ptr_equal(find(&table, &lookup_b), &b);
+    assert_null(find(&table, &lookup_c));
+    /* Same key but another hash is another entry for the table. */
+    item other_hash = {1, 43};
+    assert_null(find(&table, &other_hash));
+    extatus__table_dispose(&table);
+}
+
+static void test_remove_shifts_run_back(void **state)
+{
+    (void)state;
+    extatus__table table;
+    table_setup(&table);
+    /* Homes 1, 1, 2, 1 in 8 slots: slots 1, 2, 3, 4. */
+    item x1 = {1, 1}, x2 = {2, 9}, y = {3, 2}, x3 = {4, 17};
+    assert_ok(extatus__table_insert(&table, &x1));
+    assert_ok(extatus__table_insert(&table, &x2));
+    assert_ok(extatus__table_insert(&table, &y));
+    assert_ok(extatus__table_insert(&table, &x3));
+    assert_int_equal(table.mask, 7);
+    assert_int_equal(slot_of(&table, &x1), 1);
+    assert_int_equal(slot_of(&table, &x2), 2);
+    assert_int_equal(slot_of(&table, &y), 3);
+    assert_int_equal(slot_of(&table, &x3), 4);
+
+    /* Removing the head of the run moves each later item back by one. */
+    assert_true(extatus__table_remove(&table, &x1));
+    assert_int_equal(slot_of(&table, &x2), 1);
+    assert_int_equal(slot_of(&table, &y), 2);
+    assert_int_equal(slot_of(&table, &x3), 3);
+    assert_null(table.slots[4]);
+    assert_null(find(&table, &x1));
+    assert_ptr_equal(find(&table, &x3), &x3);
+    assert_false(extatus__table_remove(&table, &x1));
+    assert_int_equal(table.count, 3);
+    extatus__table_dispose(&table);
+}
+
+static void test_remove_keeps_items_at_home(void **state)
+{
+    (void)state;
+    extatus__table table;
+    table_setup(&table);
+    /* Homes 1, 1, 3: slots 1, 2, 3. */
+    item a = {1, 1}, b = {2, 1}, c = {3, 3};
+    assert_ok(extatus__table_insert(&table, &a));
+    assert_ok(extatus__table_insert(&table, &b));
+    assert_ok(extatus__table_insert(&table, &c));
+    assert_true(extatus__table_remove(&table, &a));
+    /* b moves into the hole; c stays in its home slot, leaving slot 2 empty. */
+    assert_int_equal(slot_of(&table, &b), 1);
+    assert_null(table.slots[2]);
+    assert_int_equal(slot_of(&table, &c), 3);
+    assert_ptr_equal(find(&table, &b), &b);
+    assert_ptr_equal(find(&table, &c), &c);
+    extatus__table_dispose(&table);
+}
+
+static void test_remove_across_the_end(void **state)
+{
+    (void)state;
+    extatus__table table;
+    table_setup(&table);
+    /* Homes 7, 0, 7 in 8 slots: slots 7, 0, 1 (the run wraps). */
+    item p = {1, 7}, q = {2, 8}, r = {3, 15};
+    assert_ok(extatus__table_insert(&table, &p));
+    assert_ok(extatus__table_insert(&table, &q));
+    assert_ok(extatus__table_insert(&table, &r));
+    assert_int_equal(slot_of(&table, &p), 7);
+    assert_int_equal(slot_of(&table, &q), 0);
+    assert_int_equal(slot_of(&table, &r), 1);
+    assert_true(extatus__table_remove(&table, &p));
+    /* q is at home (0) and stays; r (home 7) moves back over the end into 7. */
+    assert_int_equal(slot_of(&table, &q), 0);
+    assert_int_equal(slot_of(&table, &r), 7);
+    assert_null(table.slots[1]);
+    assert_ptr_equal(find(&table, &r), &r);
+    assert_null(find(&table, &p));
+
+    /* Removing in the middle of a wrapped run of one hash. */
+    item s = {4, 7}, t = {5, 7};
+    assert_ok(extatus__table_insert(&table, &s)); /* slot 1 */
+    assert_ok(extatus__table_insert(&table, &t)); /* slot 2 */
+    assert_int_equal(slot_of(&table, &s), 1);
+    assert_int_equal(slot_of(&table, &t), 2);
+    assert_true(extatus__table_remove(&table, &q));
+    assert_int_equal(slot_of(&table, &r), 7);
+    assert_int_equal(slot_of(&table, &s), 0);
+    assert_int_equal(slot_of(&table, &t), 1);
+    assert_null(table.slots[2]);
+    assert_runs_intact(&table);
+    extatus__table_dispose(&table);
+}
+
+static void test_reserve_and_clear(void **state)
+{
+    (void)state;
+    extatus__table table;
+    table_setup(&table);
+    assert_ok(extatus__table_reserve(&table, 100));
+    /* 128 slots hold 96 at three quarters: 100 need 256. */
+    assert_int_equal(table.mask + 1, 256);
+    item items[100];
+    for (int i = 0; i < 100; i++) {
+        items[i] = (item){i, (uint32_t)i % 7u}; /* long runs */
+        assert_ok(extatus__table_insert(&table, &items[i]));
+    }
+    assert_int_equal(table.mask + 1, 256); /* reserved: no growth */
+    assert_runs_intact(&table);
+    for (int i = 0; i < 100; i++)
+        assert_ptr_equal(find(&table, &items[i]), &items[i]);
+
+    extatus__table_clear(&table);
+    assert_int_equal(table.count, 0);
+    assert_int_equal(table.mask + 1, 256); /* the slots stay */
+    for (int i = 0; i < 100; i++)
+        assert_null(find(&table, &items[i]));
+    assert_ok(extatus__table_insert(&table, &items[3]));
+    assert_ptr_equal(find(&table, &items[3]), &items[3]);
+    extatus__table_dispose(&table);
+}
+
+static void test_failed_growth_changes_nothing(void **state)
+{
+    (void)state;
+    test_alloc_install();
+    extatus__table table;
+    table_setup(&table);
+    item items[7];
+    for (int i = 0; i < 6; i++) {
+        items[i] = (item){i, (uint32_t)i};
+        assert_ok(extatus__table_insert(&table, &items[i]));
+    }
+    void **slots = table.slots;
+    items[6] = (item){6, 6};
+    test_alloc_fail_at(1); /* the doubling */
+    assert_int_equal(extatus__table_insert(&table, &items[6]), EXTATUS_ERR_NOMEM);
+    assert_ptr_equal(table.slots, slots);
+    assert_int_equal(table.mask, 7);
+    assert_int_equal(table.count, 6);
+    assert_null(find(&table, &items[6]));
+    for (int i = 0; i < 6; i++)
+        assert_ptr_equal(find(&table, &items[i]), &items[i]);
+    test_alloc_fail_at(1);
+    assert_int_equal(extatus__table_reserve(&table, 7), EXTATUS_ERR_NOMEM);
+    assert_int_equal(table.mask, 7);
+
+    test_alloc_fail_at(0);
+    assert_ok(extatus__table_insert(&table, &items[6]));
+    assert_int_equal(table.mask, 15);
+    extatus__table_dispose(&table);
+    assert_int_equal(test_alloc_live(), 0);
+    extatus_set_allocator(NULL);
+}
+
+/* xorshift64: a fixed sequence, so a failure repeats. */
+static uint64_t next_random(uint64_t *seed)
+{
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    return *seed;
+}
+
+static void test_many_keys_against_a_model(void **state)
+{
+    (void)state;
+    enum { KEYS = 4000, STEPS = 60000 };
+    item *items = calloc(KEYS, sizeof(*items));
+    bool *present = calloc(KEYS, sizeof(*present));
+    assert_non_null(items);
+    assert_non_null(present);
+    /* Only 300 distinct hashes for 4000 keys: long runs of equal hashes. */
+    for (int i = 0; i < KEYS; i++)
+        items[i] = (item){i, (uint32_t)(i % 300) * 40503u};
+    extatus__table table;
+    table_setup(&table);
+    size_t expected = 0;
+    size_t largest = 0;
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    for (int step = 0; step < STEPS; step++) {
+        int key = (int)(next_random(&seed) % KEYS);
+        if (present[key]) {
+            assert_true(extatus__table_remove(&table, &items[key]));
+            present[key] = false;
+            expected--;
+        } else {
+            assert_ptr_equal(find(&table, &items[key]), NULL);
+            assert_ok(extatus__table_insert(&table, &items[key]));
+            present[key] = true;
+            expected++;
+        }
+        assert_int_equal(table.count, expected);
+        if (expected > largest)
+            largest = expected;
+        /* Spot-check a key with a hash shared by many others. */
+        int probe = (int)(next_random(&seed) % KEYS);
+        assert_ptr_equal(find(&table, &items[probe]), present[probe] ? &items[probe] : NULL);
+        if (step % 5000 == 0)
+            assert_runs_intact(&table);
+    }
+    assert_runs_intact(&table);
+    for (int i = 0; i < KEYS; i++) {
+        assert_ptr_equal(find(&table, &items[i]), present[i] ? &items[i] : NULL);
+        assert_true(extatus__table_remove(&table, &items[i]) == present[i]);
+    }
+    assert_int_equal(table.count, 0);
+    /* The table never shrinks: it is the smallest power of two that held the peak. */
+    size_t slots = 8;
+    while (largest > slots / 4 * 3)
+        slots *= 2;
+    assert_int_equal(table.mask + 1, slots);
+    for (size_t i = 0; i <= table.mask; i++)
+        assert_null(table.slots[i]);
+    extatus__table_dispose(&table);
+    free(items);
+    free(present);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_growth_doubles_at_three_quarters),
+        cmocka_unit_test(test_same_hash_other_key),
+        cmocka_unit_test(test_remove_shifts_run_back),
+        cmocka_unit_test(test_remove_keeps_items_at_home),
+        cmocka_unit_test(test_remove_across_the_end),
+        cmocka_unit_test(test_reserve_and_clear),
+        cmocka_unit_test(test_failed_growth_changes_nothing),
+        cmocka_unit_test(test_many_keys_against_a_model),
+    };
+    return cmocka_run_group_tests_name("core/table", tests, NULL, NULL);
+}

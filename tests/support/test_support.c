@@ -3,7 +3,9 @@
  */
 #include "test_support.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +50,22 @@ const char *test_data_path(const char *name)
 static atomic_ulong alloc_attempts;
 static atomic_ulong alloc_fail_at;
 static atomic_long alloc_live;
+static atomic_bool alloc_one_thread; /* count and fail only alloc_thread's allocations */
+static pthread_t alloc_thread;
+
+/* Whether this allocation is the one to fail (and count it). */
+static bool alloc_should_fail(void)
+{
+    if (atomic_load(&alloc_one_thread) && !pthread_equal(pthread_self(), alloc_thread))
+        return false;
+    unsigned long n = atomic_fetch_add(&alloc_attempts, 1) + 1;
+    return atomic_load(&alloc_fail_at) == n;
+}
 
 static void *counting_malloc(size_t size, void *user)
 {
     (void)user;
-    unsigned long n = atomic_fetch_add(&alloc_attempts, 1) + 1;
-    if (atomic_load(&alloc_fail_at) == n)
+    if (alloc_should_fail())
         return NULL;
     void *ptr = malloc(size);
     if (ptr)
@@ -64,8 +76,7 @@ static void *counting_malloc(size_t size, void *user)
 static void *counting_realloc(void *ptr, size_t size, void *user)
 {
     (void)user;
-    unsigned long n = atomic_fetch_add(&alloc_attempts, 1) + 1;
-    if (atomic_load(&alloc_fail_at) == n)
+    if (alloc_should_fail())
         return NULL;
     void *grown = realloc(ptr, size);
     if (grown && !ptr)
@@ -93,8 +104,18 @@ void test_alloc_install(void)
 
 void test_alloc_fail_at(unsigned long nth)
 {
+    atomic_store(&alloc_one_thread, false);
     atomic_store(&alloc_attempts, 0);
     atomic_store(&alloc_fail_at, nth);
+}
+
+void test_alloc_fail_at_on_this_thread(unsigned long nth)
+{
+    atomic_store(&alloc_one_thread, false);
+    alloc_thread = pthread_self();
+    atomic_store(&alloc_attempts, 0);
+    atomic_store(&alloc_fail_at, nth);
+    atomic_store(&alloc_one_thread, nth != 0);
 }
 
 unsigned long test_alloc_count(void)

@@ -37,6 +37,12 @@ const char *test_data_path(const char *name);
  */
 void test_alloc_install(void);
 void test_alloc_fail_at(unsigned long nth);
+/*
+ * As test_alloc_fail_at, counting only the calling thread's allocations:
+ * for calls that start threads of their own (the worker-status handler),
+ * whose allocations must not take the failure meant for the call.
+ */
+void test_alloc_fail_at_on_this_thread(unsigned long nth);
 unsigned long test_alloc_count(void); /* allocations attempted since install */
 long test_alloc_live(void);           /* allocations not yet freed */
 

@@ -134,9 +134,10 @@ static inline void extatus__sum_add(extatus__cell *sum_cells, double value)
  * The datapoints of a histogram-like series: one per value of `values`
  * (bucket bounds or quantiles), named by its canonical text, with `role`
  * and the value as bound; then "count", "sum" and "created".
- * extatus__datapoints_size() gives the bytes they take with their names;
- * extatus__datapoints_build() lays them out in a block of that size,
- * aligned for a datapoint, and returns the array.
+ * extatus__datapoints_size() gives the bytes they take with the names of
+ * the values (the totals' names are static); extatus__datapoints_build()
+ * lays them out in a block of that size, aligned for a datapoint, and
+ * returns the array.
  */
 #define EXTATUS__DATAPOINT_TOTALS 3 /* count, sum, created */
 size_t extatus__datapoints_size(const double *values, size_t value_count);

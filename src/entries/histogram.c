@@ -35,7 +35,7 @@
 #define HISTOGRAM_LINEAR_MAX 32u
 
 struct extatus_histogram {
-    const double *bounds;         /* bound_count finite upper bounds, strictly increasing, +Inf */
+    const double *bounds;         /* bound_count finite bounds, increasing; +Inf padding */
     uint32_t bound_count;         /* finite bounds; there are bound_count + 1 buckets */
     uint32_t scan_count;          /* bounds padded with +Inf to a multiple of 4 */
     extatus__composite composite; /* bucket cells (non-cumulative), the sum, datapoints */
@@ -136,7 +136,7 @@ static int histogram_create(void **ref, const extatus_entry_ctx *ctx, const exta
         upper[i] = INFINITY; /* never below a finite value; the +Inf bucket's bound */
     cell_count = extatus__composite_cell_count((uint32_t)bound_count + 1, true);
 
-    /* One block: struct, bounds, baseline, datapoints with their names (all 8-aligned). */
+    /* One block: struct, bounds, baseline, then the datapoints and their names. */
     histogram = extatus__calloc(1, sizeof(*histogram) + stored_count * sizeof(double) +
                                        cell_count * sizeof(uint64_t) +
                                        extatus__datapoints_size(upper, bound_count + 1));

@@ -41,9 +41,9 @@ struct extatus_spiral {
  * increase()).
  */
 static const extatus_datapoint spiral_datapoints[] = {
-    {"count", EXTATUS_SAMPLE_VALUE, 0.0},
-    {"one", EXTATUS_SAMPLE_NONE, 0.0},
-    {"created", EXTATUS_SAMPLE_CREATED, 0.0},
+    {.name = "count", .role = EXTATUS_SAMPLE_VALUE, .bound = 0.0},
+    {.name = "one", .role = EXTATUS_SAMPLE_NONE, .bound = 0.0},
+    {.name = "created", .role = EXTATUS_SAMPLE_CREATED, .bound = 0.0},
 };
 #define SPIRAL_DATAPOINTS (sizeof(spiral_datapoints) / sizeof(spiral_datapoints[0]))
 

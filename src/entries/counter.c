@@ -234,11 +234,10 @@ static int counter_get_value(void *ref, const extatus_entry_ctx *ctx, const char
     const extatus_counter *counter = ref;
     (void)ctx;
     for (size_t i = 0; i < count; i++) {
-        int index = datapoints ? extatus__datapoint_index(counter_datapoints, COUNTER_DATAPOINTS,
-                                                          datapoints[i])
-                               : (i < COUNTER_DATAPOINTS ? (int)i : -1);
-        values[i] = index < 0 ? (extatus_value){EXTATUS_VALUE_UNDEFINED, 0, 0}
-                              : counter_datapoint(counter, (size_t)index);
+        size_t index =
+            extatus__datapoint_wanted(counter_datapoints, COUNTER_DATAPOINTS, datapoints, i);
+        values[i] = index < COUNTER_DATAPOINTS ? counter_datapoint(counter, index)
+                                               : extatus__undefined_value();
     }
     return EXTATUS_OK;
 }

@@ -167,9 +167,9 @@ static inline void counter_add(extatus_counter *counter, uint64_t amount)
 #define COUNTER_CELLS 1
 
 static const extatus_datapoint counter_datapoints[] = {
-    {"value", EXTATUS_SAMPLE_VALUE, 0},
-    {"ms_since_reset", EXTATUS_SAMPLE_NONE, 0},
-    {"created", EXTATUS_SAMPLE_CREATED, 0},
+    {.name = "value", .role = EXTATUS_SAMPLE_VALUE, .bound = 0.0},
+    {.name = "ms_since_reset", .role = EXTATUS_SAMPLE_NONE, .bound = 0.0},
+    {.name = "created", .role = EXTATUS_SAMPLE_CREATED, .bound = 0.0},
 };
 #define COUNTER_DATAPOINTS (sizeof(counter_datapoints) / sizeof(counter_datapoints[0]))
 

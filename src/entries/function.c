@@ -11,7 +11,7 @@ typedef struct function_entry {
 } function_entry;
 
 static const extatus_datapoint function_datapoints[] = {
-    {"value", EXTATUS_SAMPLE_VALUE, 0},
+    {.name = "value", .role = EXTATUS_SAMPLE_VALUE, .bound = 0.0},
 };
 
 static int function_create(void **ref, const extatus_entry_ctx *ctx, const extatus_option *options,

@@ -12,8 +12,8 @@ struct extatus_gauge {
 };
 
 static const extatus_datapoint gauge_datapoints[] = {
-    {"value", EXTATUS_SAMPLE_VALUE, 0},
-    {"ms_since_reset", EXTATUS_SAMPLE_NONE, 0},
+    {.name = "value", .role = EXTATUS_SAMPLE_VALUE, .bound = 0.0},
+    {.name = "ms_since_reset", .role = EXTATUS_SAMPLE_NONE, .bound = 0.0},
 };
 #define GAUGE_DATAPOINTS (sizeof(gauge_datapoints) / sizeof(gauge_datapoints[0]))
 

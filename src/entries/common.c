@@ -33,3 +33,12 @@ int extatus__new_unlabelled(void **ref, extatus_registry *registry, const char *
         *ref = extatus__series_ref(series);
     return rc;
 }
+
+int extatus__option_fixed(const extatus_option *options, size_t count, const char *key,
+                          bool changed, const char *why)
+{
+    if (changed && extatus_option_find(options, count, key) != NULL)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "option '%s' cannot change after creation: %s", key, why);
+    return EXTATUS_OK;
+}

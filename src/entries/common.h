@@ -21,6 +21,21 @@ static inline int extatus__entry_no_options(const extatus_entry_ctx *ctx,
     return EXTATUS_OK;
 }
 
+/*
+ * Refuse a change to an option fixed when the series was created:
+ * EXTATUS_ERR_OPTION "option '<key>' cannot change after creation: <why>"
+ * when `key` is among `options` and `changed`; EXTATUS_OK otherwise.
+ */
+int extatus__option_fixed(const extatus_option *options, size_t count, const char *key,
+                          bool changed, const char *why);
+
+/* Whether two lists of doubles are the same, byte for byte. */
+static inline bool extatus__doubles_same(const double *a, size_t a_count, const double *b,
+                                         size_t b_count)
+{
+    return a_count == b_count && (a_count == 0 || memcmp(a, b, a_count * sizeof(double)) == 0);
+}
+
 /* Index of `name` in `datapoints`, or -1. */
 static inline int extatus__datapoint_index(const extatus_datapoint *datapoints, size_t count,
                                            const char *name)
@@ -29,6 +44,22 @@ static inline int extatus__datapoint_index(const extatus_datapoint *datapoints, 
         if (strcmp(datapoints[i].name, name) == 0)
             return (int)i;
     return -1;
+}
+
+/*
+ * Index in `datapoints` of the i-th value a get_value call asks for: the
+ * datapoint named names[i], or the i-th datapoint when names is NULL;
+ * `count` when there is no such datapoint.
+ */
+static inline size_t extatus__datapoint_wanted(const extatus_datapoint *datapoints, size_t count,
+                                               const char *const *names, size_t i)
+{
+    int index;
+
+    if (names == NULL)
+        return i < count ? i : count;
+    index = extatus__datapoint_index(datapoints, count, names[i]);
+    return index < 0 ? count : (size_t)index;
 }
 
 static inline extatus_value extatus__int_value(int64_t value)
@@ -48,6 +79,12 @@ static inline extatus_value extatus__double_value(double value)
  * coarse clock: exact enough for ms_since_reset and several times cheaper,
  * which matters because a scrape reads it for every series.
  */
+static inline extatus_value extatus__undefined_value(void)
+{
+    extatus_value v = {EXTATUS_VALUE_UNDEFINED, 0, 0};
+    return v;
+}
+
 static inline int64_t extatus__ms_since(int64_t realtime_ns)
 {
     int64_t elapsed = (extatus__now_realtime_coarse_ns() - realtime_ns) / 1000000;

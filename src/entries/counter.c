@@ -167,9 +167,9 @@ static inline void counter_add(extatus_counter *counter, uint64_t amount)
 #define COUNTER_CELLS 1
 
 static const extatus_datapoint counter_datapoints[] = {
-    {"value", EXTATUS_SAMPLE_VALUE, 0},
-    {"ms_since_reset", EXTATUS_SAMPLE_NONE, 0},
-    {"created", EXTATUS_SAMPLE_CREATED, 0},
+    {.name = "value", .role = EXTATUS_SAMPLE_VALUE, .bound = 0.0},
+    {.name = "ms_since_reset", .role = EXTATUS_SAMPLE_NONE, .bound = 0.0},
+    {.name = "created", .role = EXTATUS_SAMPLE_CREATED, .bound = 0.0},
 };
 #define COUNTER_DATAPOINTS (sizeof(counter_datapoints) / sizeof(counter_datapoints[0]))
 
@@ -234,11 +234,10 @@ static int counter_get_value(void *ref, const extatus_entry_ctx *ctx, const char
     const extatus_counter *counter = ref;
     (void)ctx;
     for (size_t i = 0; i < count; i++) {
-        int index = datapoints ? extatus__datapoint_index(counter_datapoints, COUNTER_DATAPOINTS,
-                                                          datapoints[i])
-                               : (i < COUNTER_DATAPOINTS ? (int)i : -1);
-        values[i] = index < 0 ? (extatus_value){EXTATUS_VALUE_UNDEFINED, 0, 0}
-                              : counter_datapoint(counter, (size_t)index);
+        size_t index =
+            extatus__datapoint_wanted(counter_datapoints, COUNTER_DATAPOINTS, datapoints, i);
+        values[i] = index < COUNTER_DATAPOINTS ? counter_datapoint(counter, index)
+                                               : extatus__undefined_value();
     }
     return EXTATUS_OK;
 }

@@ -1,9 +1,11 @@
 /*
- * entries.h - private helpers shared by the built-in histogram, summary
- * and spiral entries. Never installed.
+ * entries.h - private helpers shared by the built-in composite entries
+ * (histogram, summary, spiral). Never installed.
  */
 #ifndef EXTATUS_ENTRIES_H
 #define EXTATUS_ENTRIES_H
+
+#include <math.h>
 
 #include "core/format.h"
 #include "entries/common.h"
@@ -37,5 +39,127 @@ static inline double extatus__created_now(void)
 {
     return (double)extatus__now_realtime_ns() / 1e9;
 }
+
+/* ---- composite entries (composite.c) -------------------------------------
+ *
+ * What the composite types (histogram, summary, spiral; native histograms
+ * next) share. Their totals live in sharded cells that only observing
+ * threads write: first the counting cells (buckets, a count), then, when
+ * the type keeps a sum, the four sum cells below.
+ *
+ * A reset must not write cells that other threads own, so it records the
+ * totals of that moment (the baseline) and reads subtract it. Non-finite
+ * observations are counted apart from the finite sum for the same reason:
+ * a NaN added to the sum cell could never be subtracted again, so after a
+ * reset the sum would stay NaN for good.
+ */
+
+/* The sum cells, as offsets from the first of them. */
+enum {
+    EXTATUS__SUM_FINITE = 0, /* sum of the finite observations (double bits) */
+    EXTATUS__SUM_NAN = 1,    /* NaN observations */
+    EXTATUS__SUM_PINF = 2,   /* +Inf observations */
+    EXTATUS__SUM_NINF = 3,   /* -Inf observations */
+    EXTATUS__SUM_CELLS = 4
+};
+
+/* The shared part of a composite series; embedded in the type's struct. */
+typedef struct extatus__composite {
+    extatus__cell *cells;                /* shard-0 cells: counting cells, then any sum cells */
+    uint32_t count_cells;                /* counting cells */
+    uint32_t cell_count;                 /* count_cells, plus EXTATUS__SUM_CELLS with a sum */
+    pthread_mutex_t lock;                /* guards base and created */
+    uint64_t *base;                      /* cell totals at the last reset (caller's storage) */
+    double created;                      /* epoch seconds of creation or last reset */
+    const extatus_datapoint *datapoints; /* what get_datapoints answers */
+    size_t datapoint_count;              /* entries in datapoints */
+} extatus__composite;
+
+/* Cells of a composite with `count_cells` counting cells (and a sum if `with_sum`). */
+static inline uint32_t extatus__composite_cell_count(uint32_t count_cells, bool with_sum)
+{
+    return count_cells + (with_sum ? EXTATUS__SUM_CELLS : 0u);
+}
+
+/*
+ * Set up `composite`: allocate its cells, zero `base` (the caller's
+ * storage for extatus__composite_cell_count() totals, kept until dispose;
+ * the finite sum's is a double's bits, like its cell)
+ * and stamp the creation time; `datapoints` is borrowed the same way. On
+ * failure nothing is left to undo and the error names `type`.
+ */
+int extatus__composite_init(extatus__composite *composite, const char *type, uint32_t count_cells,
+                            bool with_sum, uint64_t *base, const extatus_datapoint *datapoints,
+                            size_t datapoint_count);
+
+/* Release what extatus__composite_init() allocated. */
+void extatus__composite_dispose(extatus__composite *composite);
+
+/* Make the current totals the baseline and restamp the creation time. */
+void extatus__composite_reset(extatus__composite *composite);
+
+/*
+ * One consistent read since the last reset: counts[0..count_cells) from
+ * the counting cells, *sum (when the composite has a sum; NULL otherwise)
+ * and *created.
+ */
+void extatus__composite_read(extatus__composite *composite, uint64_t *counts, double *sum,
+                             double *created);
+
+/* get_datapoints of a composite: its datapoint array. */
+int extatus__composite_get_datapoints(const extatus__composite *composite,
+                                      const extatus_datapoint **datapoints, size_t *count);
+
+/*
+ * The sum of all observations from the finite sum and the counts of NaN,
+ * +Inf and -Inf observations, as IEEE addition would give it: NaN with any
+ * NaN or with infinities of both signs, else the infinity seen, else the
+ * finite sum.
+ */
+double extatus__sum_combine(double finite, uint64_t nans, uint64_t pinfs, uint64_t ninfs);
+
+/* Count a non-finite observation in its sum cell (NaN, +Inf or -Inf). */
+void extatus__sum_add_nonfinite(extatus__cell *sum_cells, double value);
+
+/* Add an observation to the sum cells starting at `sum_cells`. */
+static inline void extatus__sum_add(extatus__cell *sum_cells, double value)
+{
+    if (EXTATUS__LIKELY(isfinite(value)))
+        extatus__cell_add_double(&sum_cells[EXTATUS__SUM_FINITE], value);
+    else
+        extatus__sum_add_nonfinite(sum_cells, value);
+}
+
+/*
+ * The datapoints of a histogram-like series: one per value of `values`
+ * (bucket bounds or quantiles), named by its canonical text, with `role`
+ * and the value as bound; then "count", "sum" and "created".
+ * extatus__datapoints_size() gives the bytes they take with the names of
+ * the values (the totals' names are static); extatus__datapoints_build()
+ * lays them out in a block of that size, aligned for a datapoint, and
+ * returns the array.
+ */
+#define EXTATUS__DATAPOINT_TOTALS 3 /* count, sum, created */
+size_t extatus__datapoints_size(const double *values, size_t value_count);
+extatus_datapoint *extatus__datapoints_build(void *block, const double *values, size_t value_count,
+                                             extatus_sample_role role);
+
+/*
+ * What one read of a histogram-like series answers: `head` datapoints of
+ * its own (integers or doubles), then count, sum and created.
+ */
+typedef struct extatus__composite_values {
+    size_t head;                /* datapoints before count */
+    const uint64_t *head_ints;  /* their values as integers, or NULL */
+    const double *head_doubles; /* their values as doubles when head_ints is NULL */
+    uint64_t count;             /* "count" */
+    double sum;                 /* "sum" */
+    double created;             /* "created" */
+} extatus__composite_values;
+
+/* Answer a get_value call (see extatus_entry_ops) from one read. */
+void extatus__composite_answer(const extatus__composite *composite,
+                               const extatus__composite_values *read, const char *const *names,
+                               size_t count, extatus_value *values);
 
 #endif /* EXTATUS_ENTRIES_H */

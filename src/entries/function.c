@@ -11,7 +11,7 @@ typedef struct function_entry {
 } function_entry;
 
 static const extatus_datapoint function_datapoints[] = {
-    {"value", EXTATUS_SAMPLE_VALUE, 0},
+    {.name = "value", .role = EXTATUS_SAMPLE_VALUE, .bound = 0.0},
 };
 
 static int function_create(void **ref, const extatus_entry_ctx *ctx, const extatus_option *options,
@@ -56,9 +56,9 @@ static int function_get_value(void *ref, const extatus_entry_ctx *ctx,
 {
     const function_entry *entry = ref;
     for (size_t i = 0; i < count; i++) {
-        bool wanted = datapoints ? strcmp(datapoints[i], "value") == 0 : i == 0;
+        bool wanted = extatus__datapoint_wanted(function_datapoints, 1, datapoints, i) == 0;
         double value;
-        values[i] = (extatus_value){EXTATUS_VALUE_UNDEFINED, 0, 0};
+        values[i] = extatus__undefined_value();
         if (wanted && entry->function(&value, ctx->label_values, entry->user_data) == 0)
             values[i] = extatus__double_value(value);
     }

@@ -12,8 +12,8 @@ struct extatus_gauge {
 };
 
 static const extatus_datapoint gauge_datapoints[] = {
-    {"value", EXTATUS_SAMPLE_VALUE, 0},
-    {"ms_since_reset", EXTATUS_SAMPLE_NONE, 0},
+    {.name = "value", .role = EXTATUS_SAMPLE_VALUE, .bound = 0.0},
+    {.name = "ms_since_reset", .role = EXTATUS_SAMPLE_NONE, .bound = 0.0},
 };
 #define GAUGE_DATAPOINTS (sizeof(gauge_datapoints) / sizeof(gauge_datapoints[0]))
 
@@ -44,15 +44,13 @@ static int gauge_get_value(void *ref, const extatus_entry_ctx *ctx, const char *
     const extatus_gauge *gauge = ref;
     (void)ctx;
     for (size_t i = 0; i < count; i++) {
-        int index =
-            datapoints ? extatus__datapoint_index(gauge_datapoints, GAUGE_DATAPOINTS, datapoints[i])
-                       : (i < GAUGE_DATAPOINTS ? (int)i : -1);
+        size_t index = extatus__datapoint_wanted(gauge_datapoints, GAUGE_DATAPOINTS, datapoints, i);
         if (index == 0)
             values[i] = extatus__double_value(extatus_gauge_value(gauge));
         else if (index == 1)
             values[i] = extatus__int_value(extatus__ms_since(atomic_load(&gauge->reset_ns)));
         else
-            values[i] = (extatus_value){EXTATUS_VALUE_UNDEFINED, 0, 0};
+            values[i] = extatus__undefined_value();
     }
     return EXTATUS_OK;
 }

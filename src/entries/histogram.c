@@ -14,11 +14,9 @@
  * without the other; Prometheus tolerates that (sum is not checked
  * against the buckets).
  *
- * Reset must not write cells that other threads own, so it records the
- * totals at the time of the reset (the baseline) and reads subtract it.
- * Non-finite observations are counted apart from the finite sum for the
- * same reason: a NaN added to the sum cell could never be subtracted
- * again, so after a reset the sum would stay NaN for good.
+ * Reset records the totals as a baseline that reads subtract, and
+ * non-finite observations are counted apart from the finite sum: the
+ * shared composite part (entries.h, composite.c).
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,39 +35,11 @@
 #define HISTOGRAM_LINEAR_MAX 32u
 
 struct extatus_histogram {
-    extatus__cell *cells;          /* shard-0 cells, laid out as in the cell_* enum below */
-    const double *bounds;          /* bound_count finite upper bounds, strictly increasing */
-    uint32_t bound_count;          /* finite bounds; there are bound_count + 1 buckets */
-    uint32_t scan_count;           /* bounds padded with +Inf to a multiple of 4 */
-    uint32_t cell_count;           /* bound_count + HISTOGRAM_EXTRA_CELLS */
-    pthread_mutex_t lock;          /* guards base, base_sum and created */
-    uint64_t *base;                /* integer cell totals at the last reset (cell_count) */
-    double base_sum;               /* finite sum at the last reset */
-    double created;                /* epoch seconds of creation or last reset */
-    extatus_datapoint *datapoints; /* buckets, count, sum, created */
-    size_t datapoint_count;        /* bound_count + 4 */
+    const double *bounds;         /* bound_count finite bounds, increasing; +Inf padding */
+    uint32_t bound_count;         /* finite bounds; there are bound_count + 1 buckets */
+    uint32_t scan_count;          /* bounds padded with +Inf to a multiple of 4 */
+    extatus__composite composite; /* bucket cells (non-cumulative), the sum, datapoints */
 };
-
-/*
- * Cells after the buckets, as offsets from the +Inf bucket (index
- * bound_count): the finite sum (double bits), then the NaN, +Inf and -Inf
- * observation counts.
- */
-enum {
-    CELL_SUM = 1,
-    CELL_NAN = 2,
-    CELL_PINF = 3,
-    CELL_NINF = 4,
-    HISTOGRAM_EXTRA_CELLS = 5 /* the +Inf bucket and the four cells above */
-};
-
-/* One consistent read of a histogram. */
-typedef struct histogram_snapshot {
-    uint64_t cumulative[EXTATUS_HISTOGRAM_MAX_BUCKETS + 1]; /* cumulative bucket counts */
-    uint64_t count;                                         /* equals the +Inf bucket */
-    double sum;                                             /* sum of all observations */
-    double created;                                         /* epoch seconds */
-} histogram_snapshot;
 
 static const double default_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                         0.5,   1.0,  2.5,   5.0,  10.0};
@@ -141,17 +111,15 @@ static int parse_options(const extatus_option *options, size_t option_count, con
 static int histogram_create(void **ref, const extatus_entry_ctx *ctx, const extatus_option *options,
                             size_t option_count)
 {
+    double upper[EXTATUS_HISTOGRAM_MAX_BUCKETS + 4]; /* the bounds as stored */
     const double *bounds;
     size_t bound_count;
     size_t scan_count;
+    size_t stored_count;
     size_t cell_count;
-    size_t point_count;
-    size_t names_size = 0;
-    size_t size;
-    char text[EXTATUS__CANONICAL_MAX];
     extatus_histogram *histogram;
-    double *own_bounds;
-    char *names;
+    uint64_t *base;
+    extatus_datapoint *points;
     size_t i;
     int rc;
 
@@ -160,84 +128,34 @@ static int histogram_create(void **ref, const extatus_entry_ctx *ctx, const exta
     rc = parse_options(options, option_count, &bounds, &bound_count);
     if (rc != EXTATUS_OK)
         return rc;
-    cell_count = bound_count + HISTOGRAM_EXTRA_CELLS;
     scan_count = (bound_count + 3) & ~(size_t)3;
-    point_count = bound_count + 4;
+    stored_count = scan_count > bound_count ? scan_count : bound_count + 1; /* room for +Inf */
+    for (i = 0; i < bound_count; i++)
+        upper[i] = bounds[i] + 0.0; /* -0 becomes +0 */
+    for (i = bound_count; i < stored_count; i++)
+        upper[i] = INFINITY; /* never below a finite value; the +Inf bucket's bound */
+    cell_count = extatus__composite_cell_count((uint32_t)bound_count + 1, true);
 
-    /* Bucket names first, to size the single allocation. */
-    for (i = 0; i < bound_count; i++) {
-        rc = extatus__format_canonical(text, bounds[i] + 0.0);
-        if (rc < 0)
-            return extatus_entry_error(rc, "histogram: out of memory formatting bounds");
-        names_size += (size_t)rc + 1;
-    }
-    names_size += sizeof("+Inf") + sizeof("count") + sizeof("sum") + sizeof("created");
-
-    /* One block: struct, bounds, baseline, datapoints, names (all 8-aligned but the last). */
-    size = sizeof(*histogram) + scan_count * sizeof(double) + cell_count * sizeof(uint64_t) +
-           point_count * sizeof(extatus_datapoint) + names_size;
-    histogram = extatus__calloc(1, size);
+    /* One block: struct, bounds, baseline, then the datapoints and their names. */
+    histogram = extatus__calloc(1, sizeof(*histogram) + stored_count * sizeof(double) +
+                                       cell_count * sizeof(uint64_t) +
+                                       extatus__datapoints_size(upper, bound_count + 1));
     if (histogram == NULL)
         return extatus_entry_error(EXTATUS_ERR_NOMEM, "histogram: out of memory");
-    own_bounds = (double *)(histogram + 1);
-    histogram->base = (uint64_t *)(void *)((char *)own_bounds + scan_count * sizeof(double));
-    histogram->datapoints = (extatus_datapoint *)(histogram->base + cell_count);
-    names = (char *)(histogram->datapoints + point_count);
-
-    histogram->bounds = own_bounds;
+    histogram->bounds = memcpy(histogram + 1, upper, stored_count * sizeof(double));
     histogram->bound_count = (uint32_t)bound_count;
     histogram->scan_count = (uint32_t)scan_count;
-    for (i = bound_count; i < scan_count; i++)
-        own_bounds[i] = INFINITY; /* never below a finite value */
-    histogram->cell_count = (uint32_t)cell_count;
-    histogram->datapoint_count = point_count;
-    for (i = 0; i < bound_count; i++) {
-        extatus_datapoint *point = &histogram->datapoints[i];
-        own_bounds[i] = bounds[i] + 0.0; /* -0 becomes +0 */
-        rc = extatus__format_canonical(names, own_bounds[i]);
-        if (rc < 0)
-            goto out_free_histogram;
-        point->name = names;
-        point->role = EXTATUS_SAMPLE_BUCKET;
-        point->bound = own_bounds[i];
-        names += rc + 1;
+    base = (uint64_t *)(void *)((double *)(histogram + 1) + stored_count);
+    points = extatus__datapoints_build(base + cell_count, histogram->bounds, bound_count + 1,
+                                       EXTATUS_SAMPLE_BUCKET);
+    rc = extatus__composite_init(&histogram->composite, "histogram", (uint32_t)bound_count + 1,
+                                 true, base, points, bound_count + 1 + EXTATUS__DATAPOINT_TOTALS);
+    if (rc != EXTATUS_OK) {
+        extatus__free(histogram);
+        return rc;
     }
-    {
-        static const struct {
-            const char *name;
-            extatus_sample_role role;
-        } tail[] = {{"+Inf", EXTATUS_SAMPLE_BUCKET},
-                    {"count", EXTATUS_SAMPLE_COUNT},
-                    {"sum", EXTATUS_SAMPLE_SUM},
-                    {"created", EXTATUS_SAMPLE_CREATED}};
-        size_t t;
-        for (t = 0; t < 4; t++) {
-            extatus_datapoint *point = &histogram->datapoints[bound_count + t];
-            size_t length = strlen(tail[t].name);
-            memcpy(names, tail[t].name, length + 1);
-            point->name = names;
-            point->role = tail[t].role;
-            point->bound = t == 0 ? INFINITY : 0.0;
-            names += length + 1;
-        }
-    }
-
-    rc = extatus__cells_alloc(cell_count, &histogram->cells);
-    if (rc != EXTATUS_OK)
-        goto out_free_histogram;
-    if (pthread_mutex_init(&histogram->lock, NULL) != 0) {
-        rc = EXTATUS_ERR_SYSTEM;
-        goto out_free_cells;
-    }
-    histogram->created = extatus__created_now();
     *ref = histogram;
     return EXTATUS_OK;
-
-out_free_cells:
-    extatus__cells_free(histogram->cells, cell_count);
-out_free_histogram:
-    extatus__free(histogram);
-    return extatus_entry_error(rc, "histogram: cannot create series (%s)", extatus_strerror(rc));
 }
 
 static void histogram_destroy(void *ref, const extatus_entry_ctx *ctx)
@@ -247,97 +165,27 @@ static void histogram_destroy(void *ref, const extatus_entry_ctx *ctx)
     (void)ctx;
     if (histogram == NULL)
         return;
-    pthread_mutex_destroy(&histogram->lock);
-    extatus__cells_free(histogram->cells, histogram->cell_count);
+    extatus__composite_dispose(&histogram->composite);
     extatus__free(histogram);
 }
 
-/* The sum of all observations from the finite sum and the non-finite counts. */
-static double combine_sum(double finite, uint64_t nans, uint64_t pinfs, uint64_t ninfs)
-{
-    if (nans > 0 || (pinfs > 0 && ninfs > 0))
-        return NAN;
-    if (pinfs > 0)
-        return INFINITY;
-    if (ninfs > 0)
-        return -INFINITY;
-    return finite;
-}
-
-/* Take one consistent read: cumulative buckets whose last equals count. */
-static void histogram_read(extatus_histogram *histogram, histogram_snapshot *snapshot)
-{
-    const extatus__cell *cells = histogram->cells;
-    const uint64_t *base = histogram->base;
-    uint32_t inf = histogram->bound_count;
-    uint64_t running = 0;
-    uint32_t i;
-
-    pthread_mutex_lock(&histogram->lock);
-    for (i = 0; i <= inf; i++) {
-        running += extatus__cell_sum(&cells[i]) - base[i];
-        snapshot->cumulative[i] = running;
-    }
-    snapshot->count = running;
-    snapshot->sum =
-        combine_sum(extatus__cell_sum_double(&cells[inf + CELL_SUM]) - histogram->base_sum,
-                    extatus__cell_sum(&cells[inf + CELL_NAN]) - base[inf + CELL_NAN],
-                    extatus__cell_sum(&cells[inf + CELL_PINF]) - base[inf + CELL_PINF],
-                    extatus__cell_sum(&cells[inf + CELL_NINF]) - base[inf + CELL_NINF]);
-    snapshot->created = histogram->created;
-    pthread_mutex_unlock(&histogram->lock);
-}
-
-/* Value of datapoint `index` (in datapoints order) from a snapshot. */
-static void snapshot_value(const extatus_histogram *histogram, const histogram_snapshot *snapshot,
-                           size_t index, extatus_value *value)
-{
-    size_t buckets = (size_t)histogram->bound_count + 1;
-
-    memset(value, 0, sizeof(*value));
-    if (index < buckets) {
-        value->kind = EXTATUS_VALUE_INT;
-        /* histogram_read filled cumulative[0..buckets). */
-        // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign)
-        value->integer = (int64_t)snapshot->cumulative[index];
-    } else if (index == buckets) {
-        value->kind = EXTATUS_VALUE_INT;
-        value->integer = (int64_t)snapshot->count;
-    } else if (index == buckets + 1) {
-        value->kind = EXTATUS_VALUE_DOUBLE;
-        value->number = snapshot->sum;
-    } else if (index == buckets + 2) {
-        value->kind = EXTATUS_VALUE_DOUBLE;
-        value->number = snapshot->created;
-    } else {
-        value->kind = EXTATUS_VALUE_UNDEFINED;
-    }
-}
-
+/* Reads answer cumulative bucket counts whose last (+Inf) equals count. */
 static int histogram_get_value(void *ref, const extatus_entry_ctx *ctx,
                                const char *const *datapoints, size_t count, extatus_value *values)
 {
     extatus_histogram *histogram = ref;
-    histogram_snapshot snapshot;
-    size_t i;
-    size_t j;
+    uint64_t cumulative[EXTATUS_HISTOGRAM_MAX_BUCKETS + 1];
+    extatus__composite_values read = {.head = (size_t)histogram->bound_count + 1,
+                                      .head_ints = cumulative};
+    uint32_t i;
 
     (void)ctx;
-    histogram_read(histogram, &snapshot);
-    for (i = 0; i < count; i++) {
-        size_t index = histogram->datapoint_count; /* undefined unless found */
-        if (datapoints == NULL) {
-            index = i;
-        } else if (datapoints[i] != NULL) {
-            for (j = 0; j < histogram->datapoint_count; j++) {
-                if (strcmp(datapoints[i], histogram->datapoints[j].name) == 0) {
-                    index = j;
-                    break;
-                }
-            }
-        }
-        snapshot_value(histogram, &snapshot, index, &values[i]);
+    extatus__composite_read(&histogram->composite, cumulative, &read.sum, &read.created);
+    for (i = 0; i <= histogram->bound_count; i++) {
+        read.count += cumulative[i];
+        cumulative[i] = read.count;
     }
+    extatus__composite_answer(&histogram->composite, &read, datapoints, count, values);
     return EXTATUS_OK;
 }
 
@@ -350,31 +198,17 @@ static int histogram_update(void *ref, const extatus_entry_ctx *ctx, double valu
 
 static int histogram_reset(void *ref, const extatus_entry_ctx *ctx)
 {
-    extatus_histogram *histogram = ref;
-    const extatus__cell *cells = histogram->cells;
-    uint32_t inf = histogram->bound_count;
-    uint32_t i;
-
     (void)ctx;
-    pthread_mutex_lock(&histogram->lock);
-    for (i = 0; i < histogram->cell_count; i++)
-        if (i != inf + CELL_SUM)
-            histogram->base[i] = extatus__cell_sum(&cells[i]);
-    histogram->base_sum = extatus__cell_sum_double(&cells[inf + CELL_SUM]);
-    histogram->created = extatus__created_now();
-    pthread_mutex_unlock(&histogram->lock);
+    extatus__composite_reset(&((extatus_histogram *)ref)->composite);
     return EXTATUS_OK;
 }
 
 static int histogram_get_datapoints(void *ref, const extatus_entry_ctx *ctx,
                                     const extatus_datapoint **datapoints, size_t *count)
 {
-    const extatus_histogram *histogram = ref;
-
     (void)ctx;
-    *datapoints = histogram->datapoints;
-    *count = histogram->datapoint_count;
-    return EXTATUS_OK;
+    return extatus__composite_get_datapoints(&((const extatus_histogram *)ref)->composite,
+                                             datapoints, count);
 }
 
 /*
@@ -394,14 +228,10 @@ static int histogram_setopts(void *ref, const extatus_entry_ctx *ctx, const exta
     rc = parse_options(options, option_count, &bounds, &bound_count);
     if (rc != EXTATUS_OK)
         return rc;
-    if (extatus_option_find(options, option_count, "buckets") == NULL)
-        return EXTATUS_OK;
-    if (bound_count != histogram->bound_count ||
-        (bound_count > 0 && memcmp(bounds, histogram->bounds, bound_count * sizeof(double)) != 0))
-        return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                   "option 'buckets' cannot change after creation: the bucket "
-                                   "layout of a series is fixed (create a new family instead)");
-    return EXTATUS_OK;
+    return extatus__option_fixed(
+        options, option_count, "buckets",
+        !extatus__doubles_same(bounds, bound_count, histogram->bounds, histogram->bound_count),
+        "the bucket layout of a series is fixed (create a new family instead)");
 }
 
 static const extatus_entry_ops histogram_ops = {
@@ -474,18 +304,10 @@ static inline uint32_t histogram_bucket(const extatus_histogram *histogram, doub
 static EXTATUS__NOINLINE void histogram_observe_special(extatus_histogram *histogram, double value)
 {
     uint32_t inf = histogram->bound_count;
-    extatus__cell *cells = histogram->cells;
+    extatus__cell *cells = histogram->composite.cells;
 
-    if (isnan(value)) {
-        extatus__cell_add(&cells[inf], 1);
-        extatus__cell_add(&cells[inf + CELL_NAN], 1);
-    } else if (value > 0) {
-        extatus__cell_add(&cells[inf], 1);
-        extatus__cell_add(&cells[inf + CELL_PINF], 1);
-    } else {
-        extatus__cell_add(&cells[0], 1);
-        extatus__cell_add(&cells[inf + CELL_NINF], 1);
-    }
+    extatus__cell_add(&cells[value < 0 ? 0 : inf], 1); /* NaN < 0 is false */
+    extatus__sum_add_nonfinite(&cells[inf + 1], value);
 }
 
 /*
@@ -495,8 +317,10 @@ static EXTATUS__NOINLINE void histogram_observe_special(extatus_histogram *histo
 static EXTATUS__NOINLINE void histogram_observe_shared(extatus_histogram *histogram,
                                                        uint32_t bucket, double value)
 {
-    extatus__cell_add(&histogram->cells[bucket], 1);
-    extatus__cell_add_double(&histogram->cells[histogram->bound_count + CELL_SUM], value);
+    extatus__cell *cells = histogram->composite.cells;
+
+    extatus__cell_add(&cells[bucket], 1);
+    extatus__cell_add_double(&cells[histogram->bound_count + 1 + EXTATUS__SUM_FINITE], value);
 }
 
 /*
@@ -506,8 +330,8 @@ static EXTATUS__NOINLINE void histogram_observe_shared(extatus_histogram *histog
  */
 void extatus_histogram_observe(extatus_histogram *histogram, double value)
 {
-    uint32_t sum_cell = histogram->bound_count + CELL_SUM;
-    extatus__cell *mine = histogram->cells;
+    uint32_t sum_cell = histogram->bound_count + 1 + EXTATUS__SUM_FINITE;
+    extatus__cell *mine = histogram->composite.cells;
     uint32_t bucket;
     uintptr_t word;
     uint64_t count;

@@ -27,14 +27,12 @@
 #define SPIRAL_MAX_TIME_SPAN 1e10      /* ms (about 115 days) */
 
 struct extatus_spiral {
-    extatus__cell *cells;    /* shard-0 cell: the lifetime total */
-    _Atomic uint64_t *slots; /* slot_count packed words: tag << 40 | sum */
-    uint64_t slot_ns;        /* length of one slot */
-    uint32_t slot_count;     /* slots in the window */
-    double time_span;        /* window length in ms, as given */
-    pthread_mutex_t lock;    /* guards base and created */
-    uint64_t base;           /* total at the last reset */
-    double created;          /* epoch seconds of creation or last reset */
+    _Atomic uint64_t *slots;      /* slot_count packed words: tag << 40 | sum */
+    uint64_t slot_ns;             /* length of one slot */
+    uint32_t slot_count;          /* slots in the window */
+    double time_span;             /* window length in ms, as given */
+    extatus__composite composite; /* one counting cell (the lifetime total), no sum */
+    uint64_t base[1];             /* the composite's baseline */
 };
 
 /*
@@ -43,9 +41,9 @@ struct extatus_spiral {
  * increase()).
  */
 static const extatus_datapoint spiral_datapoints[] = {
-    {"count", EXTATUS_SAMPLE_VALUE, 0.0},
-    {"one", EXTATUS_SAMPLE_NONE, 0.0},
-    {"created", EXTATUS_SAMPLE_CREATED, 0.0},
+    {.name = "count", .role = EXTATUS_SAMPLE_VALUE, .bound = 0.0},
+    {.name = "one", .role = EXTATUS_SAMPLE_NONE, .bound = 0.0},
+    {.name = "created", .role = EXTATUS_SAMPLE_CREATED, .bound = 0.0},
 };
 #define SPIRAL_DATAPOINTS (sizeof(spiral_datapoints) / sizeof(spiral_datapoints[0]))
 
@@ -173,22 +171,14 @@ static int spiral_create(void **ref, const extatus_entry_ctx *ctx, const extatus
     spiral->slot_count = config.slots;
     spiral->slot_ns = (uint64_t)(config.time_span * 1e6 / config.slots);
     spiral->time_span = config.time_span;
-    rc = extatus__cells_alloc(1, &spiral->cells);
-    if (rc != EXTATUS_OK)
-        goto out_free_spiral;
-    if (pthread_mutex_init(&spiral->lock, NULL) != 0) {
-        rc = EXTATUS_ERR_SYSTEM;
-        goto out_free_cells;
+    rc = extatus__composite_init(&spiral->composite, "spiral", 1, false, spiral->base,
+                                 spiral_datapoints, SPIRAL_DATAPOINTS);
+    if (rc != EXTATUS_OK) {
+        extatus__free(spiral);
+        return rc;
     }
-    spiral->created = extatus__created_now();
     *ref = spiral;
     return EXTATUS_OK;
-
-out_free_cells:
-    extatus__cells_free(spiral->cells, 1);
-out_free_spiral:
-    extatus__free(spiral);
-    return extatus_entry_error(rc, "spiral: cannot create series (%s)", extatus_strerror(rc));
 }
 
 static void spiral_destroy(void *ref, const extatus_entry_ctx *ctx)
@@ -198,8 +188,7 @@ static void spiral_destroy(void *ref, const extatus_entry_ctx *ctx)
     (void)ctx;
     if (spiral == NULL)
         return;
-    pthread_mutex_destroy(&spiral->lock);
-    extatus__cells_free(spiral->cells, 1);
+    extatus__composite_dispose(&spiral->composite);
     extatus__free(spiral);
 }
 
@@ -211,44 +200,23 @@ static int spiral_get_value(void *ref, const extatus_entry_ctx *ctx, const char 
     uint64_t window;
     double created;
     size_t i;
-    size_t j;
 
     (void)ctx;
-    pthread_mutex_lock(&spiral->lock);
-    total = extatus__cell_sum(spiral->cells) - spiral->base;
-    created = spiral->created;
-    pthread_mutex_unlock(&spiral->lock);
+    extatus__composite_read(&spiral->composite, &total, NULL, &created);
     window = spiral_window_sum(spiral);
-
     for (i = 0; i < count; i++) {
-        size_t index = SPIRAL_DATAPOINTS; /* undefined unless found */
-        extatus_value *value = &values[i];
-        if (datapoints == NULL) {
-            index = i;
-        } else if (datapoints[i] != NULL) {
-            for (j = 0; j < SPIRAL_DATAPOINTS; j++) {
-                if (strcmp(datapoints[i], spiral_datapoints[j].name) == 0) {
-                    index = j;
-                    break;
-                }
-            }
-        }
-        memset(value, 0, sizeof(*value));
-        switch (index) {
+        switch (extatus__datapoint_wanted(spiral_datapoints, SPIRAL_DATAPOINTS, datapoints, i)) {
         case 0:
-            value->kind = EXTATUS_VALUE_INT;
-            value->integer = (int64_t)total;
+            values[i] = extatus__int_value((int64_t)total);
             break;
         case 1:
-            value->kind = EXTATUS_VALUE_INT;
-            value->integer = (int64_t)window;
+            values[i] = extatus__int_value((int64_t)window);
             break;
         case 2:
-            value->kind = EXTATUS_VALUE_DOUBLE;
-            value->number = created;
+            values[i] = extatus__double_value(created);
             break;
         default:
-            value->kind = EXTATUS_VALUE_UNDEFINED;
+            values[i] = extatus__undefined_value();
             break;
         }
     }
@@ -273,24 +241,19 @@ static int spiral_reset(void *ref, const extatus_entry_ctx *ctx)
     uint32_t i;
 
     (void)ctx;
-    pthread_mutex_lock(&spiral->lock);
-    spiral->base = extatus__cell_sum(spiral->cells);
-    spiral->created = extatus__created_now();
+    extatus__composite_reset(&spiral->composite);
     /* A zero word adds nothing whatever its tag; adders racing this may survive or not. */
     for (i = 0; i < spiral->slot_count; i++)
         atomic_store_explicit(&spiral->slots[i], 0, memory_order_relaxed);
-    pthread_mutex_unlock(&spiral->lock);
     return EXTATUS_OK;
 }
 
 static int spiral_get_datapoints(void *ref, const extatus_entry_ctx *ctx,
                                  const extatus_datapoint **datapoints, size_t *count)
 {
-    (void)ref;
     (void)ctx;
-    *datapoints = spiral_datapoints;
-    *count = SPIRAL_DATAPOINTS;
-    return EXTATUS_OK;
+    return extatus__composite_get_datapoints(&((const extatus_spiral *)ref)->composite, datapoints,
+                                             count);
 }
 
 /* The slots are laid out by both options: accept only the values the series has. */
@@ -306,17 +269,14 @@ static int spiral_setopts(void *ref, const extatus_entry_ctx *ctx, const extatus
     rc = parse_options(options, option_count, &config);
     if (rc != EXTATUS_OK)
         return rc;
-    if (extatus_option_find(options, option_count, "time_span") != NULL &&
-        config.time_span != spiral->time_span)
-        return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                   "option 'time_span' cannot change after creation: the "
-                                   "window's slots are laid out by it");
-    if (extatus_option_find(options, option_count, "slots") != NULL &&
-        config.slots != spiral->slot_count)
-        return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                   "option 'slots' cannot change after creation: the window's "
-                                   "slots are allocated by it");
-    return EXTATUS_OK;
+    rc = extatus__option_fixed(options, option_count, "time_span",
+                               config.time_span != spiral->time_span,
+                               "the window's slots are laid out by it");
+    if (rc == EXTATUS_OK)
+        rc = extatus__option_fixed(options, option_count, "slots",
+                                   config.slots != spiral->slot_count,
+                                   "the window's slots are allocated by it");
+    return rc;
 }
 
 static const extatus_entry_ops spiral_ops = {
@@ -344,7 +304,7 @@ void extatus_spiral_add(extatus_spiral *spiral, uint64_t amount)
 {
     if (amount == 0)
         return;
-    extatus__cell_add(spiral->cells, amount);
+    extatus__cell_add(spiral->composite.cells, amount);
     spiral_window_add(spiral, amount);
 }
 

@@ -2,8 +2,8 @@
  * summary.c - the Prometheus summary ("summary") as an entry.
  *
  * count and sum are lifetime totals kept in sharded cells exactly like the
- * histogram's (count, finite sum, and NaN/+Inf/-Inf counts so that a reset
- * can subtract them). A plain summary has nothing else.
+ * histogram's: the shared composite part (entries.h, composite.c). A plain
+ * summary has nothing else.
  *
  * With "quantiles" the series also keeps a sliding window of "max_age"
  * seconds split into "age_buckets" slices. Each slice is a log-linear
@@ -53,30 +53,22 @@ typedef struct summary_slice {
     _Atomic uint32_t counts[SUMMARY_INDEXES]; /* observations per bucket in that epoch */
 } summary_slice;
 
-/* Cells of a summary series. */
+/* Counting cells of a summary series; the sum cells follow them. */
 enum {
-    CELL_COUNT = 0, /* every observation, NaN included */
-    CELL_SUM = 1,   /* sum of the finite observations (double bits) */
-    CELL_NAN = 2,   /* NaN observations */
-    CELL_PINF = 3,  /* +Inf observations */
-    CELL_NINF = 4,  /* -Inf observations */
-    SUMMARY_CELLS = 5
+    CELL_COUNT = 0,  /* every observation, NaN included */
+    COUNT_CELLS = 1, /* the first sum cell */
+    SUMMARY_CELLS = COUNT_CELLS + EXTATUS__SUM_CELLS
 };
 
 struct extatus_summary {
-    extatus__cell *cells;          /* shard-0 cells, SUMMARY_CELLS of them */
-    summary_slice *slices;         /* the quantile window; NULL for a plain summary */
-    uint64_t slice_ns;             /* length of one slice */
-    uint32_t slice_count;          /* age_buckets */
-    uint32_t quantile_count;       /* entries in quantiles */
-    const double *quantiles;       /* strictly increasing, in (0,1) */
-    double max_age;                /* window length in seconds */
-    pthread_mutex_t lock;          /* guards base, base_sum and created */
-    uint64_t base[SUMMARY_CELLS];  /* integer cell totals at the last reset */
-    double base_sum;               /* finite sum at the last reset */
-    double created;                /* epoch seconds of creation or last reset */
-    extatus_datapoint *datapoints; /* quantiles, count, sum, created */
-    size_t datapoint_count;        /* quantile_count + 3 */
+    summary_slice *slices;        /* the quantile window; NULL for a plain summary */
+    uint64_t slice_ns;            /* length of one slice */
+    uint32_t slice_count;         /* age_buckets */
+    uint32_t quantile_count;      /* entries in quantiles */
+    const double *quantiles;      /* strictly increasing, in (0,1) */
+    double max_age;               /* window length in seconds */
+    extatus__composite composite; /* count and sum cells, datapoints (quantiles, count, ...) */
+    uint64_t base[SUMMARY_CELLS]; /* the composite's baseline */
 };
 
 /* Parsed and checked options. */
@@ -399,12 +391,8 @@ static int summary_create(void **ref, const extatus_entry_ctx *ctx, const extatu
 {
     summary_config config;
     extatus_summary *summary;
-    char text[EXTATUS__CANONICAL_MAX];
-    size_t point_count;
-    size_t names_size = 0;
-    size_t size;
     double *own_quantiles;
-    char *names;
+    extatus_datapoint *points;
     size_t i;
     int rc;
 
@@ -413,89 +401,45 @@ static int summary_create(void **ref, const extatus_entry_ctx *ctx, const extatu
     rc = parse_options(options, option_count, &config);
     if (rc != EXTATUS_OK)
         return rc;
-    point_count = config.quantile_count + 3;
-    for (i = 0; i < config.quantile_count; i++) {
-        rc = extatus__format_canonical(text, config.quantiles[i]);
-        if (rc < 0)
-            return extatus_entry_error(rc, "summary: out of memory formatting quantiles");
-        names_size += (size_t)rc + 1;
-    }
-    names_size += sizeof("count") + sizeof("sum") + sizeof("created");
 
-    /* One block: struct, quantiles, datapoints, names. The window is separate. */
-    size = sizeof(*summary) + config.quantile_count * sizeof(double) +
-           point_count * sizeof(extatus_datapoint) + names_size;
-    summary = extatus__calloc(1, size);
+    /* One block: struct, quantiles, datapoints with their names. The window is separate. */
+    summary =
+        extatus__calloc(1, sizeof(*summary) + config.quantile_count * sizeof(double) +
+                               extatus__datapoints_size(config.quantiles, config.quantile_count));
     if (summary == NULL)
         return extatus_entry_error(EXTATUS_ERR_NOMEM, "summary: out of memory");
     own_quantiles = (double *)(summary + 1);
-    summary->datapoints = (extatus_datapoint *)(own_quantiles + config.quantile_count);
-    names = (char *)(summary->datapoints + point_count);
+    for (i = 0; i < config.quantile_count; i++)
+        own_quantiles[i] = config.quantiles[i];
     summary->quantiles = own_quantiles;
     summary->quantile_count = (uint32_t)config.quantile_count;
     summary->max_age = config.max_age;
     summary->slice_count = config.age_buckets;
     summary->slice_ns = (uint64_t)(config.max_age * 1e9 / config.age_buckets);
-    summary->datapoint_count = point_count;
-    for (i = 0; i < config.quantile_count; i++) {
-        extatus_datapoint *point = &summary->datapoints[i];
-        own_quantiles[i] = config.quantiles[i];
-        rc = extatus__format_canonical(names, own_quantiles[i]);
-        if (rc < 0)
-            goto out_free_summary;
-        point->name = names;
-        point->role = EXTATUS_SAMPLE_QUANTILE;
-        point->bound = own_quantiles[i];
-        names += rc + 1;
-    }
-    {
-        static const struct {
-            const char *name;
-            extatus_sample_role role;
-        } tail[] = {{"count", EXTATUS_SAMPLE_COUNT},
-                    {"sum", EXTATUS_SAMPLE_SUM},
-                    {"created", EXTATUS_SAMPLE_CREATED}};
-        size_t t;
-        for (t = 0; t < 3; t++) {
-            extatus_datapoint *point = &summary->datapoints[config.quantile_count + t];
-            size_t length = strlen(tail[t].name);
-            memcpy(names, tail[t].name, length + 1);
-            point->name = names;
-            point->role = tail[t].role;
-            point->bound = 0.0;
-            names += length + 1;
-        }
-    }
+    points = extatus__datapoints_build(own_quantiles + config.quantile_count, own_quantiles,
+                                       config.quantile_count, EXTATUS_SAMPLE_QUANTILE);
 
     if (config.quantile_count > 0) {
         uint64_t epoch;
         summary->slices = extatus__calloc(config.age_buckets, sizeof(summary_slice));
         if (summary->slices == NULL) {
-            rc = EXTATUS_ERR_NOMEM;
-            goto out_free_summary;
+            extatus__free(summary);
+            return extatus_entry_error(EXTATUS_ERR_NOMEM, "summary: cannot create series (%s)",
+                                       extatus_strerror(EXTATUS_ERR_NOMEM));
         }
         /* The slices are zero: the current one needs no clearing by the first observers. */
         epoch = summary_epoch(summary);
         atomic_init(&summary->slices[epoch % summary->slice_count].epoch, epoch);
     }
-    rc = extatus__cells_alloc(SUMMARY_CELLS, &summary->cells);
-    if (rc != EXTATUS_OK)
-        goto out_free_slices;
-    if (pthread_mutex_init(&summary->lock, NULL) != 0) {
-        rc = EXTATUS_ERR_SYSTEM;
-        goto out_free_cells;
+    rc = extatus__composite_init(&summary->composite, "summary", COUNT_CELLS, true, summary->base,
+                                 points, config.quantile_count + EXTATUS__DATAPOINT_TOTALS);
+    if (rc != EXTATUS_OK) {
+        extatus__free(summary->slices);
+        extatus__free(summary);
+        return rc;
     }
-    summary->created = extatus__created_now();
     *ref = summary;
     return EXTATUS_OK;
-
-out_free_cells:
-    extatus__cells_free(summary->cells, SUMMARY_CELLS);
-out_free_slices:
-    extatus__free(summary->slices);
-out_free_summary:
-    extatus__free(summary);
-    return extatus_entry_error(rc, "summary: cannot create series (%s)", extatus_strerror(rc));
 }
 
 static void summary_destroy(void *ref, const extatus_entry_ctx *ctx)
@@ -505,80 +449,26 @@ static void summary_destroy(void *ref, const extatus_entry_ctx *ctx)
     (void)ctx;
     if (summary == NULL)
         return;
-    pthread_mutex_destroy(&summary->lock);
-    extatus__cells_free(summary->cells, SUMMARY_CELLS);
+    extatus__composite_dispose(&summary->composite);
     extatus__free(summary->slices);
     extatus__free(summary);
-}
-
-/* Lifetime sum from the finite sum and the non-finite counts. */
-static double combine_sum(double finite, uint64_t nans, uint64_t pinfs, uint64_t ninfs)
-{
-    if (nans > 0 || (pinfs > 0 && ninfs > 0))
-        return NAN;
-    if (pinfs > 0)
-        return INFINITY;
-    if (ninfs > 0)
-        return -INFINITY;
-    return finite;
 }
 
 static int summary_get_value(void *ref, const extatus_entry_ctx *ctx, const char *const *datapoints,
                              size_t count, extatus_value *values)
 {
     extatus_summary *summary = ref;
-    const extatus__cell *cells = summary->cells;
     double estimates[SUMMARY_MAX_QUANTILES];
-    uint64_t total;
-    double sum;
-    double created;
-    size_t i;
-    size_t j;
+    extatus__composite_values read = {.head = summary->quantile_count, .head_doubles = estimates};
+    uint32_t i;
 
     (void)ctx;
-    pthread_mutex_lock(&summary->lock);
-    total = extatus__cell_sum(&cells[CELL_COUNT]) - summary->base[CELL_COUNT];
-    sum = combine_sum(extatus__cell_sum_double(&cells[CELL_SUM]) - summary->base_sum,
-                      extatus__cell_sum(&cells[CELL_NAN]) - summary->base[CELL_NAN],
-                      extatus__cell_sum(&cells[CELL_PINF]) - summary->base[CELL_PINF],
-                      extatus__cell_sum(&cells[CELL_NINF]) - summary->base[CELL_NINF]);
-    created = summary->created;
-    pthread_mutex_unlock(&summary->lock);
+    extatus__composite_read(&summary->composite, &read.count, &read.sum, &read.created);
     for (i = 0; i < summary->quantile_count; i++)
         estimates[i] = NAN;
     if (summary->slices != NULL)
         summary_window_read(summary, estimates);
-
-    for (i = 0; i < count; i++) {
-        size_t index = summary->datapoint_count; /* undefined unless found */
-        extatus_value *value = &values[i];
-        if (datapoints == NULL) {
-            index = i;
-        } else if (datapoints[i] != NULL) {
-            for (j = 0; j < summary->datapoint_count; j++) {
-                if (strcmp(datapoints[i], summary->datapoints[j].name) == 0) {
-                    index = j;
-                    break;
-                }
-            }
-        }
-        memset(value, 0, sizeof(*value));
-        if (index < summary->quantile_count) {
-            value->kind = EXTATUS_VALUE_DOUBLE;
-            value->number = estimates[index];
-        } else if (index == summary->quantile_count) {
-            value->kind = EXTATUS_VALUE_INT;
-            value->integer = (int64_t)total;
-        } else if (index == summary->quantile_count + 1u) {
-            value->kind = EXTATUS_VALUE_DOUBLE;
-            value->number = sum;
-        } else if (index == summary->quantile_count + 2u) {
-            value->kind = EXTATUS_VALUE_DOUBLE;
-            value->number = created;
-        } else {
-            value->kind = EXTATUS_VALUE_UNDEFINED;
-        }
-    }
+    extatus__composite_answer(&summary->composite, &read, datapoints, count, values);
     return EXTATUS_OK;
 }
 
@@ -592,31 +482,20 @@ static int summary_update(void *ref, const extatus_entry_ctx *ctx, double value)
 static int summary_reset(void *ref, const extatus_entry_ctx *ctx)
 {
     extatus_summary *summary = ref;
-    const extatus__cell *cells = summary->cells;
-    uint32_t i;
 
     (void)ctx;
-    pthread_mutex_lock(&summary->lock);
-    for (i = 0; i < SUMMARY_CELLS; i++)
-        if (i != CELL_SUM)
-            summary->base[i] = extatus__cell_sum(&cells[i]);
-    summary->base_sum = extatus__cell_sum_double(&cells[CELL_SUM]);
-    summary->created = extatus__created_now();
+    extatus__composite_reset(&summary->composite);
     if (summary->slices != NULL)
         summary_window_reset(summary);
-    pthread_mutex_unlock(&summary->lock);
     return EXTATUS_OK;
 }
 
 static int summary_get_datapoints(void *ref, const extatus_entry_ctx *ctx,
                                   const extatus_datapoint **datapoints, size_t *count)
 {
-    const extatus_summary *summary = ref;
-
     (void)ctx;
-    *datapoints = summary->datapoints;
-    *count = summary->datapoint_count;
-    return EXTATUS_OK;
+    return extatus__composite_get_datapoints(&((const extatus_summary *)ref)->composite, datapoints,
+                                             count);
 }
 
 /*
@@ -636,24 +515,19 @@ static int summary_setopts(void *ref, const extatus_entry_ctx *ctx, const extatu
     rc = parse_options(options, option_count, &config);
     if (rc != EXTATUS_OK)
         return rc;
-    if (extatus_option_find(options, option_count, "quantiles") != NULL &&
-        (config.quantile_count != summary->quantile_count ||
-         (config.quantile_count > 0 && memcmp(config.quantiles, summary->quantiles,
-                                              config.quantile_count * sizeof(double)) != 0)))
-        return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                   "option 'quantiles' cannot change after creation: they fix "
-                                   "the series' datapoints (create a new family instead)");
-    if (extatus_option_find(options, option_count, "max_age") != NULL &&
-        config.max_age != summary->max_age)
-        return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                   "option 'max_age' cannot change after creation: the window's "
-                                   "slices are laid out by it");
-    if (extatus_option_find(options, option_count, "age_buckets") != NULL &&
-        config.age_buckets != summary->slice_count)
-        return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                   "option 'age_buckets' cannot change after creation: the "
-                                   "window's slices are allocated by it");
-    return EXTATUS_OK;
+    rc = extatus__option_fixed(options, option_count, "quantiles",
+                               !extatus__doubles_same(config.quantiles, config.quantile_count,
+                                                      summary->quantiles, summary->quantile_count),
+                               "they fix the series' datapoints (create a new family instead)");
+    if (rc == EXTATUS_OK)
+        rc = extatus__option_fixed(options, option_count, "max_age",
+                                   config.max_age != summary->max_age,
+                                   "the window's slices are laid out by it");
+    if (rc == EXTATUS_OK)
+        rc = extatus__option_fixed(options, option_count, "age_buckets",
+                                   config.age_buckets != summary->slice_count,
+                                   "the window's slices are allocated by it");
+    return rc;
 }
 
 static const extatus_entry_ops summary_ops = {
@@ -677,25 +551,10 @@ int extatus__summary_register(void)
 
 /* ---- public API ------------------------------------------------------------ */
 
-static void summary_observe_special(extatus_summary *summary, double value)
-{
-    extatus__cell *cells = summary->cells;
-
-    if (isnan(value))
-        extatus__cell_add(&cells[CELL_NAN], 1);
-    else if (value > 0)
-        extatus__cell_add(&cells[CELL_PINF], 1);
-    else
-        extatus__cell_add(&cells[CELL_NINF], 1);
-}
-
 void extatus_summary_observe(extatus_summary *summary, double value)
 {
-    extatus__cell_add(&summary->cells[CELL_COUNT], 1);
-    if (EXTATUS__LIKELY(isfinite(value)))
-        extatus__cell_add_double(&summary->cells[CELL_SUM], value);
-    else
-        summary_observe_special(summary, value);
+    extatus__cell_add(&summary->composite.cells[CELL_COUNT], 1);
+    extatus__sum_add(&summary->composite.cells[COUNT_CELLS], value);
     if (summary->slices != NULL)
         summary_window_observe(summary, value);
 }

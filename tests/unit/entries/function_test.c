@@ -57,6 +57,21 @@ static void test_value_computed_at_read(void **state)
                    extatus_update(NULL, "queue_length", EXTATUS_NO_LABELS, 1));
 }
 
+/* Datapoint names a read cannot serve (NULL, unknown) are undefined, and the others still read. */
+static void test_unknown_and_null_names(void **state)
+{
+    int length = 5;
+    extatus_value values[3];
+    const char *datapoints[] = {NULL, "value", "count"};
+    (void)state;
+    assert_ok(extatus_function_gauge_new(NULL, "backlog", "Backlog.", queue_length, &length));
+    assert_ok(extatus_get_value(NULL, "backlog", EXTATUS_NO_LABELS, datapoints, 3, values));
+    assert_int_equal(values[0].kind, EXTATUS_VALUE_UNDEFINED);
+    assert_int_equal(values[1].kind, EXTATUS_VALUE_DOUBLE);
+    assert_true(values[1].number == 5);
+    assert_int_equal(values[2].kind, EXTATUS_VALUE_UNDEFINED);
+}
+
 static void test_two_names_one_implementation(void **state)
 {
     extatus_entry_ops gauge_ops = EXTATUS_ENTRY_OPS_INIT;
@@ -107,6 +122,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_value_computed_at_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_and_null_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_names_one_implementation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_labelled_and_failing_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_checked, setup, teardown),

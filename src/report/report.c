@@ -29,6 +29,15 @@
  * its status_lock or the core's locks. A group's task is removed from the
  * scheduler only with no reporter lock held, because removing waits for a
  * tick that takes that lock.
+ *
+ * Status reads (extatus_reporter_get_status, the self-metrics) find a
+ * reporter in a second list under status_list_lock, never reporters_lock:
+ * a reporter's methods run under its lock and may read statuses (their
+ * own, or by rendering a registry that holds the self-metrics), while
+ * subscribe takes reporters_lock and then a reporter's lock, so a status
+ * read through reporters_lock would invert that order. status_list_lock
+ * is taken with no other lock of this file held, or under a reporter's
+ * lock, and only a status_lock is taken under it.
  */
 #include "core/reader.h"
 #include "core/sched.h"
@@ -85,10 +94,13 @@ struct reporter {
     pthread_mutex_t status_lock;    /* guards status; never held across a method */
     extatus_reporter_status status; /* running, counters; subscriptions counted here */
     reporter *next;                 /* list of reporters */
+    reporter *status_next;          /* list for status reads */
 };
 
 static pthread_rwlock_t reporters_lock = PTHREAD_RWLOCK_INITIALIZER;
 static reporter *reporters;
+static pthread_mutex_t status_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static reporter *status_list; /* the same reporters, for status reads */
 
 /* ---- failure and restart ------------------------------------------------- */
 
@@ -408,6 +420,47 @@ static reporter *find_locked(const char *name)
     return NULL;
 }
 
+/*
+ * Copy `size` bytes at `offset` of the status of reporter `name` into
+ * `out`; false when there is no such reporter. Takes status_list_lock and
+ * the reporter's status_lock only (see the lock order at the top).
+ */
+static bool status_read(const char *name, size_t offset, size_t size, void *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&status_list_lock);
+    for (reporter *r = status_list; r && !found; r = r->status_next) {
+        if (strcmp(r->name, name) != 0)
+            continue;
+        pthread_mutex_lock(&r->status_lock);
+        memcpy(out, (const char *)&r->status + offset, size);
+        pthread_mutex_unlock(&r->status_lock);
+        found = true;
+    }
+    pthread_mutex_unlock(&status_list_lock);
+    return found;
+}
+
+/* Add `r` to / take it out of the status list. */
+static void status_list_add(reporter *r)
+{
+    pthread_mutex_lock(&status_list_lock);
+    r->status_next = status_list;
+    status_list = r;
+    pthread_mutex_unlock(&status_list_lock);
+}
+
+static void status_list_remove(const reporter *r)
+{
+    pthread_mutex_lock(&status_list_lock);
+    for (reporter **link = &status_list; *link; link = &(*link)->status_next)
+        if (*link == r) {
+            *link = r->status_next;
+            break;
+        }
+    pthread_mutex_unlock(&status_list_lock);
+}
+
 static void subscription_free(subscription *s)
 {
     if (!s)
@@ -507,19 +560,11 @@ static int self_metric_read(double *value, const char *const *label_values, void
             return -1;
         offset = drop_reasons[i].offset;
     }
-    int rc = -1;
-    pthread_rwlock_rdlock(&reporters_lock);
-    reporter *r = find_locked(label_values[0]);
-    if (r) {
-        uint64_t count = 0;
-        pthread_mutex_lock(&r->status_lock);
-        memcpy(&count, (const char *)&r->status + offset, sizeof(count));
-        pthread_mutex_unlock(&r->status_lock);
-        *value = (double)count;
-        rc = 0;
-    }
-    pthread_rwlock_unlock(&reporters_lock);
-    return rc;
+    uint64_t count = 0;
+    if (!status_read(label_values[0], offset, sizeof(count), &count))
+        return -1;
+    *value = (double)count;
+    return 0;
 }
 
 /*
@@ -687,6 +732,7 @@ int extatus_reporter_add(const char *name, const extatus_reporter_ops *ops,
     if (!taken) {
         r->next = reporters;
         reporters = r;
+        status_list_add(r); /* under reporters_lock: both lists change together */
     }
     pthread_rwlock_unlock(&reporters_lock);
     if (taken) {
@@ -707,6 +753,7 @@ int extatus_reporter_remove(const char *name)
         if (strcmp((*link)->name, name) == 0) {
             found = *link;
             *link = found->next;
+            status_list_remove(found);
             break;
         }
     }
@@ -722,15 +769,7 @@ int extatus_reporter_get_status(const char *name, extatus_reporter_status *statu
     if (!name || !status)
         return extatus__error(EXTATUS_ERR_INVALID, "reporter status: NULL argument");
     memset(status, 0, sizeof(*status));
-    pthread_rwlock_rdlock(&reporters_lock); /* never held across a delivery */
-    reporter *r = find_locked(name);
-    if (r) {
-        pthread_mutex_lock(&r->status_lock);
-        *status = r->status;
-        pthread_mutex_unlock(&r->status_lock);
-    }
-    pthread_rwlock_unlock(&reporters_lock);
-    if (!r)
+    if (!status_read(name, 0, sizeof(*status), status))
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "no reporter named '%s'", name);
     return EXTATUS_OK;
 }
@@ -953,6 +992,9 @@ static void report_shutdown(void)
     pthread_rwlock_wrlock(&reporters_lock);
     reporter *list = reporters;
     reporters = NULL;
+    pthread_mutex_lock(&status_list_lock);
+    status_list = NULL;
+    pthread_mutex_unlock(&status_list_lock);
     pthread_rwlock_unlock(&reporters_lock);
     /* Stop them all first, so that their blocked deliveries give up together. */
     for (reporter *r = list; r; r = r->next)

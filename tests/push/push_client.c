@@ -18,6 +18,10 @@
  *   --timeout MS            total timeout of a request
  *   --user USER:PASSWORD    basic auth
  *
+ * yaml: load the configuration file named by URL (extatus_config_load),
+ * which defines a pushgateway reporter, let it run --run MS, then shut
+ * down (JOB is ignored).
+ *
  * reporter: subscribe the pushgateway reporter (interval --interval MS,
  * default 100) to every gauge given and to extatus_push_sent_total, let it
  * run --run MS (default 800), set every gauge to NUMBER+1, run again,
@@ -29,6 +33,12 @@
  */
 #include "extatus.h"
 #include "push_test.h"
+
+/* Set by the build when extatus-yaml (extatus_config_load) is linked. */
+#ifndef EXTATUS_CLIENT_YAML
+#define EXTATUS_CLIENT_YAML 0
+#define extatus_config_load(path) EXTATUS_ERR_UNSUPPORTED
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,7 +148,7 @@ int main(int argc, char **argv)
 
     /* The metrics: registry "pushed" for the one-call pushes, the default one for the reporter. */
     extatus_registry *registry = NULL;
-    bool to_default = strcmp(action, "reporter") == 0;
+    bool to_default = strcmp(action, "reporter") == 0 || strcmp(action, "yaml") == 0;
     if (!to_default && extatus_registry_new(&registry, "pushed", NULL) != EXTATUS_OK)
         return report(extatus_error_last_code(), now_ms());
     for (size_t i = 0; i < gauge_count; i++) {
@@ -180,12 +190,24 @@ int main(int argc, char **argv)
         return report(extatus_push_once(&push), t0);
     if (strcmp(action, "delete") == 0)
         return report(extatus_push_delete(&push), t0);
+    if (strcmp(action, "yaml") == 0 && !EXTATUS_CLIENT_YAML) {
+        fprintf(stderr, "push_client: built without extatus-yaml\n");
+        return 2;
+    }
     if (strcmp(action, "env") == 0) {
         push.url = NULL;
         push.job = NULL;
         push.grouping = NULL;
         push.grouping_count = 0;
         return report(extatus_push_once(&push), t0);
+    }
+    if (strcmp(action, "yaml") == 0) {
+        int loaded = extatus_config_load(argv[2]);
+        if (loaded == EXTATUS_OK)
+            sleep_ms(run);
+        int code = report(loaded, t0);
+        extatus_shutdown();
+        return code;
     }
     if (strcmp(action, "reporter") != 0)
         return usage();

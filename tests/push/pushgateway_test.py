@@ -278,6 +278,34 @@ def case_reporter():
               "self-metric extatus_push_sent_total: %r" % series)
 
 
+def case_yaml():
+    """A pushgateway reporter defined in a YAML file (extatus-yaml) pushes; a bad option is named."""
+    with Pushgateway() as pg:
+        config = os.path.join(pg.dir, "push.yaml")
+        with open(config, "w") as f:
+            f.write("""metrics:
+  - {name: yaml_level, type: gauge, options: {help: "From the file."}}
+reporters:
+  - name: pgw
+    type: pushgateway
+    options: {url: "%s", job: yaml_job, grouping: ["instance=y1", "path=/etc/x"], gzip: 1}
+subscriptions:
+  - {reporter: pgw, metric: yaml_level, interval: 100}
+""" % pg.url)
+        ok("yaml", config, "-", "--run", "700")
+        fams = pg.group({"job": "yaml_job", "instance": "y1", "path": "/etc/x"})
+        check(value_of(fams, "yaml_level") == 0, "yaml push: %r" % pg.groups())
+        with open(config, "w") as f:
+            f.write("""reporters:
+  - name: pgw
+    type: pushgateway
+    options: {url: "%s", job: j, colour: red}
+""" % pg.url)
+        status, fields, output = run("yaml", config, "-", "--run", "0")
+        check(status == 1 and config + ":2:" in output and "'colour'" in output,
+              "bad option: %s" % output)
+
+
 class SilentServer:
     """Accepts connections and reads, never answers."""
 

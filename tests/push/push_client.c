@@ -36,7 +36,7 @@
 
 /* Set by the build when extatus-yaml (extatus_config_load) is linked. */
 #ifndef EXTATUS_CLIENT_YAML
-#define EXTATUS_CLIENT_YAML 0
+#define EXTATUS_CLIENT_YAML       0
 #define extatus_config_load(path) EXTATUS_ERR_UNSUPPORTED
 #endif
 

@@ -17,6 +17,9 @@
  *   --gzip                  gzip the body
  *   --timeout MS            total timeout of a request
  *   --user USER:PASSWORD    basic auth
+ *   --ca FILE               CA file for https
+ *   --delete-on-stop        (reporter) delete the group when it stops
+ *   --restart-delay MS      (reporter) restart_delay
  *
  * yaml: load the configuration file named by URL (extatus_config_load),
  * which defines a pushgateway reporter, let it run --run MS, then shut
@@ -28,7 +31,9 @@
  * then remove it (or, with --shutdown, call extatus_shutdown) and print
  * how long that took ("stop_ms=") and the reporter's counters.
  *
- * Output: "result=OK" or "result=ERROR code=N message=...", "elapsed_ms=";
+ * Output: "result=OK" or "result=ERROR code=N message=...", "elapsed_ms=",
+ * and after a reporter run the push self-metrics (lines "self: <sample>"
+ * of the text exposition of the default registry);
  * exit status 0 on OK, 1 on an error of the push, 2 on bad usage.
  */
 #include "extatus.h"
@@ -56,6 +61,18 @@ typedef struct gauge_arg {
     extatus_gauge *gauge;
     extatus_counter *count;
 } gauge_arg;
+
+/* The push self-metrics, as "self: " lines of the default registry's text exposition. */
+static void print_self_metrics(void)
+{
+    extatus_buf text = EXTATUS_BUF_INIT;
+    if (extatus_expose(&text, NULL, 0, NULL) != EXTATUS_OK)
+        return;
+    for (char *line = strtok(text.ptr, "\n"); line; line = strtok(NULL, "\n"))
+        if (strncmp(line, "extatus_push_", 13) == 0)
+            printf("self: %s\n", line);
+    extatus_buf_dispose(&text);
+}
 
 static int usage(void)
 {
@@ -89,6 +106,9 @@ int main(int argc, char **argv)
     long run = 800;
     int shutdown = 0;
     const char *user = NULL;
+    const char *ca = NULL;
+    int delete_on_stop = 0;
+    long restart_delay = 0;
     char password[128] = "";
     char username[128] = "";
     for (int i = 4; i < argc; i++) {
@@ -126,6 +146,12 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(argv[i], "--gzip") == 0) {
             gzip = 1;
+        } else if (strcmp(argv[i], "--ca") == 0 && next) {
+            ca = argv[++i];
+        } else if (strcmp(argv[i], "--delete-on-stop") == 0) {
+            delete_on_stop = 1;
+        } else if (strcmp(argv[i], "--restart-delay") == 0 && next) {
+            restart_delay = atol(argv[++i]);
         } else if (strcmp(argv[i], "--shutdown") == 0) {
             shutdown = 1;
         } else if (strcmp(argv[i], "--timeout") == 0 && next) {
@@ -184,6 +210,7 @@ int main(int argc, char **argv)
     push.timeout_ms = (unsigned)timeout;
     push.username = user ? username : NULL;
     push.password = user ? password : NULL;
+    push.ca_file = ca;
 
     double t0 = now_ms();
     if (strcmp(action, "put") == 0 || strcmp(action, "post") == 0)
@@ -212,7 +239,7 @@ int main(int argc, char **argv)
     if (strcmp(action, "reporter") != 0)
         return usage();
 
-    extatus_option options[8];
+    extatus_option options[12];
     size_t n = 0;
     options[n++] = (extatus_option)EXTATUS_OPT_STRING("url", argv[2]);
     options[n++] = (extatus_option)EXTATUS_OPT_STRING("job", argv[3]);
@@ -220,6 +247,15 @@ int main(int argc, char **argv)
     options[n++] = (extatus_option)EXTATUS_OPT_NUMBER("gzip", gzip);
     if (timeout)
         options[n++] = (extatus_option)EXTATUS_OPT_NUMBER("request_timeout", (double)timeout);
+    options[n++] = (extatus_option)EXTATUS_OPT_NUMBER("delete_on_stop", delete_on_stop);
+    if (restart_delay)
+        options[n++] = (extatus_option)EXTATUS_OPT_NUMBER("restart_delay", (double)restart_delay);
+    if (ca)
+        options[n++] = (extatus_option)EXTATUS_OPT_STRING("ca_file", ca);
+    if (user) {
+        options[n++] = (extatus_option)EXTATUS_OPT_STRING("username", username);
+        options[n++] = (extatus_option)EXTATUS_OPT_STRING("password", password);
+    }
     int rc = extatus_reporter_add("pushgw", extatus_reporter_pushgateway(), options, n);
     if (rc != EXTATUS_OK)
         return report(rc, t0);
@@ -247,6 +283,7 @@ int main(int argc, char **argv)
            (unsigned long long)status.restarts, (unsigned long long)status.delivered,
            (unsigned long long)status.dropped_error, (unsigned long long)status.dropped_timeout);
     printf("last_error=%d\n", status.last_error);
+    print_self_metrics();
     double stop0 = now_ms();
     if (shutdown)
         extatus_shutdown();

@@ -338,10 +338,19 @@ class SilentServer:
 
 
 class AnsweringServer(SilentServer):
-    """Answers every request with one status and body."""
+    """Answers requests with the given statuses in turn (the last one repeats) and one body;
+    records each request's head and body. With `tls` (an ssl.SSLContext) it speaks https."""
 
-    def __init__(self, status, body):
-        self.status, self.body = status, body
+    def __init__(self, status, body, tls=None):
+        self.statuses = status if isinstance(status, list) else [status]
+        self.body, self.tls = body, tls
+        self.requests = []
+
+    def __enter__(self):
+        SilentServer.__enter__(self)
+        if self.tls:
+            self.url = self.url.replace("http://", "https://")
+        return self
 
     def serve(self):
         self.sock.settimeout(0.1)
@@ -350,24 +359,100 @@ class AnsweringServer(SilentServer):
                 conn, _ = self.sock.accept()
             except socket.timeout:
                 continue
-            conn.settimeout(5)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            head, _, rest = data.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            while len(rest) < length:
-                rest += conn.recv(65536)
-            body = self.body.encode()
-            conn.sendall(b"HTTP/1.1 %d Status\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
-                         % (self.status, len(body)) + body)
-            conn.close()
+            try:
+                conn.settimeout(5)
+                if self.tls:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                self.answer(conn)
+            except (OSError, ValueError):
+                pass  # a client that gave up (bad certificate): its own test says so
+            finally:
+                conn.close()
+
+    def answer(self, conn):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        while len(rest) < length:
+            rest += conn.recv(65536)
+        self.requests.append((head.decode("latin-1"), rest))
+        status = self.statuses[min(len(self.requests), len(self.statuses)) - 1]
+        body = self.body.encode()
+        conn.sendall(b"HTTP/1.1 %d Status\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                     % (status, len(body)) + body)
+
+
+def self_metrics(output):
+    """{(name, labels): value} of the "self: " lines push_client prints, parsed by the client library."""
+    text = "".join(line[6:] + "\n" for line in output.splitlines() if line.startswith("self: "))
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[s.name] = s.value
+    return out
+
+
+def case_retry():
+    """Two 503s then 200s: the reporter fails, is restarted, retries, and counts all of it."""
+    with AnsweringServer([503, 503, 200], "busy") as s:
+        status, fields, output = run("reporter", s.url, "retry", "--gauge", "r=1", "--interval",
+                                     "50", "--run", "700", "--restart-delay", "50")
+        check(status == 0, "reporter run: %s" % output)
+        metrics = self_metrics(output)
+        check(metrics.get("extatus_push_failed_total") == 2, "failed: %r" % metrics)
+        check(metrics.get("extatus_push_retried_total") == 2, "retried: %r" % metrics)
+        check(metrics.get("extatus_push_sent_total", 0) >= 3, "sent: %r" % metrics)
+        check(metrics.get("extatus_push_bytes_total", 0) >= 5 * len(s.requests[0][1]),
+              "bytes: %r for %d requests" % (metrics, len(s.requests)))
+        check(abs(metrics.get("extatus_push_last_success_timestamp_seconds", 0) - time.time()) < 60,
+              "last success: %r" % metrics)
+        check(metrics.get("extatus_push_request_duration_seconds_count") ==
+              metrics.get("extatus_push_failed_total") + metrics.get("extatus_push_sent_total"),
+              "one duration per request: %r" % metrics)
+
+
+def case_delete_on_stop():
+    """delete_on_stop removes the group when the reporter is removed."""
+    with Pushgateway() as pg:
+        ok("reporter", pg.url, "deleted", "--gauge", "d=1", "--run", "300", "--delete-on-stop")
+        check(pg.group({"job": "deleted"}) is None, "the group is still there: %r" % pg.groups())
+        ok("reporter", pg.url, "kept", "--gauge", "d=1", "--run", "300")
+        check(pg.group({"job": "kept"}) is not None, "the group without delete_on_stop is gone")
+
+
+def case_tls():
+    """https with a CA file and basic auth; without the CA the certificate is refused."""
+    import ssl
+    work = tempfile.mkdtemp(prefix="extatus-tls-")
+    try:
+        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        with AnsweringServer(200, "", tls=context) as s:
+            ok("put", s.url, "secure", "--gauge", "t=3", "--ca", cert, "--user", "pusher:pa:ss")
+            check(len(s.requests) == 1, "%d requests" % len(s.requests))
+            head, body = s.requests[0]
+            check(head.startswith("PUT /metrics/job/secure HTTP/1.1"), "head: %s" % head)
+            check("Authorization: Basic cHVzaGVyOnBhOnNz" in head, "basic auth: %s" % head)
+            samples = {x.name: x.value for f in text_string_to_metric_families(body.decode())
+                       for x in f.samples}
+            check(samples.get("t") == 3, "body: %r" % body)
+            status, fields, output = run("put", s.url, "secure", "--gauge", "t=3")
+            check(status == 1 and s.url + "/metrics/job/secure" in output and
+                  "certificate" in output.lower(), "no CA: %s" % output)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def case_silent():

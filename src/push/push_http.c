@@ -278,10 +278,10 @@ static int prepare(extatus__push_http *client, const extatus__push_http_request 
     char content_type[256];
     struct curl_slist *list = NULL;
     bool ok = append_header(&list, "Expect:");
-    if (ok && request->content_type) {
-        snprintf(content_type, sizeof(content_type), "Content-Type: %s", request->content_type);
-        ok = append_header(&list, content_type);
-    }
+    /* Without a content type, none is sent (not libcurl's default form type for POST data). */
+    snprintf(content_type, sizeof(content_type), "Content-Type:%s%s",
+             request->content_type ? " " : "", request->content_type ? request->content_type : "");
+    ok = ok && append_header(&list, content_type);
     if (ok && request->gzip)
         ok = append_header(&list, "Content-Encoding: gzip");
     if (ok && client->authorization)

@@ -203,6 +203,7 @@ static void test_request_and_answer(void)
     CHECK(rc == EXTATUS_ERR_SYSTEM && result.status == 503, "rc %d status %ld", rc, result.status);
     CHECK(strncmp(s.head, "DELETE /metrics/job/a HTTP/1.1\r\n", 32) == 0, "head '%.40s'", s.head);
     CHECK(!header_value(s.head, "Content-Encoding", value, sizeof(value)), "stale header");
+    CHECK(!header_value(s.head, "Content-Type", value, sizeof(value)), "content type '%s'", value);
     pthread_join(thread, NULL);
     CHECK(s.accepted == 1, "%d connections for two requests (no keep-alive)", s.accepted);
     extatus__push_http_free(client);

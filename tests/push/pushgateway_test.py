@@ -433,17 +433,23 @@ def case_delete_on_stop():
         check(pg.group({"job": "kept"}) is not None, "the group without delete_on_stop is gone")
 
 
+def tls_server_context(work):
+    """A self-signed certificate for 127.0.0.1 made by openssl in `work`: (its file, a server context)."""
+    import ssl
+    key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return cert, context
+
+
 def case_tls():
     """https with a CA file and basic auth; without the CA the certificate is refused."""
-    import ssl
     work = tempfile.mkdtemp(prefix="extatus-tls-")
     try:
-        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
+        cert, context = tls_server_context(work)
         with AnsweringServer(200, "", tls=context) as s:
             ok("put", s.url, "secure", "--gauge", "t=3", "--ca", cert, "--user", "pusher:pa:ss")
             check(len(s.requests) == 1, "%d requests" % len(s.requests))
@@ -505,15 +511,9 @@ class ResettingServer(AnsweringServer):
 
 def case_reset():
     """A receiver that resets the connection mid-body (http and https): an error, never a signal."""
-    import ssl
     work = tempfile.mkdtemp(prefix="extatus-tls-")
     try:
-        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
+        cert, context = tls_server_context(work)
         for tls in (None, context):
             with ResettingServer(200, "", tls=tls) as s:
                 for attempt in range(3):

@@ -16,7 +16,7 @@ BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-de
              lowdown
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-client locales valgrind clang-tidy cppcheck \
              clang-format curl openssl zlib1g-dev gzip wrk chromium man-db graphite-carbon \
-             python3-whisper
+             python3-whisper systemd
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)

@@ -66,6 +66,7 @@ bench: deps-bench
 	$(BENCH_BUILD)/bench/run-bench
 	$(BENCH_BUILD)/bench/http-gzip-choice
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
+	$(BENCH_BUILD)/bench/extatusd-bench $(BENCH_BUILD)/tools/extatusd/extatusd
 
 # Fuzz every target with libFuzzer for FUZZ_SECONDS each, growing a copy
 # of its corpus under build-fuzz/corpus (merge new inputs back by hand).

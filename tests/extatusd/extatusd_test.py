@@ -215,8 +215,14 @@ def scenario_restart(d):
     first.kill()
     first.wait()
     wait_for("phoenix down", lambda: d.activity("phoenix") == 0, 5)
-    ping(d, "phoenix")
+    second = ping(d, "phoenix")
     wait_for("phoenix up again", lambda: d.activity("phoenix") == 2, 5)
+    # STATUS= is logged when it changes, not with every datagram that repeats it.
+    for text in ("same", "same", "same", "other"):
+        d.send(f"STATUS={text}\nMAINPID={second.pid}\nX_EXTATUS_NAME=phoenix".encode())
+    wait_for("the changed status logged", lambda: "'phoenix' status: other" in d.log_text(), 5)
+    if d.log_text().count("'phoenix' status: same") != 1:
+        fail(f"a repeated STATUS= was logged again: {d.log_text()}")
     if d.exits("phoenix", "signal") != 1:
         fail(f"the first run's exit is {d.exits('phoenix', 'signal')}")
     # A second live process asking for the name is refused and counted.

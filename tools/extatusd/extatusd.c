@@ -369,6 +369,7 @@ static bool start_watching(daemon_state *d, process_record *record, pid_t pid, i
     record->interval_ns = (int64_t)d->set.library.timeout_ms * 1000000;
     record->window_ns = now;
     record->window_count = 0;
+    record->status_hash = 0;
     d->live++;
     extatus_gauge_set(d->watched, (double)d->live);
     return true;
@@ -516,8 +517,12 @@ static void handle_message(daemon_state *d, const notify_message *message, pid_t
         record->interval_ns = message->watchdog_usec > (uint64_t)INT64_MAX / 1000
                                   ? INT64_MAX
                                   : (int64_t)message->watchdog_usec * 1000;
-    if (message->status)
+    /* STATUS= is logged when it changes: a process may repeat it with every ping. */
+    size_t status_hash = message->status ? table_hash(message->status, message->status_length) : 0;
+    if (status_hash && status_hash != record->status_hash)
         say(d, "'%s' status: %.*s", record->name, (int)message->status_length, message->status);
+    if (status_hash)
+        record->status_hash = status_hash;
     if (message->errno_value >= 0)
         say(d, "'%s' errno: %d (%s)", record->name, message->errno_value,
             strerror(message->errno_value));

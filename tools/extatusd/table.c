@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t hash_name(const char *name, size_t length)
+size_t table_hash(const char *text, size_t length)
 {
     uint64_t hash = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < length; i++) {
-        hash ^= (unsigned char)name[i];
+        hash ^= (unsigned char)text[i];
         hash *= 1099511628211ull;
     }
-    return (size_t)(hash ^ (hash >> 29));
+    hash ^= hash >> 29;
+    return hash ? (size_t)hash : 1;
 }
 
 static size_t hash_pid(pid_t pid)
@@ -56,7 +57,7 @@ void table_dispose(process_table *table, void (*free_record)(process_record *))
 
 process_record *table_find_name(const process_table *table, const char *name, size_t length)
 {
-    process_record *record = table->by_name[hash_name(name, length) & (table->buckets - 1)];
+    process_record *record = table->by_name[table_hash(name, length) & (table->buckets - 1)];
     while (record && !(strlen(record->name) == length && memcmp(record->name, name, length) == 0))
         record = record->next_by_name;
     return record;
@@ -72,7 +73,7 @@ process_record *table_find_pid(const process_table *table, pid_t pid)
 
 void table_insert(process_table *table, process_record *record)
 {
-    size_t at = hash_name(record->name, strlen(record->name)) & (table->buckets - 1);
+    size_t at = table_hash(record->name, strlen(record->name)) & (table->buckets - 1);
     record->next_by_name = table->by_name[at];
     table->by_name[at] = record;
     record->next_by_pid = NULL;
@@ -95,7 +96,7 @@ static void unlink_chain(process_record **slot, process_record *record, bool by_
 void table_remove(process_table *table, process_record *record)
 {
     unlink_chain(
-        &table->by_name[hash_name(record->name, strlen(record->name)) & (table->buckets - 1)],
+        &table->by_name[table_hash(record->name, strlen(record->name)) & (table->buckets - 1)],
         record, false);
     if (record->by_command)
         unlink_chain(&table->by_pid[hash_pid(record->pid) & (table->buckets - 1)], record, true);

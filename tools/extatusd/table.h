@@ -26,6 +26,7 @@ typedef struct process_record {
     int64_t down_ns;        /* monotonic time it went down (expected names) */
     int64_t window_ns;      /* start of the current rate window */
     unsigned window_count;  /* datagrams accepted in the window */
+    size_t status_hash;     /* table_hash() of the last STATUS= logged; 0: none */
     struct process_record *next_by_name, *next_by_pid;
 } process_record;
 
@@ -38,6 +39,9 @@ typedef struct process_table {
 
 /* Allocate `buckets` (rounded up to a power of two) in both indexes. 0 or -1 (no memory). */
 int table_init(process_table *table, size_t buckets);
+
+/* The hash of `length` bytes at `text` (the name index's), never 0. */
+size_t table_hash(const char *text, size_t length);
 /* Free the indexes, and every record with free_record (NULL: the records are kept). */
 void table_dispose(process_table *table, void (*free_record)(process_record *));
 

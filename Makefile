@@ -18,7 +18,7 @@ BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-de
              lowdown libcurl4-openssl-dev zlib1g-dev
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-client locales valgrind clang-tidy cppcheck \
              clang-format curl openssl zlib1g-dev gzip wrk chromium man-db graphite-carbon \
-             python3-whisper prometheus-pushgateway
+             python3-whisper prometheus-pushgateway systemd
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
@@ -69,6 +69,7 @@ bench: deps-bench
 	$(BENCH_BUILD)/bench/scale-bench
 	$(BENCH_BUILD)/bench/http-gzip-choice
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
+	$(BENCH_BUILD)/bench/extatusd-bench $(BENCH_BUILD)/tools/extatusd/extatusd
 
 # Fuzz every target with libFuzzer for FUZZ_SECONDS each, growing a copy
 # of its corpus under build-fuzz/corpus (merge new inputs back by hand).

@@ -50,8 +50,10 @@ typedef enum extatus_process_state {
 } extatus_process_state;
 
 /*
- * Why a worker is in its state. The last four are the exit reasons, the
- * fixed set of values of the `reason` label of extatus_process_exits_total.
+ * Why a worker is in its state. NORMAL and the ones after it are the exit
+ * reasons, the fixed set of values of the `reason` label of
+ * extatus_process_exits_total. SIGNAL, STOPPING and ABSENT describe a
+ * worker that stands for an outside process (as extatusd's do).
  */
 typedef enum extatus_process_reason {
     EXTATUS_REASON_ANSWERED = 1,    /* "answered": up */
@@ -59,7 +61,10 @@ typedef enum extatus_process_reason {
     EXTATUS_REASON_NORMAL = 3,      /* "normal": deregistered after finishing its work */
     EXTATUS_REASON_ERROR = 4,       /* "error": deregistered because it failed */
     EXTATUS_REASON_THREAD_EXIT = 5, /* "thread_exit": its thread ended without deregistering */
-    EXTATUS_REASON_SHUTDOWN = 6     /* "shutdown": deregistered or stopped with the program */
+    EXTATUS_REASON_SHUTDOWN = 6,    /* "shutdown": deregistered or stopped with the program */
+    EXTATUS_REASON_SIGNAL = 7,      /* "signal": the process it stands for was killed by a signal */
+    EXTATUS_REASON_STOPPING = 8,    /* "stopping": it announced that it is stopping */
+    EXTATUS_REASON_ABSENT = 9       /* "absent": expected, but never started or gone */
 } extatus_process_reason;
 
 /* How a worker answers the handler. */
@@ -201,7 +206,8 @@ EXTATUS_API int extatus_process_register(extatus_worker **out, const extatus_wor
                                          void *state, const extatus_worker_options *options);
 
 /*
- * End a worker with `reason` (EXTATUS_REASON_NORMAL, _ERROR or _SHUTDOWN).
+ * End a worker with `reason`: an exit reason (EXTATUS_REASON_NORMAL,
+ * _ERROR, _SHUTDOWN, _SIGNAL, _STOPPING or _ABSENT; not _THREAD_EXIT).
  * It goes down at once; the library never calls its callbacks after this
  * returns (in lock mode, or after extatus_worker_wait(), it waits for a
  * report in progress, at most the deadline plus that report; a report
@@ -302,8 +308,8 @@ EXTATUS_API int extatus_process_get_stats(extatus_process_stats *stats);
 /* "up", "idle", "down"; "unknown" otherwise. Static. Any thread. */
 EXTATUS_API const char *extatus_process_state_name(extatus_process_state state);
 
-/* "answered", "timeout", "normal", "error", "thread_exit", "shutdown";
- * "unknown" otherwise. Static. Any thread. */
+/* "answered", "timeout", "normal", "error", "thread_exit", "shutdown",
+ * "signal", "stopping", "absent"; "unknown" otherwise. Static. Any thread. */
 EXTATUS_API const char *extatus_process_reason_name(extatus_process_reason reason);
 
 EXTATUS_END_DECLS

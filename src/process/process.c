@@ -58,7 +58,8 @@ static int key_error;
 static void thread_exit(void *value);
 
 static const char *const reason_names[] = {
-    NULL, "answered", "timeout", "normal", "error", "thread_exit", "shutdown",
+    NULL,          "answered", "timeout", "normal",   "error",
+    "thread_exit", "shutdown", "signal",  "stopping", "absent",
 };
 #define REASON_COUNT (sizeof(reason_names) / sizeof(reason_names[0]))
 
@@ -563,7 +564,7 @@ static int create_families(extatus_registry *registry, extatus_counter **dropped
     };
     extatus_option exits_options[] = {
         EXTATUS_OPT_STRING("help", "Workers that went down, by name and reason (normal, error, "
-                                   "thread_exit, shutdown)."),
+                                   "thread_exit, shutdown, signal, stopping, absent)."),
         EXTATUS_OPT_STRINGS("labels", exit_labels, 2),
         EXTATUS_OPT_NUMBER("max_series", MAX_SERIES * 4),
     };
@@ -894,10 +895,11 @@ int extatus_process_deregister(extatus_worker *worker, extatus_process_reason re
 {
     if (!worker)
         return extatus__error(EXTATUS_ERR_INVALID, "worker deregister: worker is NULL");
-    if (reason != EXTATUS_REASON_NORMAL && reason != EXTATUS_REASON_ERROR &&
-        reason != EXTATUS_REASON_SHUTDOWN)
+    if (reason < EXTATUS_REASON_NORMAL || reason > EXTATUS_REASON_ABSENT ||
+        reason == EXTATUS_REASON_THREAD_EXIT)
         return extatus__error(EXTATUS_ERR_INVALID,
-                              "worker deregister: reason %d is not normal, error or shutdown",
+                              "worker deregister: reason %d is not an exit reason (normal, error, "
+                              "shutdown, signal, stopping, absent)",
                               (int)reason);
     if (extatus__in_callback)
         return extatus__error(EXTATUS_ERR_STATE, "worker deregister: not allowed inside a report "

@@ -12,7 +12,8 @@
 # The exporter (src/http), the configuration-file library (src/yaml) and
 # the push library (src/push) are libraries of their own on the public
 # API: besides their own headers they may include only public headers
-# (include/). Public headers never include a private one.
+# (include/). Public headers never include a private one. Programs on the public API (tools/*/, such as extatusd)
+# may include only public headers and the headers of their own directory.
 #
 # Core's model header, core/internal.h (the structs of registries,
 # families and series), is core's alone: the layers above read the model
@@ -43,11 +44,12 @@ rank() {
 }
 
 status=0
-for file in $(cd "$root" && find src include -name '*.[ch]' | sort); do
+for file in $(cd "$root" && find src include tools -name '*.[ch]' | sort); do
     case $file in
     src/library.c) layer=library ;;
     src/*/*) layer=$(echo "$file" | cut -d/ -f2) ;;
     include/*) layer=public ;;
+    tools/*) layer=program ;;
     *)
         echo "check_includes: $file is in no layer" >&2
         status=1
@@ -63,6 +65,15 @@ for file in $(cd "$root" && find src include -name '*.[ch]' | sort); do
         public)
             [ -f "$root/$(dirname "$file")/$header" ] && continue
             echo "check_includes: $file (public) includes the private header \"$header\"" >&2
+            status=1
+            continue
+            ;;
+        program)
+            case $header in
+            */*) ;;
+            *) [ -f "$root/$(dirname "$file")/$header" ] && continue ;;
+            esac
+            echo "check_includes: $file (a program on the public API) includes \"$header\"" >&2
             status=1
             continue
             ;;
@@ -95,5 +106,5 @@ for file in $(cd "$root" && find src include -name '*.[ch]' | sort); do
         fi
     done
 done
-[ $status -eq 0 ] && echo "check_includes: every include of src/ and include/ points down"
+[ $status -eq 0 ] && echo "check_includes: every include of src/, include/ and tools/ points down"
 exit $status

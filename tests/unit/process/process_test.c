@@ -337,6 +337,33 @@ static void test_lock_deregister_with_error(void **state)
     assert_int_equal(atomic_load(&w.reports), reports); /* never called after deregister */
 }
 
+/* The reasons of a worker standing for an outside process: each is an exit reason, counted. */
+static void test_deregister_with_outside_process_reasons(void **state)
+{
+    (void)state;
+    start_handler(PERIOD, 0, 5000);
+    static const extatus_worker_ops ops = {EXTATUS_WORKER_OPS_VERSION, name_of, NULL};
+    extatus_worker_options options = EXTATUS_WORKER_OPTIONS_INIT;
+    options.watch_thread = 0;
+    static char killed[] = "killed", stopped[] = "stopped", missing[] = "missing";
+    char *names[] = {killed, stopped, missing};
+    extatus_process_reason reasons[] = {EXTATUS_REASON_SIGNAL, EXTATUS_REASON_STOPPING,
+                                        EXTATUS_REASON_ABSENT};
+    const char *labels[] = {"signal", "stopping", "absent"};
+    for (int i = 0; i < 3; i++) {
+        extatus_worker *worker;
+        assert_ok(extatus_process_register(&worker, &ops, names[i], &options));
+        assert_ok(extatus_process_deregister(worker, reasons[i]));
+        long down = recorder_wait(&rec, 0, names[i], EXTATUS_PROCESS_DOWN, WAIT);
+        assert_true(down >= 0);
+        assert_int_equal(rec.events[down].reason, reasons[i]);
+        assert_true(exits_of(names[i], labels[i]) == 1);
+        assert_true(activity_of(names[i]) == 0);
+        assert_string_equal(extatus_process_reason_name(reasons[i]), labels[i]);
+    }
+    assert_string_equal(extatus_process_reason_name((extatus_process_reason)10), "unknown");
+}
+
 /*
  * One lock-mode worker whose mutex is held forever and one whose report
  * takes twenty periods: the others keep their period. A fast worker that
@@ -696,6 +723,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stop_takes_every_worker_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_stats_and_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deregister_with_outside_process_reasons, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_new_worker_starts_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_before_the_down_is_published, setup, teardown),
     };

@@ -13,11 +13,11 @@ PREFIX      ?= /usr/local
 # tests read back with man-db's man; graphite-carbon and python3-whisper
 # (whisper-fetch) are the line reporter's real receiver in its test.
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev libyaml-dev \
-             lowdown
+             lowdown libsnappy-dev
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-client locales valgrind clang-tidy cppcheck \
              clang-format curl openssl zlib1g-dev gzip wrk chromium man-db graphite-carbon \
-             python3-whisper
-BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
+             python3-whisper protobuf-compiler
+BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -65,6 +65,7 @@ bench: deps-bench
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench/run-bench
 	$(BENCH_BUILD)/bench/http-gzip-choice
+	$(BENCH_BUILD)/bench/proto-encoder-choice
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 
 # Fuzz every target with libFuzzer for FUZZ_SECONDS each, growing a copy

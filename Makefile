@@ -8,15 +8,17 @@ PREFIX      ?= /usr/local
 
 # libmicrohttpd-dev and libdeflate-dev build the exporter library
 # extatus-http, libyaml-dev the configuration-file library extatus-yaml
-# (the core library needs none of them).
+# (the core library needs none of them); libcurl4-openssl-dev and
+# zlib1g-dev the push library extatus-push.
 # lowdown turns the Markdown reference pages into man pages, which the
 # tests read back with man-db's man; graphite-carbon and python3-whisper
-# (whisper-fetch) are the line reporter's real receiver in its test.
+# (whisper-fetch) are the line reporter's real receiver in its test;
+# prometheus-pushgateway is the push library's.
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev libyaml-dev \
-             lowdown libsnappy-dev
+             lowdown libcurl4-openssl-dev zlib1g-dev libsnappy-dev
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-client locales valgrind clang-tidy cppcheck \
              clang-format curl openssl zlib1g-dev gzip wrk chromium man-db graphite-carbon \
-             python3-whisper protobuf-compiler
+             python3-whisper prometheus-pushgateway protobuf-compiler
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)

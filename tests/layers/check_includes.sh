@@ -9,10 +9,10 @@
 #
 #   core < entries < expose < probe < process < report < src/library.c
 #
-# The exporter (src/http) and the configuration-file library (src/yaml) are
-# libraries of their own on the public API: besides their own headers they
-# may include only public headers (include/). Public headers never include
-# a private one.
+# The exporter (src/http), the configuration-file library (src/yaml) and
+# the push library (src/push) are libraries of their own on the public
+# API: besides their own headers they may include only public headers
+# (include/). Public headers never include a private one.
 #
 # Exit status: 0 when every include points down, 1 otherwise (each problem
 # is listed on stderr), 2 on a usage error.
@@ -61,7 +61,7 @@ for file in $(cd "$root" && find src include -name '*.[ch]' | sort); do
             status=1
             continue
             ;;
-        http | yaml)
+        http | yaml | push)
             [ -f "$root/src/$layer/$header" ] && continue
             echo "check_includes: $file ($layer, a library on the public API) includes \"$header\"" >&2
             status=1

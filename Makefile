@@ -13,12 +13,14 @@ PREFIX      ?= /usr/local
 # lowdown turns the Markdown reference pages into man pages, which the
 # tests read back with man-db's man; graphite-carbon and python3-whisper
 # (whisper-fetch) are the line reporter's real receiver in its test;
-# prometheus-pushgateway is the push library's.
+# prometheus-pushgateway is the push library's; prometheus, victoria-metrics,
+# protobuf-compiler (protoc) and python3-snappy check its remote write.
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev libyaml-dev \
              lowdown libcurl4-openssl-dev zlib1g-dev libsnappy-dev
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-client locales valgrind clang-tidy cppcheck \
              clang-format curl openssl zlib1g-dev gzip wrk chromium man-db graphite-carbon \
-             python3-whisper prometheus-pushgateway protobuf-compiler
+             python3-whisper prometheus-pushgateway protobuf-compiler python3-snappy \
+             victoria-metrics
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)

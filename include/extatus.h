@@ -29,5 +29,6 @@
 #include "extatus/yaml.h" /* in the extatus-yaml library */
 #include "extatus/probe.h"
 #include "extatus/report.h"
+#include "extatus/remote_write.h" /* in the extatus-push library */
 
 #endif /* EXTATUS_H */

@@ -2,6 +2,8 @@
 # own so that libextatus never depends on libyaml. Installed with its own
 # pkg-config file (extatus-yaml.pc) and as the CMake package component
 # `yaml` (targets extatus::extatus_yaml and extatus::extatus_yaml_static).
+# When the push library is built (ExtatusPush.cmake, included first), a
+# file can also define pushgateway reporters, and extatus-yaml links it.
 option(EXTATUS_YAML "Build extatus-yaml, the YAML configuration loader (needs libyaml-dev)" ON)
 if(NOT EXTATUS_YAML)
   return()
@@ -30,6 +32,14 @@ foreach(lib extatus_yaml extatus_yaml_static)
 endforeach()
 target_link_libraries(extatus_yaml PUBLIC extatus PRIVATE PkgConfig::EXTATUS_LIBYAML)
 target_link_libraries(extatus_yaml_static PUBLIC extatus_static extatus::dependency_yaml)
+# extatus-yaml.pc requires extatus-push then: its shared library needs libextatus-push.so.
+set(EXTATUS_YAML_PC_REQUIRES "")
+if(TARGET extatus_push)
+  target_compile_definitions(extatus_yaml_objects PRIVATE EXTATUS_YAML_PUSH)
+  target_link_libraries(extatus_yaml PRIVATE extatus_push)
+  target_link_libraries(extatus_yaml_static PUBLIC extatus_push_static)
+  set(EXTATUS_YAML_PC_REQUIRES " extatus-push")
+endif()
 set_target_properties(extatus_yaml PROPERTIES OUTPUT_NAME extatus-yaml
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
 add_library(extatus::extatus_yaml ALIAS extatus_yaml)

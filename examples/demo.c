@@ -21,7 +21,10 @@
  *
  * A period is the handler's `timeout` (EXTATUS_TIMEOUT or --timeout=,
  * default 1000 ms); the exporter listens on EXTATUS_PORT or --port=
- * (default 4000; 0 picks a free port). Stop with Ctrl-C or SIGTERM.
+ * (default 4000; 0 picks a free port). When EXTATUS_PUSHGATEWAY_URL is set
+ * (and the push library was built), the gauges and worker states are also
+ * pushed to that Pushgateway every 2 s, job "extatus_demo" (or
+ * EXTATUS_PUSHGATEWAY_JOB). Stop with Ctrl-C or SIGTERM.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -157,6 +160,47 @@ static const extatus_worker_ops queue_ops = {
     .report = queue_report,
 };
 
+/* ---- pushing (optional) --------------------------------------------------------- */
+
+#define PUSH_INTERVAL_MS 2000
+
+/*
+ * With EXTATUS_PUSHGATEWAY_URL set, push instrument_gauge and
+ * extatus_process_activity to it with the pushgateway reporter. Returns
+ * the Pushgateway URL (NULL when not pushing).
+ */
+static const char *start_push(void)
+{
+    const char *url = getenv("EXTATUS_PUSHGATEWAY_URL");
+    if (!url || !*url)
+        return NULL;
+#ifdef EXTATUS_EXAMPLE_PUSH
+    const char *job = getenv("EXTATUS_PUSHGATEWAY_JOB");
+    extatus_option push[] = {
+        EXTATUS_OPT_STRING("job", job && *job ? job : "extatus_demo"),
+    };
+    if (extatus_reporter_add("pushgateway", extatus_reporter_pushgateway(), push, 1) !=
+        EXTATUS_OK) {
+        fprintf(stderr, "demo: not pushing: %s\n", extatus_error_last());
+        return NULL;
+    }
+    const char *pushed[] = {"instrument_gauge", "extatus_process_activity"};
+    for (size_t i = 0; i < sizeof(pushed) / sizeof(pushed[0]); i++) {
+        extatus_subscription sub = EXTATUS_SUBSCRIPTION_INIT;
+        sub.metric = pushed[i];
+        sub.interval_ms = PUSH_INTERVAL_MS;
+        if (extatus_subscribe("pushgateway", &sub) != EXTATUS_OK) {
+            fprintf(stderr, "demo: not pushing %s: %s\n", pushed[i], extatus_error_last());
+            return NULL;
+        }
+    }
+    return url;
+#else
+    fprintf(stderr, "demo: EXTATUS_PUSHGATEWAY_URL is set, but this build has no extatus-push\n");
+    return NULL;
+#endif
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static int fail(const char *what)
@@ -172,6 +216,7 @@ static int fail(const char *what)
  */
 static int start_remote_write(unsigned interval_ms)
 {
+#ifdef EXTATUS_EXAMPLE_PUSH
     static const char *const external[] = {"job=extatus_demo"};
     extatus_option options[] = {EXTATUS_OPT_STRINGS("external_labels", external, 1)};
     bool own_labels = getenv("EXTATUS_REMOTE_WRITE_EXTERNAL_LABELS") != NULL;
@@ -189,6 +234,11 @@ static int start_remote_write(unsigned interval_ms)
     }
     printf("  remote write:  %s\n", getenv("EXTATUS_REMOTE_WRITE_URL"));
     return 0;
+#else
+    (void)interval_ms;
+    fprintf(stderr, "demo: EXTATUS_REMOTE_WRITE_URL is set, but this build has no extatus-push\n");
+    return 0;
+#endif
 }
 
 int main(int argc, char **argv)
@@ -249,11 +299,14 @@ int main(int argc, char **argv)
     if (pool_start(&workers, 4, 4, period_ms, instrument) != 0)
         return fail("pool");
 
+    const char *pushgateway = start_push();
     unsigned port = extatus_exporter_port(exporter);
     printf("extatus demo: polling 8 workers every %u ms\n", config.timeout_ms);
     printf("  metrics:       http://localhost:%u/metrics\n", port);
     printf("  status events: http://localhost:%u/events\n", port);
     printf("  workers page:  http://localhost:%u/\n", port);
+    if (pushgateway)
+        printf("  pushing to:    %s every %d ms\n", pushgateway, PUSH_INTERVAL_MS);
     if (getenv("EXTATUS_REMOTE_WRITE_URL") && start_remote_write(config.timeout_ms) != 0)
         return fail("remote write");
     printf("Stop with Ctrl-C.\n");

@@ -27,6 +27,7 @@
 #include "extatus/exporter.h" /* in the extatus-http library */
 #include "extatus/config.h"
 #include "extatus/yaml.h" /* in the extatus-yaml library */
+#include "extatus/push.h" /* in the extatus-push library */
 #include "extatus/probe.h"
 #include "extatus/report.h"
 #include "extatus/remote_write.h" /* in the extatus-push library */

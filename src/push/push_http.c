@@ -14,6 +14,7 @@
  * again on every request.
  */
 #include "push_http.h"
+#include "push_util.h"
 
 #include "extatus.h"
 #include "extatus/sys/entry.h"
@@ -60,17 +61,6 @@ static int64_t now_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static char *copy_text(const char *text)
-{
-    if (!text)
-        return NULL;
-    size_t size = strlen(text) + 1;
-    char *copy = extatus_malloc(size);
-    if (copy)
-        memcpy(copy, text, size);
-    return copy;
 }
 
 /* Keep the first bytes of the answer; read and drop the rest. */
@@ -171,9 +161,9 @@ int extatus__push_http_new(extatus__push_http **out, const extatus__push_http_co
     client->stopping_arg = config->stopping_arg;
     bool ok =
         (client->easy = curl_easy_init()) != NULL && (client->multi = curl_multi_init()) != NULL;
-    ok = ok && (!config->username || (client->username = copy_text(config->username)));
-    ok = ok && (!config->password || (client->password = copy_text(config->password)));
-    ok = ok && (!config->ca_file || (client->ca_file = copy_text(config->ca_file)));
+    ok = ok && (!config->username || (client->username = extatus__push_strdup(config->username)));
+    ok = ok && (!config->password || (client->password = extatus__push_strdup(config->password)));
+    ok = ok && (!config->ca_file || (client->ca_file = extatus__push_strdup(config->ca_file)));
     if (ok && config->bearer_token) {
         size_t size = strlen(config->bearer_token) + sizeof("Authorization: Bearer ");
         client->authorization = extatus_malloc(size);
@@ -185,7 +175,7 @@ int extatus__push_http_new(extatus__push_http **out, const extatus__push_http_co
         client->common_header_text = extatus_malloc(config->header_count * sizeof(char *));
         ok = client->common_header_text != NULL;
         for (size_t i = 0; ok && i < config->header_count; i++) {
-            ok = (client->common_header_text[i] = copy_text(config->headers[i])) != NULL;
+            ok = (client->common_header_text[i] = extatus__push_strdup(config->headers[i])) != NULL;
             if (ok)
                 client->common_header_count++;
         }
@@ -307,10 +297,10 @@ static int prepare(extatus__push_http *client, const extatus__push_http_request 
     char content_type[256];
     struct curl_slist *list = NULL;
     bool ok = append_header(&list, "Expect:");
-    if (ok && request->content_type) {
-        snprintf(content_type, sizeof(content_type), "Content-Type: %s", request->content_type);
-        ok = append_header(&list, content_type);
-    }
+    /* Without a content type, none is sent (not libcurl's default form type for POST data). */
+    snprintf(content_type, sizeof(content_type), "Content-Type:%s%s",
+             request->content_type ? " " : "", request->content_type ? request->content_type : "");
+    ok = ok && append_header(&list, content_type);
     if (ok && request->gzip)
         ok = append_header(&list, "Content-Encoding: gzip");
     if (ok && client->authorization)

@@ -17,6 +17,17 @@
 #include "extatus.h"
 #include "extatus/sys/entry.h"
 #include "extatus/yaml.h"
+#ifdef EXTATUS_YAML_PUSH
+#include "extatus/push.h"
+#endif
+
+/* The reporter types a file can name: the line reporter, and the Pushgateway's when built with
+ * extatus-push. */
+#ifdef EXTATUS_YAML_PUSH
+#define REPORTER_TYPES "'line' and 'pushgateway'"
+#else
+#define REPORTER_TYPES "'line'"
+#endif
 
 #define MAX_OPTIONS 32
 #define MAX_ITEMS   256
@@ -261,12 +272,19 @@ static int apply_reporter(const loader *l, const yaml_node_t *entry, option_set 
         (rc = string_field(l, entry, "type", true, &type)) != EXTATUS_OK ||
         (rc = parse_options(l, lookup(l, entry, "options"), set)) != EXTATUS_OK)
         return rc;
-    if (!type || strcmp(type, "line") != 0)
+    const extatus_reporter_ops *ops = NULL;
+    if (type && strcmp(type, "line") == 0)
+        ops = extatus_reporter_line();
+#ifdef EXTATUS_YAML_PUSH
+    if (type && strcmp(type, "pushgateway") == 0)
+        ops = extatus_reporter_pushgateway();
+#endif
+    if (!ops)
         return fail(l, entry, EXTATUS_ERR_INVALID,
-                    "reporter '%s': type '%s' cannot be set up from a file (only 'line'; add "
+                    "reporter '%s': type '%s' cannot be set up from a file (only %s; add "
                     "callback and custom reporters from code)",
-                    name, type ? type : "");
-    rc = extatus_reporter_add(name, extatus_reporter_line(), set->options, set->count);
+                    name, type ? type : "", REPORTER_TYPES);
+    rc = extatus_reporter_add(name, ops, set->options, set->count);
     return rc == EXTATUS_OK ? rc : failed_call(l, entry, rc);
 }
 

@@ -97,6 +97,9 @@ step "cmake --install of $build_dir failed" "$cmake" "$@"
 [ -f "$prefix/$libdir/libextatus-yaml.so.${version%%.*}" ] ||
     fail "$libdir/libextatus-yaml.so.${version%%.*} was not installed"
 [ -f "$prefix/$libdir/libextatus-yaml.a" ] || fail "$libdir/libextatus-yaml.a was not installed"
+[ -f "$prefix/$libdir/libextatus-push.so.${version%%.*}" ] ||
+    fail "$libdir/libextatus-push.so.${version%%.*} was not installed"
+[ -f "$prefix/$libdir/libextatus-push.a" ] || fail "$libdir/libextatus-push.a was not installed"
 
 # Every reference page is installed as a roff page that man(1) shows as a
 # page: the title line names it, and no Markdown syntax is left.
@@ -160,9 +163,10 @@ pkgconfig_consumer() {
     run_consumer "$tmp/${pc_program}_pkgconfig"
 }
 pkgconfig_consumer extatus consumer
-# The exporter and the configuration-file library; their .pc files require extatus.pc.
+# The exporter, the configuration-file and the push libraries; their .pc files require extatus.pc.
 pkgconfig_consumer extatus-http consumer_http
 pkgconfig_consumer extatus-yaml consumer_yaml
+pkgconfig_consumer extatus-push consumer_push
 
 # 3. CMake find_package.
 set -- -S "$consumer_dir/project" -B "$tmp/cmake-build" \
@@ -174,7 +178,7 @@ step "the CMake consumer project does not configure" "$cmake" "$@"
 set -- --build "$tmp/cmake-build"
 [ -n "$config" ] && set -- "$@" --config "$config"
 step "the CMake consumer project does not build" "$cmake" "$@"
-for variant in shared static http_shared http_static yaml_shared yaml_static; do
+for variant in shared static http_shared http_static yaml_shared yaml_static push_shared push_static; do
     program=$(find "$tmp/cmake-build" -type f -name "consumer_$variant" | head -n 1)
     [ -n "$program" ] || fail "the CMake build produced no consumer_$variant"
     case $variant in
@@ -205,4 +209,4 @@ if [ -s "$tmp/left" ]; then
     fail "files are left in the prefix after uninstall"
 fi
 
-echo "$me: ok: pkg-config and find_package (shared and static, components http and yaml) consumers of extatus, extatus-http and extatus-yaml work; uninstall removes everything"
+echo "$me: ok: pkg-config and find_package (shared and static, components http, yaml and push) consumers of extatus, extatus-http, extatus-yaml and extatus-push work; uninstall removes everything"

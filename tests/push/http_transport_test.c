@@ -18,6 +18,7 @@
  * server would make a blocking client wait (forever).
  */
 #include "push_http.h"
+#include "push_test.h"
 
 #include "extatus.h"
 
@@ -34,43 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-/* A listener on 127.0.0.1, any free port. */
-static int listen_any(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(a);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 16) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &length) != 0) {
-        perror("listen");
-        exit(2);
-    }
-    *port = ntohs(a.sin_port);
-    return fd;
-}
 
 /* ---- the answering server -------------------------------------------------------- */
 
@@ -170,7 +134,7 @@ static void test_request_and_answer(void)
 {
     answering s;
     memset(&s, 0, sizeof(s));
-    s.listener = listen_any(&s.port);
+    s.listener = listen_loopback(&s.port);
     s.answer = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 28\r\n"
                "Content-Type: text/plain\r\n\r\nstorage full\ntry again later";
     s.requests = 2;
@@ -239,6 +203,7 @@ static void test_request_and_answer(void)
     CHECK(rc == EXTATUS_ERR_SYSTEM && result.status == 503, "rc %d status %ld", rc, result.status);
     CHECK(strncmp(s.head, "DELETE /metrics/job/a HTTP/1.1\r\n", 32) == 0, "head '%.40s'", s.head);
     CHECK(!header_value(s.head, "Content-Encoding", value, sizeof(value)), "stale header");
+    CHECK(!header_value(s.head, "Content-Type", value, sizeof(value)), "content type '%s'", value);
     pthread_join(thread, NULL);
     CHECK(s.accepted == 1, "%d connections for two requests (no keep-alive)", s.accepted);
     extatus__push_http_free(client);
@@ -250,7 +215,7 @@ static void test_success_and_bearer(void)
 {
     answering s;
     memset(&s, 0, sizeof(s));
-    s.listener = listen_any(&s.port);
+    s.listener = listen_loopback(&s.port);
     s.answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
     s.requests = 1;
     pthread_t thread;
@@ -341,7 +306,7 @@ static void test_silent_server(void)
 {
     silent s;
     memset(&s, 0, sizeof(s));
-    s.listener = listen_any(&s.port);
+    s.listener = listen_loopback(&s.port);
     pthread_t thread;
     pthread_create(&thread, NULL, silent_main, &s);
     char url[128];
@@ -405,7 +370,7 @@ static void test_silent_server(void)
 static void test_refused(void)
 {
     int port = 0;
-    int fd = listen_any(&port);
+    int fd = listen_loopback(&port);
     close(fd); /* nobody listens there now */
     char url[128];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics/job/j", port);
@@ -453,8 +418,8 @@ int main(void)
     test_refused();
     test_bad_config();
     extatus_shutdown();
-    if (failures) {
-        fprintf(stderr, "http_transport_test: %d failure(s)\n", failures);
+    if (push_test_failures) {
+        fprintf(stderr, "http_transport_test: %d failure(s)\n", push_test_failures);
         return 1;
     }
     printf("http_transport_test: all checks passed\n");

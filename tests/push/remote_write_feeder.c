@@ -12,6 +12,8 @@
  *           removed and the program waits until its stale marker was sent.
  *   gauge   one gauge rw_fault_gauge{} = 1 for RUN_MS.
  *   dup     a gauge whose label "job" repeats an external label (refused).
+ *   yaml    the gauge of "gauge", with reporter "rw" and its subscription
+ *           loaded from the configuration file named where the URL goes.
  * At the end it removes the reporter, timing the removal, and prints one
  * line of JSON with the counters and remove_ms.
  */
@@ -186,8 +188,23 @@ int main(int argc, char **argv)
             options[count++] = (extatus_option)EXTATUS_OPT_STRING(key, value);
         }
     }
-    check(extatus_remote_write_add("rw", options, count), "add reporter");
-    if (strcmp(argv[1], "values") == 0)
+    if (strcmp(argv[1], "yaml") == 0) {
+#ifdef EXTATUS_FEEDER_YAML
+        extatus_gauge *g = NULL;
+        check(extatus_gauge_new(&g, NULL, "rw_fault_gauge", "A gauge."), "gauge");
+        extatus_gauge_set(g, 1);
+        check(extatus_config_load(argv[2]), "configuration file");
+        sleep_ms(run_ms);
+#else
+        fprintf(stderr, "feeder: built without extatus-yaml\n");
+        return 2;
+#endif
+    } else {
+        check(extatus_remote_write_add("rw", options, count), "add reporter");
+    }
+    if (strcmp(argv[1], "yaml") == 0)
+        ;
+    else if (strcmp(argv[1], "values") == 0)
         scenario_values(run_ms);
     else if (strcmp(argv[1], "dup") == 0)
         scenario_dup(run_ms);

@@ -287,6 +287,34 @@ def run_faults(tmp):
     check("duplicate label: reason given", 'label "job" given twice' in stats["last_error"],
           str(stats))
 
+    # The reporter from a configuration file (extatus-yaml).
+    receiver = FaultReceiver([OK])
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    config = os.path.join(tmp, "remote_write.yaml")
+    open(config, "w").write(
+        "reporters:\n"
+        "  - name: rw\n"
+        "    type: remote_write\n"
+        "    options:\n"
+        f"      url: \"{receiver.url}\"\n"
+        "      external_labels: [\"job=from_yaml\"]\n"
+        "      batch_deadline_ms: 0\n"
+        "subscriptions:\n"
+        "  - reporter: rw\n"
+        "    metric: rw_fault_gauge\n"
+        "    interval: 100\n")
+    try:
+        stats = feed("yaml", config, 400)
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    check("yaml: accepted", stats["samples_sent"] >= 1 and len(receiver.requests) >= 1,
+          str(stats))
+    if receiver.requests:
+        text = decode(receiver.requests[0][1])
+        check("yaml: external label from the file", 'value: "from_yaml"' in text, text)
+
     # A refused connection never blocks the program: counted and removal bounded.
     port = free_port()
     stats = feed("gauge", f"http://127.0.0.1:{port}/write", 300, "retry_limit_ms=100",

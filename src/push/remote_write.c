@@ -47,7 +47,10 @@
 
 #define RW_USER_AGENT   "extatus/" EXTATUS_VERSION_STRING
 #define RW_MAX_LABELS   64 /* labels of one series, external ones and __name__ included */
-#define RW_STALE_ROUNDS 3  /* intervals unseen before a vanished family's series go stale */
+#define RW_STALE_ROUNDS 3
+#define RW_MAX_SHARDS                                                                              \
+    64 /* the "shards" option's bound */ /* intervals unseen before a vanished family's series go  \
+                                            stale */
 
 /* ---------------------------------------------------------------- stats */
 
@@ -145,6 +148,10 @@ static uint64_t key_hash(const char *key, size_t size)
     uint64_t hash = UINT64_C(1469598103934665603);
     for (size_t i = 0; i < size; i++)
         hash = (hash ^ (unsigned char)key[i]) * UINT64_C(1099511628211);
+    /* FNV-1a's low bits mix poorly and pick the bucket and the shard: mix the high bits down. */
+    hash ^= hash >> 32;
+    hash *= UINT64_C(0xd6e8feb86659fd93);
+    hash ^= hash >> 32;
     return hash;
 }
 
@@ -152,14 +159,14 @@ static uint64_t key_hash(const char *key, size_t size)
 
 /* A series sent before: its key, the family it belongs to and when it was last seen. */
 typedef struct rw_known {
-    struct rw_known *next; /* in its hash bucket */
-    uint64_t hash;         /* of the key */
-    uint64_t family_hash;  /* of "registry\0metric" */
-    int64_t seen_ms;       /* monotonic ms of the last delivery that carried it */
-    uint64_t seen_round;   /* delivery number that last carried it */
-    int metric_type;       /* kept for its stale marker */
-    size_t key_size;       /* bytes of key */
-    uint32_t label_count;  /* pairs in key */
+    struct rw_known *next;    /* in its hash bucket */
+    uint64_t hash;            /* of the key */
+    struct rw_family *family; /* its family (families live as long as the state) */
+    int64_t seen_ms;          /* monotonic ms of the last delivery that carried it */
+    uint64_t seen_round;      /* delivery number that last carried it */
+    int metric_type;          /* kept for its stale marker */
+    size_t key_size;          /* bytes of key */
+    uint32_t label_count;     /* pairs in key */
     char key[];
 } rw_known;
 
@@ -224,6 +231,19 @@ struct rw_state {
     rw_known **known;
     size_t known_buckets;
     size_t known_count;
+    /*
+     * The known series in the order the last delivery carried them, and
+     * this delivery's order being built: reads come in the same order
+     * each time, so the next series is nearly always the one after the
+     * last, found without a hash lookup (and its cache misses).
+     */
+    rw_known **order;
+    size_t order_count;
+    size_t order_capacity;
+    size_t cursor;
+    rw_known **next_order;
+    size_t next_count;
+    size_t next_capacity;
     rw_family *families;
     uint64_t round; /* deliveries so far */
 };
@@ -585,33 +605,70 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
-/* Queue one entry on its shard, or drop it (counted) when the shard is full. */
-static void enqueue(rw_state *st, rw_entry *e)
+/*
+ * Samples of one delivery on their way to the shards' queues: gathered
+ * here without a lock, then appended with one lock per shard.
+ */
+typedef struct rw_pending {
+    rw_entry *head[RW_MAX_SHARDS]; /* per shard, in order */
+    rw_entry *tail[RW_MAX_SHARDS];
+} rw_pending;
+
+static void pending_add(rw_state *st, rw_pending *p, rw_entry *e)
 {
-    rw_shard *shard = &st->shards[e->hash % st->shard_count];
-    size_t bytes = entry_bytes(e);
-    pthread_mutex_lock(&shard->lock);
-    if (shard->count + 1 > st->shard_max_samples || shard->bytes + bytes > st->shard_max_bytes) {
-        pthread_mutex_unlock(&shard->lock);
-        extatus_free(e);
-        STATS_ADD(st->stats, dropped_queue_full, 1);
-        return;
-    }
-    if (shard->count == 0)
-        shard->oldest_ms = mono_ms();
-    if (shard->tail)
-        shard->tail->next = e;
+    size_t s = e->hash % st->shard_count;
+    if (p->tail[s])
+        p->tail[s]->next = e;
     else
-        shard->head = e;
-    shard->tail = e;
-    shard->count++;
-    shard->bytes += bytes;
-    if (shard->count >= st->max_per_send)
-        pthread_cond_signal(&shard->wake);
-    pthread_mutex_unlock(&shard->lock);
+        p->head[s] = e;
+    p->tail[s] = e;
+}
+
+/* Append the pending samples to their shards' queues; those that do not fit are dropped (counted).
+ */
+static void pending_flush(rw_state *st, rw_pending *p)
+{
+    size_t queued = 0;
+    size_t queued_bytes = 0;
+    size_t dropped = 0;
+    for (size_t s = 0; s < st->shard_count; s++) {
+        rw_entry *e = p->head[s];
+        if (!e)
+            continue;
+        rw_shard *shard = &st->shards[s];
+        pthread_mutex_lock(&shard->lock);
+        while (e) {
+            rw_entry *next = e->next;
+            size_t bytes = entry_bytes(e);
+            if (shard->count + 1 > st->shard_max_samples ||
+                shard->bytes + bytes > st->shard_max_bytes) {
+                extatus_free(e);
+                dropped++;
+            } else {
+                if (shard->count == 0)
+                    shard->oldest_ms = mono_ms();
+                e->next = NULL;
+                if (shard->tail)
+                    shard->tail->next = e;
+                else
+                    shard->head = e;
+                shard->tail = e;
+                shard->count++;
+                shard->bytes += bytes;
+                queued++;
+                queued_bytes += bytes;
+            }
+            e = next;
+        }
+        if (shard->count >= st->max_per_send)
+            pthread_cond_signal(&shard->wake);
+        pthread_mutex_unlock(&shard->lock);
+        p->head[s] = p->tail[s] = NULL;
+    }
     pthread_mutex_lock(&st->stats->lock);
-    st->stats->s.queue_samples++;
-    st->stats->s.queue_bytes += bytes;
+    st->stats->s.queue_samples += queued;
+    st->stats->s.queue_bytes += queued_bytes;
+    st->stats->s.dropped_queue_full += dropped;
     pthread_mutex_unlock(&st->stats->lock);
 }
 
@@ -762,25 +819,29 @@ static int known_grow(rw_state *st)
 }
 
 /* Remember that the series of `e` was carried by this delivery. */
-static void known_touch(rw_state *st, const rw_entry *e, const rw_family *f, int64_t now)
+static bool known_is(const rw_known *k, const rw_entry *e)
 {
+    return k->hash == e->hash && k->key_size == e->key_size &&
+           memcmp(k->key, e->key, e->key_size) == 0;
+}
+
+/* Find or add the known series of `e`; NULL when memory ran out. */
+static rw_known *known_find(rw_state *st, const rw_entry *e, rw_family *f)
+{
+    if (st->cursor < st->order_count && known_is(st->order[st->cursor], e))
+        return st->order[st->cursor++];
     if (st->known_count >= st->known_buckets && known_grow(st) != EXTATUS_OK && !st->known)
-        return;
+        return NULL;
     rw_known **bucket = &st->known[e->hash & (st->known_buckets - 1)];
     for (rw_known *k = *bucket; k; k = k->next)
-        if (k->hash == e->hash && k->key_size == e->key_size &&
-            memcmp(k->key, e->key, e->key_size) == 0) {
-            k->seen_round = st->round;
-            k->seen_ms = now;
-            return;
-        }
+        if (known_is(k, e))
+            return k;
     rw_known *k = extatus_malloc(sizeof(*k) + e->key_size);
     if (!k)
-        return; /* no stale marker for this series: nothing else is lost */
+        return NULL;
     k->hash = e->hash;
-    k->family_hash = f->hash;
-    k->seen_round = st->round;
-    k->seen_ms = now;
+    k->family = f;
+    k->seen_round = 0;
     k->metric_type = e->metric_type;
     k->key_size = e->key_size;
     k->label_count = e->label_count;
@@ -788,10 +849,49 @@ static void known_touch(rw_state *st, const rw_entry *e, const rw_family *f, int
     k->next = *bucket;
     *bucket = k;
     st->known_count++;
+    return k;
+}
+
+/* Remember that the series of `e` was carried by this delivery. */
+static void known_touch(rw_state *st, const rw_entry *e, rw_family *f, int64_t now)
+{
+    rw_known *k = known_find(st, e, f);
+    if (!k)
+        return; /* no stale marker for this series: nothing else is lost */
+    if (k->seen_round == st->round)
+        return; /* a second sample of it in this delivery */
+    k->seen_round = st->round;
+    k->seen_ms = now;
+    if (st->next_count == st->next_capacity) {
+        size_t capacity = st->next_capacity ? 2 * st->next_capacity : 1024;
+        rw_known **grown = extatus_malloc(capacity * sizeof(*grown));
+        if (!grown)
+            return; /* the next delivery looks this one up by hash */
+        if (st->next_count)
+            memcpy(grown, st->next_order, st->next_count * sizeof(*grown));
+        extatus_free(st->next_order);
+        st->next_order = grown;
+        st->next_capacity = capacity;
+    }
+    st->next_order[st->next_count++] = k;
+}
+
+/* The delivery is over: its order is the one the next delivery expects. */
+static void order_swap(rw_state *st)
+{
+    rw_known **order = st->order;
+    size_t capacity = st->order_capacity;
+    st->order = st->next_order;
+    st->order_count = st->next_count;
+    st->order_capacity = st->next_capacity;
+    st->next_order = order;
+    st->next_capacity = capacity;
+    st->next_count = 0;
+    st->cursor = 0;
 }
 
 /* Queue a stale marker for a known series. */
-static void queue_stale(rw_state *st, const rw_known *k)
+static void queue_stale(rw_state *st, rw_pending *pending, const rw_known *k)
 {
     rw_entry *e = extatus_malloc(sizeof(*e) + k->key_size);
     if (!e) {
@@ -808,7 +908,7 @@ static void queue_stale(rw_state *st, const rw_known *k)
     e->sample.timestamp_ms = epoch_ms();
     memcpy(e->key, k->key, k->key_size);
     STATS_ADD(st->stats, stale_markers, 1);
-    enqueue(st, e);
+    pending_add(st, pending, e);
 }
 
 /*
@@ -816,29 +916,22 @@ static void queue_stale(rw_state *st, const rw_known *k)
  * did not carry, and series of families unseen for RW_STALE_ROUNDS of
  * their interval, are stale; `family` set: every series of that family.
  */
-static void sweep_stale(rw_state *st, int64_t now, const rw_family *only)
+static void sweep_stale(rw_state *st, rw_pending *pending, int64_t now, const rw_family *only)
 {
     for (size_t b = 0; b < st->known_buckets; b++) {
         rw_known **link = &st->known[b];
         while (*link) {
             rw_known *k = *link;
-            rw_family *f = NULL;
-            for (rw_family *g = st->families; g; g = g->next)
-                if (g->hash == k->family_hash) {
-                    f = g;
-                    break;
-                }
+            const rw_family *f = k->family;
             bool stale;
             if (only)
                 stale = f == only;
-            else if (!f)
-                stale = true;
             else if (f->seen_round == st->round)
                 stale = k->seen_round != st->round;
             else
                 stale = f->interval_ms > 0 && now - f->seen_ms > RW_STALE_ROUNDS * f->interval_ms;
             if (stale) {
-                queue_stale(st, k);
+                queue_stale(st, pending, k);
                 *link = k->next;
                 extatus_free(k);
                 st->known_count--;
@@ -952,6 +1045,9 @@ static rw_entry *entry_of(rw_state *st, const extatus_report_item *item, rw_fami
 
 static bool same_series(const extatus_report_item *a, const extatus_report_item *b)
 {
+    if (a->label_values == b->label_values && a->metric == b->metric &&
+        a->registry == b->registry && a->label_count == b->label_count)
+        return true;
     if (a->label_count != b->label_count || strcmp(a->metric, b->metric) != 0 ||
         strcmp(a->registry, b->registry) != 0)
         return false;
@@ -965,13 +1061,19 @@ static int rw_report_bulk(void *state, const extatus_report_item *items, size_t 
 {
     rw_state *st = state;
     int64_t now = mono_ms();
+    rw_pending pending;
+    memset(&pending, 0, sizeof(pending));
+    rw_family *f = NULL;
     st->round++;
     for (size_t i = 0; i < count;) {
         /* The datapoints of one series come together: find its created time first. */
         size_t end = i + 1;
         while (end < count && same_series(&items[i], &items[end]))
             end++;
-        rw_family *f = family_of(st, &items[i]);
+        /* Consecutive series mostly share a family: look it up again only when it changes. */
+        if (!f || i == 0 || items[i].metric != items[i - 1].metric ||
+            items[i].registry != items[i - 1].registry || !f->point_count)
+            f = family_of(st, &items[i]);
         if (!f) {
             STATS_ADD(st->stats, dropped_queue_full, end - i);
             i = end;
@@ -988,11 +1090,15 @@ static int rw_report_bulk(void *state, const extatus_report_item *items, size_t 
             if (!e)
                 continue;
             known_touch(st, e, f, now);
-            enqueue(st, e);
+            pending_add(st, &pending, e);
         }
         i = end;
     }
-    sweep_stale(st, now, NULL);
+    /* Every known series carried again: none can be stale, skip the walk. */
+    if (st->next_count != st->known_count)
+        sweep_stale(st, &pending, now, NULL);
+    order_swap(st);
+    pending_flush(st, &pending);
     return EXTATUS_OK;
 }
 
@@ -1017,8 +1123,14 @@ static void rw_unsubscribe(void *state, const extatus_subscription *sub)
 {
     rw_state *st = state;
     rw_family *f = family_find(st, sub->registry ? sub->registry : "default", sub->metric);
-    if (f && !sub->label_values && !sub->datapoint)
-        sweep_stale(st, mono_ms(), f); /* the whole family leaves: end its series now */
+    if (f && !sub->label_values && !sub->datapoint) {
+        /* The whole family leaves: end its series now. */
+        rw_pending pending;
+        memset(&pending, 0, sizeof(pending));
+        sweep_stale(st, &pending, mono_ms(), f);
+        st->order_count = st->cursor = st->next_count = 0; /* they may name freed series */
+        pending_flush(st, &pending);
+    }
 }
 
 static void rw_new_entry(void *state, const char *registry, const char *metric, const char *type)
@@ -1071,7 +1183,7 @@ static int parse_numbers(rw_numbers *n, const extatus_option *options, size_t co
         {"batch_deadline_ms", 0, 3600000, 1000, &n->batch_deadline_ms},
         {"queue_max_samples", 1, 1e9, 1000000, &n->queue_max_samples},
         {"queue_max_bytes", 1024, 1e12, 256 << 20, &n->queue_max_bytes},
-        {"shards", 1, 64, 1, &n->shards},
+        {"shards", 1, RW_MAX_SHARDS, 1, &n->shards},
         {"min_backoff_ms", 1, 3600000, 30, &n->min_backoff_ms},
         {"max_backoff_ms", 1, 3600000, 5000, &n->max_backoff_ms},
         {"retry_limit_ms", 0, 86400000, 60000, &n->retry_limit_ms},
@@ -1284,6 +1396,8 @@ static void rw_terminate(void *state, int reason)
         }
     }
     extatus_free(st->known);
+    extatus_free(st->order);
+    extatus_free(st->next_order);
     while (st->families) {
         rw_family *next = st->families->next;
         family_free(st->families);

@@ -86,13 +86,13 @@ int extatus__rw_labels_check(const extatus__rw_label *labels, size_t count, char
     return EXTATUS_OK;
 }
 
-/* Bytes a label, sample or series body takes, for the length guess. */
+/*
+ * A guess of a series body's size, only to reserve its length bytes: two
+ * when it has a few labels (a wrong guess costs a move of the body).
+ */
 static size_t series_guess(const extatus__rw_series *s)
 {
-    size_t size = s->sample_count * 20;
-    for (size_t i = 0; i < s->label_count; i++)
-        size += strlen(s->labels[i].name) + strlen(s->labels[i].value) + 6;
-    return size;
+    return s->sample_count * 20 + s->label_count * 32;
 }
 
 /* A sample; like every proto3 encoder, zero fields are left out (-0.0 is not zero: its bits are

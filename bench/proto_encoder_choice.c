@@ -36,10 +36,10 @@ static void make_series(void)
         snprintf(shard_values[i], sizeof(shard_values[i]), "s%u", i);
     for (unsigned i = 0; i < SERIES; i++) {
         snprintf(worker_values[i], sizeof(worker_values[i]), "w%u", i / 100);
-        labels[i][0] = (extatus__rw_label){"__name__", "bench_requests_total"};
-        labels[i][1] = (extatus__rw_label){"job", "bench"};
-        labels[i][2] = (extatus__rw_label){"shard", shard_values[i % 100]};
-        labels[i][3] = (extatus__rw_label){"worker", worker_values[i]};
+        labels[i][0] = (extatus__rw_label){.name = "__name__", .value = "bench_requests_total"};
+        labels[i][1] = (extatus__rw_label){.name = "job", .value = "bench"};
+        labels[i][2] = (extatus__rw_label){.name = "shard", .value = shard_values[i % 100]};
+        labels[i][3] = (extatus__rw_label){.name = "worker", .value = worker_values[i]};
         samples[i] = (extatus__rw_sample){(double)i * 1.5, 1700000000000 + i};
         series[i] = (extatus__rw_series){labels[i], LABELS, &samples[i], 1, 0, NULL, NULL, 0};
     }

@@ -404,9 +404,11 @@ static int encode_batch(rw_shard *shard, rw_entry *const *entries, size_t count,
                                          e->metric_type, NULL,           NULL,       e->created_ms};
         for (uint32_t k = 0; k < e->label_count; k++) {
             labels[l].name = at;
-            at += strlen(at) + 1;
+            labels[l].name_size = strlen(at);
+            at += labels[l].name_size + 1;
             labels[l].value = at;
-            at += strlen(at) + 1;
+            labels[l].value_size = strlen(at);
+            at += labels[l].value_size + 1;
             l++;
         }
     }
@@ -999,14 +1001,15 @@ static rw_entry *entry_of(rw_state *st, const extatus_report_item *item, rw_fami
         refuse(st, item, "too many labels");
         return NULL;
     }
-    labels[n++] = (extatus__rw_label){"__name__", name};
+    labels[n++] = (extatus__rw_label){.name = "__name__", .value = name};
     for (size_t i = 0; i < st->external_count; i++)
         labels[n++] = st->external[i];
     for (size_t i = 0; i < item->label_count; i++)
         if (item->label_values[i] && item->label_values[i][0]) /* empty value: no label */
-            labels[n++] = (extatus__rw_label){item->label_names[i], item->label_values[i]};
+            labels[n++] =
+                (extatus__rw_label){.name = item->label_names[i], .value = item->label_values[i]};
     if (extra_name)
-        labels[n++] = (extatus__rw_label){extra_name, item->datapoint};
+        labels[n++] = (extatus__rw_label){.name = extra_name, .value = item->datapoint};
     extatus__rw_labels_sort(labels, n);
     char why[200];
     if (extatus__rw_labels_check(labels, n, why, sizeof(why)) != EXTATUS_OK) {

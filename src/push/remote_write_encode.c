@@ -116,8 +116,11 @@ int extatus__rw_encode_v1(extatus__proto_writer *w, const extatus__rw_series *se
         extatus__proto_begin(w, V1_REQUEST_TIMESERIES, series_guess(s));
         for (size_t l = 0; l < s->label_count; l++) {
             extatus__proto_begin(w, V1_SERIES_LABELS, 0);
-            extatus__proto_string(w, V1_LABEL_NAME, s->labels[l].name);
-            extatus__proto_string(w, V1_LABEL_VALUE, s->labels[l].value);
+            const extatus__rw_label *label = &s->labels[l];
+            extatus__proto_bytes(w, V1_LABEL_NAME, label->name,
+                                 label->name_size ? label->name_size : strlen(label->name));
+            extatus__proto_bytes(w, V1_LABEL_VALUE, label->value,
+                                 label->value_size ? label->value_size : strlen(label->value));
             extatus__proto_end(w);
         }
         for (size_t k = 0; k < s->sample_count; k++)

@@ -29,6 +29,8 @@ enum {
 typedef struct extatus__rw_label {
     const char *name;  /* label name, "__name__" for the metric name */
     const char *value; /* its value */
+    size_t name_size;  /* bytes of name; 0: strlen(name) */
+    size_t value_size; /* bytes of value; 0: strlen(value) */
 } extatus__rw_label;
 
 typedef struct extatus__rw_sample {

@@ -21,18 +21,18 @@ int main(int argc, char **argv)
     double stale;
     memcpy(&stale, &stale_bits, sizeof(stale));
 
-    extatus__rw_label requests[] = {{"__name__", "http_requests_total"},
-                                    {"instance", "host:9100"},
-                                    {"job", "api"},
-                                    {"method", "GET"}};
+    extatus__rw_label requests[] = {{.name = "__name__", .value = "http_requests_total"},
+                                    {.name = "instance", .value = "host:9100"},
+                                    {.name = "job", .value = "api"},
+                                    {.name = "method", .value = "GET"}};
     extatus__rw_sample requests_samples[] = {{3.5, 1700000000000}, {4.0, 1700000001000}};
-    extatus__rw_label temperature[] = {{"__name__", "temperature"},
-                                       {"job", "api"},
-                                       {"note", long_value},
-                                       {"unit", "\xc2\xb0"
-                                                "C"}};
+    extatus__rw_label temperature[] = {{.name = "__name__", .value = "temperature"},
+                                       {.name = "job", .value = "api"},
+                                       {.name = "note", .value = long_value},
+                                       {.name = "unit", .value = "\302\260C"}}; /* degree sign */
     extatus__rw_sample temperature_samples[] = {{-0.0, -5}};
-    extatus__rw_label gone[] = {{"__name__", "gone"}, {"job", "api"}};
+    extatus__rw_label gone[] = {{.name = "__name__", .value = "gone"},
+                                {.name = "job", .value = "api"}};
     extatus__rw_sample gone_samples[] = {{stale, 1700000002000}};
     extatus__rw_series series[] = {
         {requests, 4, requests_samples, 2, EXTATUS_RW_TYPE_COUNTER, "Requests served.", NULL,

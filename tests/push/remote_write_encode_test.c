@@ -11,7 +11,7 @@
 
 #define L(n, v)                                                                                    \
     {                                                                                              \
-        n, v                                                                                       \
+        .name = (n), .value = (v)                                                                  \
     }
 
 static void test_sort(void **state)
@@ -41,8 +41,8 @@ static void test_check_refusals(void **state)
         {{L("__name__", "")}, 1, "\"__name__\" has an empty value"},
         {{L("instance", "i"), L("job", "j")}, 2, "no __name__"},
         {{L("job", "j"), L("__name__", "up")}, 2, "not sorted"},
-        {{{NULL, "x"}}, 1, "empty label name"},
-        {{{"__name__", NULL}}, 1, "empty value"},
+        {{L(NULL, "x")}, 1, "empty label name"},
+        {{L("__name__", NULL)}, 1, "empty value"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char why[128] = "";

@@ -21,7 +21,8 @@ TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-clien
              clang-format curl openssl zlib1g-dev gzip wrk chromium man-db graphite-carbon \
              python3-whisper prometheus-pushgateway protobuf-compiler python3-snappy \
              victoria-metrics
-BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
+BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev libprotobuf-c-dev protobuf-c-compiler \
+             prometheus
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -70,6 +71,7 @@ bench: deps-bench
 	$(BENCH_BUILD)/bench/run-bench
 	$(BENCH_BUILD)/bench/http-gzip-choice
 	$(BENCH_BUILD)/bench/proto-encoder-choice
+	/usr/bin/python3 bench/remote_write_bench.py $(BENCH_BUILD)/bench
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 
 # Fuzz every target with libFuzzer for FUZZ_SECONDS each, growing a copy

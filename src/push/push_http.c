@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -319,6 +320,37 @@ static int prepare(extatus__push_http *client, const extatus__push_http_request 
     return EXTATUS_OK;
 }
 
+/*
+ * A write to a connection the peer has reset raises SIGPIPE, which would
+ * end the program; libcurl is told not to touch signals (CURLOPT_NOSIGNAL,
+ * for threads), and a TLS library may write with plain write(). So the
+ * request runs with SIGPIPE blocked in the calling thread, and one raised
+ * meanwhile is taken off the thread's pending set before the mask is put
+ * back.
+ */
+static void sigpipe_block(sigset_t *saved)
+{
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, saved);
+}
+
+static void sigpipe_restore(const sigset_t *saved)
+{
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (!sigismember(saved, SIGPIPE) && sigpending(&pending) == 0 &&
+        sigismember(&pending, SIGPIPE)) {
+        sigset_t pipe_only;
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        struct timespec now = {0, 0};
+        (void)sigtimedwait(&pipe_only, NULL, &now);
+    }
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
 /* Drive the transfer until it ends, the guard deadline passes or the client is stopped. */
 static CURLcode run(extatus__push_http *client, bool *stopped)
 {
@@ -406,7 +438,10 @@ int extatus__push_http_send(extatus__push_http *client, const extatus__push_http
     }
 
     bool stopped = false;
+    sigset_t saved;
+    sigpipe_block(&saved);
     CURLcode code = run(client, &stopped);
+    sigpipe_restore(&saved);
     result->duration_ns = now_ns() - start_ns;
     curl_easy_getinfo(client->easy, CURLINFO_RESPONSE_CODE, &result->status);
     curl_off_t retry_after = 0;

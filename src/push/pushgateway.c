@@ -231,7 +231,8 @@ static int add_grouping(pusher *p, text *url, const char *pair, size_t pair_size
     size_t name_size = equals ? (size_t)(equals - pair) : 0;
     if (!equals || name_size == 0 || name_size >= sizeof(name))
         return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                   "push: grouping label '%.*s' is not \"name=value\"",
+                                   "push: grouping label '%.*s' is not \"name=value\" (with a "
+                                   "name of 1 to 127 bytes)",
                                    (int)pair_size, pair);
     memcpy(name, pair, name_size);
     name[name_size] = '\0';
@@ -278,6 +279,14 @@ static int pusher_new(pusher **out, settings *s)
     if (strncmp(s->url, "http://", 7) != 0 && strncmp(s->url, "https://", 8) != 0)
         return extatus_entry_error(EXTATUS_ERR_OPTION,
                                    "push: URL '%s' must start with http:// or https://", s->url);
+    /* user:password@host would show in every error message: credentials go in their options. */
+    const char *authority = strstr(s->url, "://") + 3;
+    const char *credentials_end = strchr(authority, '@');
+    if (credentials_end && credentials_end < authority + strcspn(authority, "/?#"))
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "push: the URL holds credentials (user@host); give them as "
+                                   "username and password instead, which error messages never "
+                                   "show");
     if (!s->job || !*s->job)
         return extatus_entry_error(EXTATUS_ERR_OPTION,
                                    "push: no job name (option job or EXTATUS_PUSHGATEWAY_JOB)");

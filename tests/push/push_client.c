@@ -14,6 +14,7 @@
  *   --gauge NAME=NUMBER     an unlabelled gauge in registry "pushed"
  *   --labelled NAME:LABEL=VALUE:NUMBER  a gauge with one label
  *   --counter NAME=NUMBER   an unlabelled counter (incremented by NUMBER)
+ *   --series N              N series of the gauge bulk_series{n} (a large body)
  *   --gzip                  gzip the body
  *   --timeout MS            total timeout of a request
  *   --user USER:PASSWORD    basic auth
@@ -109,6 +110,7 @@ int main(int argc, char **argv)
     const char *ca = NULL;
     int delete_on_stop = 0;
     long restart_delay = 0;
+    long series = 0;
     char password[128] = "";
     char username[128] = "";
     for (int i = 4; i < argc; i++) {
@@ -146,6 +148,8 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(argv[i], "--gzip") == 0) {
             gzip = 1;
+        } else if (strcmp(argv[i], "--series") == 0 && next) {
+            series = atol(argv[++i]);
         } else if (strcmp(argv[i], "--ca") == 0 && next) {
             ca = argv[++i];
         } else if (strcmp(argv[i], "--delete-on-stop") == 0) {
@@ -196,6 +200,24 @@ int main(int argc, char **argv)
             extatus_counter_add(g->count, (uint64_t)g->number);
         else
             extatus_gauge_set(g->gauge, g->number);
+    }
+
+    if (series > 0) {
+        const char *label[] = {"n"};
+        extatus_option options[] = {EXTATUS_OPT_STRINGS("labels", label, 1),
+                                    EXTATUS_OPT_NUMBER("max_series", (double)series)};
+        extatus_family *bulk = NULL;
+        int rc = extatus_family_new(&bulk, registry, "bulk_series", "gauge", options, 2);
+        for (long i = 0; rc == EXTATUS_OK && i < series; i++) {
+            char n[32];
+            snprintf(n, sizeof(n), "%ld", i);
+            extatus_gauge *g = NULL;
+            rc = extatus_gauge_get(&g, bulk, EXTATUS_LABELS(n));
+            if (rc == EXTATUS_OK)
+                extatus_gauge_set(g, (double)i);
+        }
+        if (rc != EXTATUS_OK)
+            return report(rc, now_ms());
     }
 
     extatus_push_options push = EXTATUS_PUSH_OPTIONS_INIT;

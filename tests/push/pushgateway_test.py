@@ -259,6 +259,11 @@ def case_env():
                                           "EXTATUS_PUSHGATEWAY_JOB": "j"})
         check(status == 1 and "EXTATUS_PUSHGATEWAY_URL" in output, "no URL: %s" % output)
         status, fields, output = run("env", "x", "y", "--gauge", "e=1",
+                                     env={"EXTATUS_PUSHGATEWAY_URL": "http://u:s3cr3t@127.0.0.1:1",
+                                          "EXTATUS_PUSHGATEWAY_JOB": "j"})
+        check(status == 1 and "code=-10 " in fields.get("result", "") and "s3cr3t" not in output,
+              "credentials in the URL: %s" % output)
+        status, fields, output = run("env", "x", "y", "--gauge", "e=1",
                                      env={"EXTATUS_PUSHGATEWAY_URL": "ftp://h/",
                                           "EXTATUS_PUSHGATEWAY_JOB": "j"})
         check(status == 1 and "ftp://h/" in output, "bad URL: %s" % output)
@@ -428,17 +433,23 @@ def case_delete_on_stop():
         check(pg.group({"job": "kept"}) is not None, "the group without delete_on_stop is gone")
 
 
+def tls_server_context(work):
+    """A self-signed certificate for 127.0.0.1 made by openssl in `work`: (its file, a server context)."""
+    import ssl
+    key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return cert, context
+
+
 def case_tls():
     """https with a CA file and basic auth; without the CA the certificate is refused."""
-    import ssl
     work = tempfile.mkdtemp(prefix="extatus-tls-")
     try:
-        key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
+        cert, context = tls_server_context(work)
         with AnsweringServer(200, "", tls=context) as s:
             ok("put", s.url, "secure", "--gauge", "t=3", "--ca", cert, "--user", "pusher:pa:ss")
             check(len(s.requests) == 1, "%d requests" % len(s.requests))
@@ -487,6 +498,33 @@ def case_status():
             check(body.split("\n")[0][:60] in output, "%d: no body prefix in %s" % (code, output))
             check("x" * 300 not in output, "%d: the whole body was quoted" % code)
             check(s.url + "/metrics/job/st" in output, "%d: no URL in %s" % (code, output))
+
+
+class ResettingServer(AnsweringServer):
+    """Reads a little of each request, then resets the connection (RST) while the body comes."""
+
+    def answer(self, conn):
+        conn.recv(1024)
+        self.requests.append(("", b""))
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+
+def case_reset():
+    """A receiver that resets the connection mid-body (http and https): an error, never a signal."""
+    work = tempfile.mkdtemp(prefix="extatus-tls-")
+    try:
+        cert, context = tls_server_context(work)
+        for tls in (None, context):
+            with ResettingServer(200, "", tls=tls) as s:
+                for attempt in range(3):
+                    status, fields, output = run("put", s.url, "reset", "--series", "60000",
+                                                 "--ca", cert)
+                    check(status == 1 and "code=-15 " in fields.get("result", ""),
+                          "%s reset (attempt %d): exit status %d: %s"
+                          % (s.url, attempt, status, output[-400:]))
+                    check(s.url + "/metrics/job/reset" in output, "message: %s" % output[-400:])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def case_stop_hang():

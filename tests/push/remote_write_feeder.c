@@ -5,7 +5,8 @@
  *
  *   remote_write_feeder SCENARIO URL RUN_MS [option=value ...]
  *
- * Options go to the reporter (numbers when they parse as numbers;
+ * URL "-" leaves the URL to EXTATUS_REMOTE_WRITE_URL. Options go to the
+ * reporter (numbers when they parse as numbers;
  * external_labels and headers split at ','). Scenarios:
  *   values  gauges, a counter and a histogram with the values the test
  *           expects; once they were accepted, series room=cellar is
@@ -119,6 +120,9 @@ static void scenario_values(int64_t run_ms)
     subscribe("rw_temperature");
     subscribe("rw_jobs_total");
     subscribe("rw_latency_seconds");
+    /* The reporter's own counters, pushed by itself. */
+    check(extatus_remote_write_register_metrics(NULL, "rw"), "self-metrics");
+    subscribe("extatus_remote_write_samples_sent_total");
     /* 2 gauges + 1 counter + 3 buckets, sum and count = 8 samples a round. */
     if (!wait_for(sent_at_least, 8, run_ms)) {
         fprintf(stderr, "feeder: nothing accepted in %lld ms: %s\n", (long long)run_ms,
@@ -166,7 +170,8 @@ int main(int argc, char **argv)
     extatus_option options[32];
     const char *lists[32][16];
     size_t count = 0;
-    options[count++] = (extatus_option)EXTATUS_OPT_STRING("url", argv[2]);
+    if (strcmp(argv[2], "-") != 0) /* "-": the URL comes from EXTATUS_REMOTE_WRITE_URL */
+        options[count++] = (extatus_option)EXTATUS_OPT_STRING("url", argv[2]);
     for (int i = 4; i < argc && count < 32; i++) {
         char *equals = strchr(argv[i], '=');
         if (!equals)

@@ -49,9 +49,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def feed(scenario, url, run_ms, *options, timeout=60):
+def feed(scenario, url, run_ms, *options, timeout=60, env=None):
     out = subprocess.run([FEEDER, scenario, url, str(run_ms)] + list(options),
-                         capture_output=True, text=True, timeout=timeout)
+                         capture_output=True, text=True, timeout=timeout,
+                         env=dict(os.environ, **(env or {})))
     if out.returncode != 0:
         raise SystemExit(f"feeder {scenario} failed ({out.returncode}): {out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -94,9 +95,14 @@ def expected_series():
 
 def check_read_back(base, settle=0.0):
     time.sleep(settle)
-    got = query(base, '{job="extatus_test"}')
+    everything = query(base, '{job="extatus_test"}')
+    got = {k: v for k, v in everything.items() if not dict(k)["__name__"].startswith("extatus_")}
     check("series read back", got == expected_series(),
           f"\n got  {sorted(got.items())}\n want {sorted(expected_series().items())}")
+    # The reporter's own counter, pushed by itself, counted what it sent.
+    sent = query(base, 'extatus_remote_write_samples_sent_total{reporter="rw"}')
+    check("self-metric samples_sent pushed", len(sent) == 1 and list(sent.values())[0] >= 8,
+          str(sent))
     # The removed series ended with its stale marker: an instant query finds nothing.
     cellar = query(base, 'rw_temperature{room="cellar"}')
     check("stale marker ended room=cellar", cellar == {}, str(cellar))
@@ -178,12 +184,15 @@ class FaultHandler(http.server.BaseHTTPRequestHandler):
         if status == "hang":
             self.server.release.wait(60)
             return
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(text)))
-        self.end_headers()
-        self.wfile.write(text)
+        try:
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the sender gave up on this request (its timeout or removal)
 
 
 def with_receiver(plan, scenario, run_ms, *options, timeout=60):
@@ -212,7 +221,7 @@ ONE_ROUND = ["max_samples_per_send=1", "batch_deadline_ms=0"]
 
 def run_faults(tmp):
     # 500 then 200: retried, the same body again, nothing dropped.
-    stats, requests = with_receiver([(500, [], b"busy"), OK], "gauge", 400,
+    stats, requests = with_receiver([(500, [], b"busy"), OK], "gauge", 1000,
                                     "min_backoff_ms=50", *ONE_ROUND)
     check("500: retried", stats["samples_retried"] >= 1, str(stats))
     check("500: nothing dropped", stats["dropped_rejected"] + stats["dropped_retry_limit"] == 0,
@@ -237,7 +246,7 @@ def run_faults(tmp):
           str([r[2] for r in requests[:2]]))
 
     # 400: dropped and counted, never retried, the answer kept for the log.
-    stats, requests = with_receiver([(400, [], b"out of order sample")], "gauge", 300,
+    stats, requests = with_receiver([(400, [], b"out of order sample")], "gauge", 1000,
                                     *ONE_ROUND)
     check("400: dropped", stats["dropped_rejected"] >= 1 and stats["samples_retried"] == 0,
           str(stats))
@@ -246,7 +255,7 @@ def run_faults(tmp):
           "400" in stats["last_error"] and "/write" in stats["last_error"], str(stats))
 
     # A receiver that never answers: the request times out, removal stays bounded.
-    stats, requests = with_receiver([("hang", [], b"")], "gauge", 300, "timeout_ms=500",
+    stats, requests = with_receiver([("hang", [], b"")], "gauge", 1000, "timeout_ms=500",
                                     "flush_timeout_ms=300", "retry_limit_ms=100000", *ONE_ROUND)
     check("hang: timed out", stats["requests_failed"] >= 1 and stats["samples_sent"] == 0,
           str(stats))
@@ -255,7 +264,10 @@ def run_faults(tmp):
     check("hang: what was left counted as shutdown", stats["dropped_shutdown"] >= 1, str(stats))
 
     # 2.0 answered 2xx without the written-headers: falls back to 1.0 and sends again.
-    stats, requests = with_receiver([OK], "gauge", 300, "protocol=2.0", *ONE_ROUND)
+    stats, requests = with_receiver([OK], "gauge", 1000, "protocol=2.0", *ONE_ROUND)
+    check("2.0: a request arrived", len(requests) >= 1, str(stats))
+    if not requests:
+        raise SystemExit("\n".join(failures))
     first = {k.lower(): v for k, v in requests[0][0].items()}
     check("2.0 first", first.get("content-type")
           == "application/x-protobuf;proto=io.prometheus.write.v2.Request"
@@ -269,23 +281,46 @@ def run_faults(tmp):
 
     # 2.0 answered with the written-headers: stays on 2.0.
     written = (204, [("X-Prometheus-Remote-Write-Samples-Written", "1")], b"")
-    stats, requests = with_receiver([written], "gauge", 300, "protocol=2.0", *ONE_ROUND)
+    stats, requests = with_receiver([written], "gauge", 1000, "protocol=2.0", *ONE_ROUND)
     check("2.0 with written-headers: stays 2.0", stats["protocol"] == 2 and all(
         r[0].get("X-Prometheus-Remote-Write-Version") == "2.0.0" for r in requests), str(stats))
 
     # 415 to 2.0: falls back to 1.0.
-    stats, requests = with_receiver([(415, [], b"unsupported"), OK], "gauge", 300,
+    stats, requests = with_receiver([(415, [], b"unsupported"), OK], "gauge", 1000,
                                     "protocol=2.0", *ONE_ROUND)
     check("415: falls back to 1.0", stats["protocol"] == 1 and stats["dropped_rejected"] == 0
           and len(requests) >= 2 and requests[1][0].get("X-Prometheus-Remote-Write-Version")
           == "0.1.0", str(stats))
 
     # A label that repeats an external one is refused before sending.
-    stats, requests = with_receiver([OK], "dup", 300, "external_labels=job=outer", *ONE_ROUND)
+    stats, requests = with_receiver([OK], "dup", 1000, "external_labels=job=outer", *ONE_ROUND)
     check("duplicate label: refused and counted", stats["dropped_invalid"] >= 1
           and stats["samples_sent"] == 0 and requests == [], str(stats))
     check("duplicate label: reason given", 'label "job" given twice' in stats["last_error"],
           str(stats))
+
+    # A full queue drops new samples and counts them; nothing blocks.
+    stats, requests = with_receiver([("hang", [], b"")], "gauge", 1500, "queue_max_samples=1",
+                                    "timeout_ms=5000", "flush_timeout_ms=200", *ONE_ROUND)
+    check("queue full: dropped and counted", stats["dropped_queue_full"] >= 1, str(stats))
+    check("queue full: removal bounded", stats["remove_ms"] < 1500, str(stats))
+
+    # The URL and the external labels from the environment (extatus_remote_write_add).
+    receiver = FaultReceiver([OK])
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        stats = feed("gauge", "-", 1000, *ONE_ROUND,
+                     env={"EXTATUS_REMOTE_WRITE_URL": receiver.url,
+                          "EXTATUS_REMOTE_WRITE_EXTERNAL_LABELS": "job=from_env,instance=e1"})
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    check("environment: accepted", stats["samples_sent"] >= 1 and len(receiver.requests) >= 1,
+          str(stats))
+    if receiver.requests:
+        text = decode(receiver.requests[0][1])
+        check("environment: external labels", 'value: "from_env"' in text
+              and 'value: "e1"' in text, text)
 
     # The reporter from a configuration file (extatus-yaml).
     receiver = FaultReceiver([OK])
@@ -305,7 +340,7 @@ def run_faults(tmp):
         "    metric: rw_fault_gauge\n"
         "    interval: 100\n")
     try:
-        stats = feed("yaml", config, 400)
+        stats = feed("yaml", config, 1000)
     finally:
         receiver.shutdown()
         receiver.server_close()
@@ -317,7 +352,7 @@ def run_faults(tmp):
 
     # A refused connection never blocks the program: counted and removal bounded.
     port = free_port()
-    stats = feed("gauge", f"http://127.0.0.1:{port}/write", 300, "retry_limit_ms=100",
+    stats = feed("gauge", f"http://127.0.0.1:{port}/write", 1000, "retry_limit_ms=100",
                  "min_backoff_ms=10", *ONE_ROUND)
     check("refused: failed and given up", stats["requests_failed"] >= 1
           and stats["dropped_retry_limit"] + stats["dropped_shutdown"] >= 1, str(stats))

@@ -26,6 +26,7 @@
  */
 #include "proto_encode.h"
 #include "push_http.h"
+#include "push_util.h"
 #include "remote_write_encode.h"
 
 #include "extatus.h"
@@ -693,15 +694,6 @@ static void family_free(rw_family *f)
     extatus_free(f);
 }
 
-static char *copy_string(const char *text)
-{
-    size_t size = strlen(text) + 1;
-    char *copy = extatus_malloc(size);
-    if (copy)
-        memcpy(copy, text, size);
-    return copy;
-}
-
 static rw_family *family_find(rw_state *st, const char *registry, const char *metric)
 {
     uint64_t hash = family_hash(registry, metric);
@@ -719,8 +711,8 @@ static rw_family *family_add(rw_state *st, const char *registry, const char *met
         return NULL;
     memset(f, 0, sizeof(*f));
     f->hash = family_hash(registry, metric);
-    f->registry = copy_string(registry);
-    f->metric = copy_string(metric);
+    f->registry = extatus__push_strdup(registry);
+    f->metric = extatus__push_strdup(metric);
     if (!f->registry || !f->metric) {
         family_free(f);
         return NULL;
@@ -760,7 +752,7 @@ static rw_family *family_of(rw_state *st, const extatus_report_item *item)
         return f;
     memset(f->point_names, 0, count * sizeof(*f->point_names));
     for (size_t i = 0; i < count; i++) {
-        f->point_names[i] = copy_string(points[i].name);
+        f->point_names[i] = extatus__push_strdup(points[i].name);
         f->point_roles[i] = points[i].role;
         if (!f->point_names[i]) {
             f->point_count = i + 1;
@@ -1319,7 +1311,7 @@ static int rw_init(void **state, const char *name, const extatus_option *options
         rw_terminate(st, rc);
         return rc;
     }
-    st->url = copy_string(url);
+    st->url = extatus__push_strdup(url);
     st->want_v2 = protocol && strcmp(protocol, "2.0") == 0;
     atomic_store(&st->use_v2, st->want_v2);
     pthread_mutex_lock(&st->stats->lock);

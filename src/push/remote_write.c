@@ -47,11 +47,10 @@
 #include <time.h>
 
 #define RW_USER_AGENT   "extatus/" EXTATUS_VERSION_STRING
-#define RW_MAX_LABELS   64 /* labels of one series, external ones and __name__ included */
-#define RW_STALE_ROUNDS 3
-#define RW_MAX_SHARDS                                                                              \
-    64 /* the "shards" option's bound */ /* intervals unseen before a vanished family's series go  \
-                                            stale */
+#define RW_MAX_LABELS   64  /* labels of one series, external ones and __name__ included */
+#define RW_STALE_ROUNDS 3   /* intervals unseen before a vanished family's series go stale */
+#define RW_MAX_SHARDS   64  /* the "shards" option's bound */
+#define RW_SWEEP_MS     250 /* how often the first sender looks for vanished families */
 
 /* ---------------------------------------------------------------- stats */
 
@@ -228,7 +227,13 @@ struct rw_state {
     atomic_llong give_up_ms; /* monotonic ms after which senders stop for good */
     size_t shard_count;
     rw_shard *shards;
-    /* Series memory: only report_bulk, unsubscribe and subscribe touch it (one at a time). */
+    /*
+     * Series memory: report_bulk, subscribe, unsubscribe, new_entry and
+     * the first shard's sender (which sweeps for series of families that
+     * stopped coming: the library makes no delivery without values) use
+     * it under memory_lock, taken before any shard's lock.
+     */
+    pthread_mutex_t memory_lock;
     rw_known **known;
     size_t known_buckets;
     size_t known_count;
@@ -547,18 +552,28 @@ static void free_entries(rw_entry *e)
     }
 }
 
+static void idle_sweep(rw_state *st);
+
 static void *sender_main(void *arg)
 {
     rw_shard *shard = arg;
     rw_state *st = shard->owner;
     rw_entry **batch = extatus_malloc(st->max_per_send * sizeof(*batch));
+    int64_t swept_ms = mono_ms();
     pthread_mutex_lock(&shard->lock);
     for (;;) {
         bool closing = atomic_load(&st->closing);
+        if (shard == &st->shards[0] && !closing && mono_ms() - swept_ms >= RW_SWEEP_MS) {
+            pthread_mutex_unlock(&shard->lock); /* memory_lock comes before a shard's lock */
+            idle_sweep(st);
+            swept_ms = mono_ms();
+            pthread_mutex_lock(&shard->lock);
+            continue;
+        }
         if (sender_stopping(st) || (closing && shard->count == 0) || !batch)
             break;
         if (shard->count == 0) {
-            struct timespec until = deadline_in(1000);
+            struct timespec until = deadline_in(RW_SWEEP_MS);
             pthread_cond_timedwait(&shard->wake, &shard->lock, &until);
             continue;
         }
@@ -908,10 +923,13 @@ static void queue_stale(rw_state *st, rw_pending *pending, const rw_known *k)
 /*
  * After a delivery: series whose family this delivery carried but that it
  * did not carry, and series of families unseen for RW_STALE_ROUNDS of
- * their interval, are stale; `family` set: every series of that family.
+ * their interval, are stale; `only` set: every series of that family.
+ * `idle` (no delivery now): only the families unseen for that long.
  */
-static void sweep_stale(rw_state *st, rw_pending *pending, int64_t now, const rw_family *only)
+static size_t sweep_stale(rw_state *st, rw_pending *pending, int64_t now, const rw_family *only,
+                          bool idle)
 {
+    size_t freed = 0;
     for (size_t b = 0; b < st->known_buckets; b++) {
         rw_known **link = &st->known[b];
         while (*link) {
@@ -920,7 +938,7 @@ static void sweep_stale(rw_state *st, rw_pending *pending, int64_t now, const rw
             bool stale;
             if (only)
                 stale = f == only;
-            else if (f->seen_round == st->round)
+            else if (f->seen_round == st->round && !idle)
                 stale = k->seen_round != st->round;
             else
                 stale = f->interval_ms > 0 && now - f->seen_ms > RW_STALE_ROUNDS * f->interval_ms;
@@ -929,11 +947,13 @@ static void sweep_stale(rw_state *st, rw_pending *pending, int64_t now, const rw
                 *link = k->next;
                 extatus_free(k);
                 st->known_count--;
+                freed++;
             } else {
                 link = &k->next;
             }
         }
     }
+    return freed;
 }
 
 /* ---------------------------------------------------------------- building series */
@@ -1055,6 +1075,7 @@ static bool same_series(const extatus_report_item *a, const extatus_report_item 
 static int rw_report_bulk(void *state, const extatus_report_item *items, size_t count)
 {
     rw_state *st = state;
+    pthread_mutex_lock(&st->memory_lock);
     int64_t now = mono_ms();
     rw_pending pending;
     memset(&pending, 0, sizeof(pending));
@@ -1091,9 +1112,10 @@ static int rw_report_bulk(void *state, const extatus_report_item *items, size_t 
     }
     /* Every known series carried again: none can be stale, skip the walk. */
     if (st->next_count != st->known_count)
-        sweep_stale(st, &pending, now, NULL);
+        sweep_stale(st, &pending, now, NULL, false);
     order_swap(st);
     pending_flush(st, &pending);
+    pthread_mutex_unlock(&st->memory_lock);
     return EXTATUS_OK;
 }
 
@@ -1106,33 +1128,55 @@ static int rw_subscribe(void *state, const extatus_subscription *sub)
 {
     rw_state *st = state;
     const char *registry = sub->registry ? sub->registry : "default";
+    pthread_mutex_lock(&st->memory_lock);
     rw_family *f = family_find(st, registry, sub->metric);
-    if (!f && (f = family_add(st, registry, sub->metric)) == NULL)
-        return EXTATUS_ERR_NOMEM;
-    if (f->interval_ms == 0 || sub->interval_ms < f->interval_ms)
+    if (!f)
+        f = family_add(st, registry, sub->metric);
+    if (f && (f->interval_ms == 0 || sub->interval_ms < f->interval_ms))
         f->interval_ms = sub->interval_ms;
-    return EXTATUS_OK;
+    pthread_mutex_unlock(&st->memory_lock);
+    return f ? EXTATUS_OK : EXTATUS_ERR_NOMEM;
 }
 
 static void rw_unsubscribe(void *state, const extatus_subscription *sub)
 {
     rw_state *st = state;
+    pthread_mutex_lock(&st->memory_lock);
     rw_family *f = family_find(st, sub->registry ? sub->registry : "default", sub->metric);
     if (f && !sub->label_values && !sub->datapoint) {
         /* The whole family leaves: end its series now. */
         rw_pending pending;
         memset(&pending, 0, sizeof(pending));
-        sweep_stale(st, &pending, mono_ms(), f);
+        sweep_stale(st, &pending, mono_ms(), f, false);
         st->order_count = st->cursor = st->next_count = 0; /* they may name freed series */
         pending_flush(st, &pending);
     }
+    pthread_mutex_unlock(&st->memory_lock);
+}
+
+/*
+ * The first shard's sender, now and then: series of families that no
+ * delivery carries any more (the library delivers nothing for an empty
+ * family) go stale after RW_STALE_ROUNDS of their interval.
+ */
+static void idle_sweep(rw_state *st)
+{
+    pthread_mutex_lock(&st->memory_lock);
+    rw_pending pending;
+    memset(&pending, 0, sizeof(pending));
+    if (sweep_stale(st, &pending, mono_ms(), NULL, true) > 0)
+        st->order_count = st->cursor = 0; /* it may name freed series */
+    pending_flush(st, &pending);
+    pthread_mutex_unlock(&st->memory_lock);
 }
 
 static void rw_new_entry(void *state, const char *registry, const char *metric, const char *type)
 {
     (void)type;
+    rw_state *st = state;
     /* A family created again may have other datapoints: learn them anew. */
-    rw_family *f = family_find(state, registry, metric);
+    pthread_mutex_lock(&st->memory_lock);
+    rw_family *f = family_find(st, registry, metric);
     if (f) {
         for (size_t i = 0; i < f->point_count; i++)
             extatus_free(f->point_names[i]);
@@ -1142,6 +1186,7 @@ static void rw_new_entry(void *state, const char *registry, const char *metric, 
         f->point_roles = NULL;
         f->point_count = 0;
     }
+    pthread_mutex_unlock(&st->memory_lock);
 }
 
 /* ---------------------------------------------------------------- life cycle */
@@ -1290,6 +1335,7 @@ static int rw_init(void **state, const char *name, const extatus_option *options
     if (!st)
         return EXTATUS_ERR_NOMEM;
     memset(st, 0, sizeof(*st));
+    pthread_mutex_init(&st->memory_lock, NULL);
     st->stats = stats_find(name, true);
     const char *url = string_option(options, count, "url", &rc);
     const char *protocol = string_option(options, count, "protocol", &rc);
@@ -1400,6 +1446,7 @@ static void rw_terminate(void *state, int reason)
     }
     extatus_free(st->external_text);
     extatus_free(st->url);
+    pthread_mutex_destroy(&st->memory_lock);
     extatus_free(st);
 }
 

@@ -13,12 +13,16 @@
  *           removed and the program waits until its stale marker was sent.
  *   gauge   one gauge rw_fault_gauge{} = 1 for RUN_MS.
  *   dup     a gauge whose label "job" repeats an external label (refused).
+ *   worker  a worker rw_worker, up, then deregistered: its activity goes to 0
+ *           (down) and, 300 ms later, its series is removed; the program
+ *           waits until the stale marker for it was sent.
  *   yaml    the gauge of "gauge", with reporter "rw" and its subscription
  *           loaded from the configuration file named where the URL goes.
  * At the end it removes the reporter, timing the removal, and prints one
  * line of JSON with the counters and remove_ms.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +141,56 @@ static void scenario_values(int64_t run_ms)
     }
 }
 
+static const char *worker_name(void *state)
+{
+    (void)state;
+    return "rw_worker";
+}
+
+/* The stale marker left the queue (its request ends before the reporter's removal returns). */
+static int stale_taken(const extatus_remote_write_stats *s, uint64_t unused)
+{
+    (void)unused;
+    return s->stale_markers >= 1 && s->queue_samples == 0;
+}
+
+static int down_sent(const extatus_remote_write_stats *s, uint64_t sent_before)
+{
+    return s->samples_sent > sent_before + 2; /* a few rounds with the worker down */
+}
+
+static void scenario_worker(int64_t run_ms)
+{
+    extatus_process_options process = EXTATUS_PROCESS_OPTIONS_INIT;
+    process.timeout_ms = 100;
+    process.retention_ms = 300; /* the down worker's series goes 300 ms after it went down */
+    check(extatus_process_start(&process), "process handler");
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static const extatus_worker_ops ops = {.version = EXTATUS_WORKER_OPS_VERSION,
+                                           .get_name = worker_name};
+    extatus_worker_options lock_mode = EXTATUS_WORKER_OPTIONS_INIT;
+    lock_mode.mode = EXTATUS_WORKER_LOCK;
+    lock_mode.lock = &lock;
+    extatus_worker *worker = NULL;
+    check(extatus_process_register(&worker, &ops, NULL, &lock_mode), "worker");
+    subscribe("extatus_process_activity");
+    if (!wait_for(sent_at_least, 2, run_ms)) {
+        fprintf(stderr, "feeder: nothing accepted in %lld ms\n", (long long)run_ms);
+        exit(3);
+    }
+    check(extatus_process_deregister(worker, EXTATUS_REASON_NORMAL), "deregister");
+    if (!wait_for(down_sent, stats().samples_sent, run_ms) || !wait_for(stale_taken, 0, run_ms)) {
+        extatus_remote_write_stats s = stats();
+        fprintf(stderr,
+                "feeder: the retired worker's stale marker was not sent (sent %llu, stale %llu, "
+                "queued %llu)\n",
+                (unsigned long long)s.samples_sent, (unsigned long long)s.stale_markers,
+                (unsigned long long)s.queue_samples);
+        exit(3);
+    }
+    extatus_process_stop();
+}
+
 static void scenario_gauge(int64_t run_ms)
 {
     extatus_gauge *g = NULL;
@@ -213,6 +267,8 @@ int main(int argc, char **argv)
         scenario_values(run_ms);
     else if (strcmp(argv[1], "dup") == 0)
         scenario_dup(run_ms);
+    else if (strcmp(argv[1], "worker") == 0)
+        scenario_worker(run_ms);
     else
         scenario_gauge(run_ms);
     int64_t start = now_ms();

@@ -95,7 +95,7 @@ def expected_series():
 
 def check_read_back(base, settle=0.0):
     time.sleep(settle)
-    everything = query(base, '{job="extatus_test"}')
+    everything = query(base, '{job="extatus_test",__name__!~"extatus_process.*"}')
     got = {k: v for k, v in everything.items() if not dict(k)["__name__"].startswith("extatus_")}
     check("series read back", got == expected_series(),
           f"\n got  {sorted(got.items())}\n want {sorted(expected_series().items())}")
@@ -130,6 +130,18 @@ def run_prometheus(tmp):
         wait_http(base + "/-/ready")
         check_values_run("prometheus", base)
         check_read_back(base)
+        # A worker up, then down, then retired: both states arrived, and its
+        # series ended with the stale marker (the instant query finds nothing).
+        stats = feed("worker", base + "/api/v1/write", 20000,
+                     "external_labels=job=extatus_test,instance=feeder:1")
+        check("worker: stale marker", stats["stale_markers"] >= 1, str(stats))
+        worker = 'extatus_process_activity{job="extatus_test",name="rw_worker"}'
+        check("worker: retired series ended", query(base, worker) == {},
+              str(query(base, worker)))
+        highest = query(base, f"max_over_time({worker}[5m])")
+        lowest = query(base, f"min_over_time({worker}[5m])")
+        check("worker: up (2) was pushed", list(highest.values()) == [2.0], str(highest))
+        check("worker: down (0) was pushed at once", list(lowest.values()) == [0.0], str(lowest))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -189,6 +189,21 @@ int extatus__push_http_new(extatus__push_http **out, const extatus__push_http_co
     return EXTATUS_OK;
 }
 
+bool extatus__push_http_header(extatus__push_http *client, const char *name, char *out, size_t size)
+{
+    struct curl_header *header = NULL;
+    if (!client || !name || !out || !size ||
+        curl_easy_header(client->easy, name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK || !header)
+        return false;
+    /* header->amount: how many times it came; the last one counts. */
+    size_t amount = header->amount;
+    if (amount > 1 &&
+        curl_easy_header(client->easy, name, amount - 1, CURLH_HEADER, -1, &header) != CURLHE_OK)
+        return false;
+    snprintf(out, size, "%s", header->value);
+    return true;
+}
+
 void extatus__push_http_stop(extatus__push_http *client)
 {
     if (!client)

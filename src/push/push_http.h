@@ -13,7 +13,8 @@
  * configuration (basic auth, bearer token, TLS CA file, extra headers) and
  * from the request (method, content type, request headers, gzip). What
  * comes back is the status, Retry-After, the first bytes of the answer
- * and the bytes sent; a failure sets the calling thread's error message
+ * and the bytes sent (and any response header through
+ * extatus__push_http_header); a failure sets the calling thread's error message
  * (extatus_error_last) naming the method, the URL, the status and the
  * first bytes of the answer.
  *
@@ -103,6 +104,15 @@ void extatus__push_http_free(extatus__push_http *client);
  */
 int extatus__push_http_send(extatus__push_http *client, const extatus__push_http_request *request,
                             extatus__push_http_result *result);
+
+/*
+ * Copy the value of the response header `name` (case-insensitive; the
+ * last one when repeated) of the client's last request into out[size],
+ * NUL-terminated and cut to fit. Valid until the next request.
+ * Returns true when the answer had that header.
+ */
+bool extatus__push_http_header(extatus__push_http *client, const char *name, char *out,
+                               size_t size);
 
 /*
  * Make the request in progress (and every later one, until

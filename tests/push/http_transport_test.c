@@ -216,7 +216,7 @@ static void test_success_and_bearer(void)
     answering s;
     memset(&s, 0, sizeof(s));
     s.listener = listen_loopback(&s.port);
-    s.answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    s.answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Written: 1\r\nx-written: 42\r\n\r\n";
     s.requests = 1;
     pthread_t thread;
     pthread_create(&thread, NULL, answering_main, &s);
@@ -233,6 +233,13 @@ static void test_success_and_bearer(void)
           "rc %d status %ld: %s", rc, result.status, extatus_error_last());
     CHECK(result.bytes_sent == 4, "bytes %llu", (unsigned long long)result.bytes_sent);
     CHECK(result.retry_after_ms == -1, "retry after %lld", (long long)result.retry_after_ms);
+    /* Response headers (the last of a repeated one, any case); an absent one is absent. */
+    char written[8];
+    CHECK(extatus__push_http_header(client, "X-WRITTEN", written, sizeof(written)) &&
+              strcmp(written, "42") == 0,
+          "header X-Written '%s'", written);
+    CHECK(!extatus__push_http_header(client, "X-Missing", written, sizeof(written)),
+          "an absent header was found");
     pthread_join(thread, NULL);
     char value[256];
     CHECK(header_value(s.head, "Authorization", value, sizeof(value)) &&

@@ -25,7 +25,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -75,24 +74,6 @@ static size_t keep_answer(char *data, size_t size, size_t count, void *arg)
     result->answer_size += take;
     result->answer[result->answer_size] = '\0';
     return bytes;
-}
-
-bool extatus__push_http_answer_has_header(extatus__push_http *client, const char *prefix,
-                                          const char *suffix)
-{
-    size_t prefix_size = strlen(prefix);
-    size_t suffix_size = strlen(suffix);
-    struct curl_header *previous = NULL;
-    struct curl_header *header;
-    while ((header = curl_easy_nextheader(client->easy, CURLH_HEADER, -1, previous)) != NULL) {
-        size_t size = strlen(header->name);
-        if (size >= prefix_size + suffix_size &&
-            strncasecmp(header->name, prefix, prefix_size) == 0 &&
-            strcasecmp(header->name + size - suffix_size, suffix) == 0)
-            return true;
-        previous = header;
-    }
-    return false;
 }
 
 void extatus__push_http_free(extatus__push_http *client)

@@ -121,15 +121,6 @@ bool extatus__push_http_header(extatus__push_http *client, const char *name, cha
  */
 void extatus__push_http_stop(extatus__push_http *client);
 
-/*
- * Whether the answer of the client's last request carried a header whose
- * name starts with `prefix` and ends with `suffix` (both compared without
- * regard to case), such as Remote-Write 2.0's
- * "X-Prometheus-Remote-Write-" ... "-Written". False when no answer came.
- */
-bool extatus__push_http_answer_has_header(extatus__push_http *client, const char *prefix,
-                                          const char *suffix);
-
 /* Let requests run again after extatus__push_http_stop. */
 void extatus__push_http_resume(extatus__push_http *client);
 

@@ -442,6 +442,19 @@ static int encode_batch(rw_shard *shard, rw_entry *const *entries, size_t count,
     return EXTATUS_OK;
 }
 
+/* Whether a 2xx answer carried one of the 2.0 X-Prometheus-Remote-Write-*-Written headers. */
+static bool written_headers(extatus__push_http *http)
+{
+    static const char *const names[] = {"X-Prometheus-Remote-Write-Samples-Written",
+                                        "X-Prometheus-Remote-Write-Histograms-Written",
+                                        "X-Prometheus-Remote-Write-Exemplars-Written"};
+    char value[32];
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (extatus__push_http_header(http, names[i], value, sizeof(value)))
+            return true;
+    return false;
+}
+
 /* Send one batch with its retries; every sample ends counted as sent or under one drop reason. */
 static void send_batch(rw_shard *shard, rw_entry *const *entries, size_t count)
 {
@@ -493,11 +506,8 @@ static void send_batch(rw_shard *shard, rw_entry *const *entries, size_t count)
         pthread_mutex_unlock(&stats->lock);
 
         /* 2.0 answered by a 1.x receiver: 415, or a 2xx without the written-headers. */
-        bool fallback =
-            v2 &&
-            ((rc == EXTATUS_OK && !extatus__push_http_answer_has_header(
-                                      shard->http, "X-Prometheus-Remote-Write-", "-Written")) ||
-             (rc != EXTATUS_OK && result.status == 415));
+        bool fallback = v2 && ((rc == EXTATUS_OK && !written_headers(shard->http)) ||
+                               (rc != EXTATUS_OK && result.status == 415));
         if (fallback) {
             atomic_store(&st->use_v2, 0);
             pthread_mutex_lock(&stats->lock);

@@ -183,6 +183,7 @@ typedef struct rw_family {
     int64_t interval_ms;              /* shortest interval subscribed; 0 when unknown */
     uint64_t seen_round;              /* delivery number that last carried it */
     int64_t seen_ms;                  /* monotonic ms of that delivery */
+    int64_t swept_seen_ms;            /* seen_ms when the idle sweep last ended its series */
 } rw_family;
 
 /* ---------------------------------------------------------------- shards and state */
@@ -1172,9 +1173,22 @@ static void rw_unsubscribe(void *state, const extatus_subscription *sub)
 static void idle_sweep(rw_state *st)
 {
     pthread_mutex_lock(&st->memory_lock);
+    /* Walk the series only when a family became overdue since the last walk (cheap check). */
+    int64_t now = mono_ms();
+    bool overdue = false;
+    for (rw_family *f = st->families; f; f = f->next)
+        if (f->interval_ms > 0 && now - f->seen_ms > RW_STALE_ROUNDS * f->interval_ms &&
+            f->swept_seen_ms != f->seen_ms) {
+            f->swept_seen_ms = f->seen_ms;
+            overdue = true;
+        }
+    if (!overdue) {
+        pthread_mutex_unlock(&st->memory_lock);
+        return;
+    }
     rw_pending pending;
     memset(&pending, 0, sizeof(pending));
-    if (sweep_stale(st, &pending, mono_ms(), NULL, true) > 0)
+    if (sweep_stale(st, &pending, now, NULL, true) > 0)
         st->order_count = st->cursor = 0; /* it may name freed series */
     pending_flush(st, &pending);
     pthread_mutex_unlock(&st->memory_lock);

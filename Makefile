@@ -13,13 +13,16 @@ PREFIX      ?= /usr/local
 # lowdown turns the Markdown reference pages into man pages, which the
 # tests read back with man-db's man; graphite-carbon and python3-whisper
 # (whisper-fetch) are the line reporter's real receiver in its test;
-# prometheus-pushgateway is the push library's.
+# prometheus-pushgateway is the push library's; prometheus, victoria-metrics,
+# protobuf-compiler (protoc) and python3-snappy check its remote write.
 BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-dev libyaml-dev \
-             lowdown libcurl4-openssl-dev zlib1g-dev
+             lowdown libcurl4-openssl-dev zlib1g-dev libsnappy-dev
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-client locales valgrind clang-tidy cppcheck \
              clang-format curl openssl zlib1g-dev gzip wrk chromium man-db graphite-carbon \
-             python3-whisper prometheus-pushgateway systemd
-BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
+             python3-whisper prometheus-pushgateway systemd protobuf-compiler python3-snappy \
+             victoria-metrics
+BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev libprotobuf-c-dev protobuf-c-compiler \
+             prometheus
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -68,6 +71,8 @@ bench: deps-bench
 	$(BENCH_BUILD)/bench/run-bench
 	$(BENCH_BUILD)/bench/scale-bench
 	$(BENCH_BUILD)/bench/http-gzip-choice
+	$(BENCH_BUILD)/bench/proto-encoder-choice
+	/usr/bin/python3 bench/remote_write_bench.py $(BENCH_BUILD)/bench
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 	$(BENCH_BUILD)/bench/extatusd-bench $(BENCH_BUILD)/tools/extatusd/extatusd
 

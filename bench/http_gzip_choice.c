@@ -14,23 +14,10 @@
 
 #include <extatus.h>
 
+#include "bench_clock.h"
 #include "http_bench.h"
 
 #define RUNS 51
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a;
-    double y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static size_t zlib_gzip(const char *in, size_t size, unsigned char *out, size_t room, int level)
 {
@@ -101,13 +88,13 @@ int main(void)
         double times[RUNS];
         size_t written = 0;
         for (int r = 0; r < RUNS; r++) {
-            double start = now_ms();
+            double start = bench_now_ms();
             written = candidates[k].compress(body.ptr, body.size, out, room, candidates[k].level);
-            times[r] = now_ms() - start;
+            times[r] = bench_now_ms() - start;
         }
-        qsort(times, RUNS, sizeof times[0], by_value);
+        double median = bench_median(times, RUNS);
         printf("GZIP library=%s level=%d ms=%.3f bytes=%zu\n", candidates[k].library,
-               candidates[k].level, times[RUNS / 2], written);
+               candidates[k].level, median, written);
     }
     free(out);
     extatus_buf_dispose(&body);

@@ -13,6 +13,8 @@ endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(EXTATUS_CURL REQUIRED IMPORTED_TARGET libcurl>=7.68)
 pkg_check_modules(EXTATUS_ZLIB REQUIRED IMPORTED_TARGET zlib)
+# libsnappy compresses remote write bodies (snappy's block format).
+pkg_check_modules(EXTATUS_SNAPPY REQUIRED IMPORTED_TARGET snappy)
 
 file(GLOB EXTATUS_PUSH_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/push/*.c)
 
@@ -21,12 +23,14 @@ file(GLOB EXTATUS_PUSH_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src
 add_library(extatus_push_objects OBJECT ${EXTATUS_PUSH_SOURCES})
 set_target_properties(extatus_push_objects PROPERTIES POSITION_INDEPENDENT_CODE ON)
 target_include_directories(extatus_push_objects PRIVATE
-  ${CMAKE_CURRENT_SOURCE_DIR}/include ${EXTATUS_CURL_INCLUDE_DIRS} ${EXTATUS_ZLIB_INCLUDE_DIRS})
+  ${CMAKE_CURRENT_SOURCE_DIR}/include ${EXTATUS_CURL_INCLUDE_DIRS} ${EXTATUS_ZLIB_INCLUDE_DIRS}
+  ${EXTATUS_SNAPPY_INCLUDE_DIRS})
 target_compile_definitions(extatus_push_objects PRIVATE _GNU_SOURCE EXTATUS_BUILDING_SHARED)
 extatus_warnings(extatus_push_objects)
 
 extatus_dependency_target(curl libcurl)
 extatus_dependency_target(z zlib)
+extatus_dependency_target(snappy snappy)
 add_library(extatus_push SHARED $<TARGET_OBJECTS:extatus_push_objects>)
 add_library(extatus_push_static STATIC $<TARGET_OBJECTS:extatus_push_objects>)
 set_target_properties(extatus_push_static PROPERTIES OUTPUT_NAME extatus-push)
@@ -35,9 +39,10 @@ foreach(lib extatus_push extatus_push_static)
     $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 endforeach()
-target_link_libraries(extatus_push PUBLIC extatus PRIVATE PkgConfig::EXTATUS_CURL PkgConfig::EXTATUS_ZLIB)
+target_link_libraries(extatus_push PUBLIC extatus PRIVATE PkgConfig::EXTATUS_CURL PkgConfig::EXTATUS_ZLIB
+  PkgConfig::EXTATUS_SNAPPY)
 target_link_libraries(extatus_push_static PUBLIC extatus_static
-  extatus::dependency_curl extatus::dependency_z)
+  extatus::dependency_curl extatus::dependency_z extatus::dependency_snappy)
 set_target_properties(extatus_push PROPERTIES OUTPUT_NAME extatus-push
   VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
   LINK_FLAGS "-Wl,--version-script=${CMAKE_CURRENT_SOURCE_DIR}/src/push/extatus-push.map")

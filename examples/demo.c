@@ -209,6 +209,38 @@ static int fail(const char *what)
     return 1;
 }
 
+/*
+ * With EXTATUS_REMOTE_WRITE_URL set, push the worker states and the
+ * instrument gauge there too (remote write, job extatus_demo unless
+ * EXTATUS_REMOTE_WRITE_EXTERNAL_LABELS says otherwise), every period.
+ */
+static int start_remote_write(unsigned interval_ms)
+{
+#ifdef EXTATUS_EXAMPLE_PUSH
+    static const char *const external[] = {"job=extatus_demo"};
+    extatus_option options[] = {EXTATUS_OPT_STRINGS("external_labels", external, 1)};
+    bool own_labels = getenv("EXTATUS_REMOTE_WRITE_EXTERNAL_LABELS") != NULL;
+    if (extatus_remote_write_add("remote_write", options, own_labels ? 0 : 1) != EXTATUS_OK ||
+        extatus_remote_write_register_metrics(NULL, "remote_write") != EXTATUS_OK)
+        return -1;
+    static const char *const metrics[] = {"extatus_process_activity", "instrument_gauge",
+                                          "extatus_remote_write_samples_sent_total"};
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+        extatus_subscription sub = EXTATUS_SUBSCRIPTION_INIT;
+        sub.metric = metrics[i];
+        sub.interval_ms = interval_ms;
+        if (extatus_subscribe("remote_write", &sub) != EXTATUS_OK)
+            return -1;
+    }
+    printf("  remote write:  %s\n", getenv("EXTATUS_REMOTE_WRITE_URL"));
+    return 0;
+#else
+    (void)interval_ms;
+    fprintf(stderr, "demo: EXTATUS_REMOTE_WRITE_URL is set, but this build has no extatus-push\n");
+    return 0;
+#endif
+}
+
 int main(int argc, char **argv)
 {
     extatus_config config = EXTATUS_CONFIG_INIT;
@@ -275,6 +307,8 @@ int main(int argc, char **argv)
     printf("  workers page:  http://localhost:%u/\n", port);
     if (pushgateway)
         printf("  pushing to:    %s every %d ms\n", pushgateway, PUSH_INTERVAL_MS);
+    if (getenv("EXTATUS_REMOTE_WRITE_URL") && start_remote_write(config.timeout_ms) != 0)
+        return fail("remote write");
     printf("Stop with Ctrl-C.\n");
     fflush(stdout);
 

@@ -30,5 +30,6 @@
 #include "extatus/push.h" /* in the extatus-push library */
 #include "extatus/probe.h"
 #include "extatus/report.h"
+#include "extatus/remote_write.h" /* in the extatus-push library */
 
 #endif /* EXTATUS_H */

@@ -37,7 +37,7 @@ typedef struct extatus__type {
 const extatus__type *extatus__type_find(const char *name);
 void extatus__types_free(void);
 
-/* ---- registry, families and series (core/registry.c, core/family.c) --- */
+/* ---- registry, families and series (core/registry.c, family.c, series.c, ...) --- */
 
 /* Attachment slots a family and a series offer the layers above core. */
 #define EXTATUS__FAMILY_SLOTS 1
@@ -100,7 +100,7 @@ int extatus__registry_insert_locked(extatus_registry *registry, size_t index,
                                     extatus_family *family);
 void extatus__registry_remove_locked(extatus_registry *registry, size_t index);
 
-/* ---- core-private family and series calls (core/family.c) ------------ */
+/* ---- core-private family and series calls (core/family.c, series.c) ------------ */
 
 /* The family left its registry: remove all its series. */
 void extatus__family_detach(extatus_family *family);

@@ -19,12 +19,13 @@
 #include "extatus/yaml.h"
 #ifdef EXTATUS_YAML_PUSH
 #include "extatus/push.h"
+#include "extatus/remote_write.h"
 #endif
 
-/* The reporter types a file can name: the line reporter, and the Pushgateway's when built with
- * extatus-push. */
+/* The reporter types a file can name: the line reporter, and the Pushgateway's and remote
+ * write's when built with extatus-push. */
 #ifdef EXTATUS_YAML_PUSH
-#define REPORTER_TYPES "'line' and 'pushgateway'"
+#define REPORTER_TYPES "'line', 'pushgateway' and 'remote_write'"
 #else
 #define REPORTER_TYPES "'line'"
 #endif
@@ -278,6 +279,8 @@ static int apply_reporter(const loader *l, const yaml_node_t *entry, option_set 
 #ifdef EXTATUS_YAML_PUSH
     if (type && strcmp(type, "pushgateway") == 0)
         ops = extatus_reporter_pushgateway();
+    if (type && strcmp(type, "remote_write") == 0)
+        ops = extatus_reporter_remote_write();
 #endif
     if (!ops)
         return fail(l, entry, EXTATUS_ERR_INVALID,

@@ -47,10 +47,17 @@
 #include <time.h>
 
 #define RW_USER_AGENT   "extatus/" EXTATUS_VERSION_STRING
-#define RW_MAX_LABELS   64  /* labels of one series, external ones and __name__ included */
-#define RW_STALE_ROUNDS 3   /* intervals unseen before a vanished family's series go stale */
-#define RW_MAX_SHARDS   64  /* the "shards" option's bound */
-#define RW_SWEEP_MS     250 /* how often the first sender looks for vanished families */
+#define RW_MAX_LABELS   64 /* labels of one series, external ones and __name__ included */
+#define RW_STALE_ROUNDS 3  /* intervals unseen before a vanished family's series go stale */
+/*
+ * A family still registered but unseen (emptied, or the deliveries are
+ * late because the machine is loaded) goes stale only after this long:
+ * the library delivers nothing for an empty family, so only time tells
+ * the two apart, and a loaded machine must not end live series.
+ */
+#define RW_EMPTY_STALE_MS 10000
+#define RW_MAX_SHARDS     64  /* the "shards" option's bound */
+#define RW_SWEEP_MS       250 /* how often the first sender looks for vanished families */
 
 /* ---------------------------------------------------------------- stats */
 
@@ -184,6 +191,7 @@ typedef struct rw_family {
     uint64_t seen_round;              /* delivery number that last carried it */
     int64_t seen_ms;                  /* monotonic ms of that delivery */
     int64_t swept_seen_ms;            /* seen_ms when the idle sweep last ended its series */
+    bool registered;                  /* at the last idle sweep, still in its registry */
 } rw_family;
 
 /* ---------------------------------------------------------------- shards and state */
@@ -952,7 +960,8 @@ static size_t sweep_stale(rw_state *st, rw_pending *pending, int64_t now, const 
             else if (f->seen_round == st->round && !idle)
                 stale = k->seen_round != st->round;
             else
-                stale = f->interval_ms > 0 && now - f->seen_ms > RW_STALE_ROUNDS * f->interval_ms;
+                stale = f->interval_ms > 0 && now - f->seen_ms > RW_STALE_ROUNDS * f->interval_ms &&
+                        (!f->registered || now - f->seen_ms > RW_EMPTY_STALE_MS);
             if (stale) {
                 queue_stale(st, pending, k);
                 *link = k->next;
@@ -1176,12 +1185,20 @@ static void idle_sweep(rw_state *st)
     /* Walk the series only when a family became overdue since the last walk (cheap check). */
     int64_t now = mono_ms();
     bool overdue = false;
-    for (rw_family *f = st->families; f; f = f->next)
-        if (f->interval_ms > 0 && now - f->seen_ms > RW_STALE_ROUNDS * f->interval_ms &&
-            f->swept_seen_ms != f->seen_ms) {
-            f->swept_seen_ms = f->seen_ms;
-            overdue = true;
-        }
+    for (rw_family *f = st->families; f; f = f->next) {
+        if (f->interval_ms <= 0 || now - f->seen_ms <= RW_STALE_ROUNDS * f->interval_ms ||
+            f->swept_seen_ms == f->seen_ms)
+            continue;
+        /* Deleted: end its series now. Still there: only after RW_EMPTY_STALE_MS. */
+        extatus_registry *registry = NULL;
+        extatus_family *family = NULL;
+        f->registered = extatus_registry_lookup(&registry, f->registry) == EXTATUS_OK &&
+                        extatus_family_lookup(&family, registry, f->metric) == EXTATUS_OK;
+        if (f->registered && now - f->seen_ms <= RW_EMPTY_STALE_MS)
+            continue; /* looked at again at the next sweep */
+        f->swept_seen_ms = f->seen_ms;
+        overdue = true;
+    }
     if (!overdue) {
         pthread_mutex_unlock(&st->memory_lock);
         return;

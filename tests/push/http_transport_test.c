@@ -332,7 +332,8 @@ static void test_silent_server(void)
     double took = now_ms() - t0;
     CHECK(rc == EXTATUS_ERR_SYSTEM && result.failure == EXTATUS__PUSH_HTTP_TIMEOUT,
           "rc %d failure %d", rc, (int)result.failure);
-    CHECK(took >= 650 && took < 3000, "took %.0f ms for a 700 ms timeout", took);
+    /* Generous above: a loaded machine runs late; without the timeout it would hang for good. */
+    CHECK(took >= 650 && took < 10000, "took %.0f ms for a 700 ms timeout", took);
     CHECK(strstr(extatus_error_last(), url) && strstr(extatus_error_last(), "700 ms"),
           "message '%s'", extatus_error_last());
     printf("silent server: timeout after %.0f ms (limit 700)\n", took);

@@ -18,6 +18,7 @@
 #include "extatus/counter.h"
 #include "extatus/gauge.h"
 #include "extatus/histogram.h"
+#include "extatus/native_histogram.h"
 #include "extatus/summary.h"
 #include "extatus/function.h"
 #include "extatus/spiral.h"

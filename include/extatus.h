@@ -15,6 +15,7 @@
 #include "extatus/metric.h"
 #include "extatus/registry.h"
 #include "extatus/family.h"
+#include "extatus/exemplar.h"
 #include "extatus/counter.h"
 #include "extatus/gauge.h"
 #include "extatus/histogram.h"

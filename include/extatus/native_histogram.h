@@ -32,6 +32,7 @@
 #define EXTATUS_NATIVE_HISTOGRAM_H
 
 #include "common.h"
+#include "exemplar.h"
 #include "labels.h"
 
 EXTATUS_BEGIN_DECLS
@@ -70,6 +71,19 @@ EXTATUS_API int extatus_native_histogram_get(extatus_native_histogram **out, ext
  */
 EXTATUS_API void extatus_native_histogram_observe(extatus_native_histogram *histogram,
                                                   double value);
+
+/*
+ * Record one observation as extatus_native_histogram_observe() does and
+ * keep `exemplar` (extatus/exemplar.h) as the exemplar of its classic
+ * bucket (the +Inf bucket without classic buckets), replacing the one
+ * there. The observation is counted even when the exemplar is refused.
+ * Errors: EXTATUS_ERR_LABEL, EXTATUS_ERR_INVALID, EXTATUS_ERR_NOMEM as
+ * extatus_histogram_observe_exemplar(). Thread safety: any thread; takes
+ * the series' exemplar lock.
+ */
+EXTATUS_API int extatus_native_histogram_observe_exemplar(extatus_native_histogram *histogram,
+                                                          double value,
+                                                          const extatus_exemplar *exemplar);
 
 EXTATUS_END_DECLS
 

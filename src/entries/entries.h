@@ -178,6 +178,60 @@ void extatus__composite_answer(const extatus__composite *composite,
                                const extatus__composite_values *read, const char *const *names,
                                size_t count, extatus_value *values);
 
+/* ---- exemplars (exemplar.c) ------------------------------------------------
+ *
+ * A series keeps one exemplar per slot (a bucket, or a counter's value),
+ * the last one recorded, behind a lock of its own; the slots are
+ * allocated with the first exemplar.
+ */
+
+/* One kept exemplar. */
+typedef struct extatus__exemplar_slot {
+    char labels[EXTATUS_EXEMPLAR_TEXT_MAX]; /* as extatus__exemplar_render() wrote them */
+    double value;                           /* the observation or increment */
+    double timestamp;                       /* epoch seconds */
+    bool set;                               /* whether the slot holds one */
+} extatus__exemplar_slot;
+
+/* The exemplars of one series (opaque), and where a series keeps them: NULL until the first. */
+typedef struct extatus__exemplars extatus__exemplars;
+typedef _Atomic(extatus__exemplars *) extatus__exemplars_holder;
+
+/*
+ * Check an exemplar's labels (names, UTF-8 values, at most
+ * EXTATUS_EXEMPLAR_LABELS_MAX characters together) and its timestamp,
+ * and write the labels as the exposition writes labels into
+ * out[EXTATUS_EXEMPLAR_TEXT_MAX]. EXTATUS_ERR_LABEL or
+ * EXTATUS_ERR_INVALID with a message naming the fault.
+ */
+int extatus__exemplar_render(const extatus_exemplar *exemplar, char *out);
+
+/*
+ * Keep an exemplar in `slot` of a series with `slot_count` slots
+ * (timestamp 0: now), replacing the one there. EXTATUS_ERR_NOMEM when the
+ * slots cannot be allocated. Thread safety: any thread.
+ */
+int extatus__exemplars_store(extatus__exemplars_holder *holder, uint32_t slot_count, uint32_t slot,
+                             const char *labels, double value, double timestamp);
+
+/*
+ * Check `exemplar` and keep it, with `value`, in `slot`: what the
+ * *_exemplar calls do after counting the observation. Errors as
+ * extatus__exemplar_render() and extatus__exemplars_store().
+ */
+int extatus__exemplar_keep(extatus__exemplars_holder *holder, uint32_t slot_count, uint32_t slot,
+                           double value, const extatus_exemplar *exemplar);
+
+/* get_exemplar of an entry: 1 with *out filled when `slot` holds one, else 0. */
+int extatus__exemplars_get(extatus__exemplars_holder *holder, size_t slot,
+                           extatus_exemplar_value *out);
+
+/* Forget every exemplar (reset). */
+void extatus__exemplars_clear(extatus__exemplars_holder *holder);
+
+/* Free the exemplars (destroy). */
+void extatus__exemplars_free(extatus__exemplars_holder *holder);
+
 /* ---- native histograms (native_histogram.c) ------------------------------ */
 
 /* Buckets per sign a native read can hold (and a window's cells per sign). */
@@ -279,6 +333,15 @@ static inline uint32_t extatus__bucket_index(const double *bounds, uint32_t boun
         }
     }
     return low;
+}
+
+/* The bucket of any value: NaN and +Inf in the +Inf bucket, -Inf in the first. */
+static inline uint32_t extatus__bucket_of(const double *bounds, uint32_t bound_count,
+                                          uint32_t scan_count, double value)
+{
+    if (isnan(value))
+        return bound_count;
+    return extatus__bucket_index(bounds, bound_count, scan_count, value);
 }
 
 #endif /* EXTATUS_ENTRIES_H */

@@ -26,10 +26,11 @@
 #include "entries/entries.h"
 
 struct extatus_histogram {
-    const double *bounds;         /* bound_count finite bounds, increasing; +Inf padding */
-    uint32_t bound_count;         /* finite bounds; there are bound_count + 1 buckets */
-    uint32_t scan_count;          /* bounds padded with +Inf to a multiple of 4 */
-    extatus__composite composite; /* bucket cells (non-cumulative), the sum, datapoints */
+    const double *bounds;                /* bound_count finite bounds, increasing; +Inf padding */
+    uint32_t bound_count;                /* finite bounds; there are bound_count + 1 buckets */
+    uint32_t scan_count;                 /* bounds padded with +Inf to a multiple of 4 */
+    extatus__composite composite;        /* bucket cells (non-cumulative), the sum, datapoints */
+    extatus__exemplars_holder exemplars; /* one per bucket, from the first exemplar */
 };
 
 static const double default_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -124,6 +125,7 @@ static void histogram_destroy(void *ref, const extatus_entry_ctx *ctx)
     if (histogram == NULL)
         return;
     extatus__composite_dispose(&histogram->composite);
+    extatus__exemplars_free(&histogram->exemplars);
     extatus__free(histogram);
 }
 
@@ -154,6 +156,7 @@ static int histogram_reset(void *ref, const extatus_entry_ctx *ctx)
 {
     (void)ctx;
     extatus__composite_reset(&((extatus_histogram *)ref)->composite);
+    extatus__exemplars_clear(&((extatus_histogram *)ref)->exemplars);
     return EXTATUS_OK;
 }
 
@@ -188,6 +191,14 @@ static int histogram_setopts(void *ref, const extatus_entry_ctx *ctx, const exta
         "the bucket layout of a series is fixed (create a new family instead)");
 }
 
+/* Datapoints are the buckets first: a bucket's index is its exemplar slot. */
+static int histogram_get_exemplar(void *ref, const extatus_entry_ctx *ctx, size_t index,
+                                  extatus_exemplar_value *out)
+{
+    (void)ctx;
+    return extatus__exemplars_get(&((extatus_histogram *)ref)->exemplars, index, out);
+}
+
 static const extatus_entry_ops histogram_ops = {
     .version = EXTATUS_ENTRY_OPS_VERSION,
     .kind = EXTATUS_ENTRY_KIND_ENTRY,
@@ -200,6 +211,7 @@ static const extatus_entry_ops histogram_ops = {
     .sample = NULL,
     .get_datapoints = histogram_get_datapoints,
     .setopts = histogram_setopts,
+    .get_exemplar = histogram_get_exemplar,
 };
 
 int extatus__histogram_register(void)
@@ -262,6 +274,16 @@ void extatus_histogram_observe(extatus_histogram *histogram, double value)
     atomic_store_explicit(&mine[bucket], count + 1, memory_order_relaxed);
     sum = extatus__bits_double(atomic_load_explicit(&mine[sum_cell], memory_order_relaxed));
     atomic_store_explicit(&mine[sum_cell], extatus__double_bits(sum + value), memory_order_relaxed);
+}
+
+int extatus_histogram_observe_exemplar(extatus_histogram *histogram, double value,
+                                       const extatus_exemplar *exemplar)
+{
+    extatus_histogram_observe(histogram, value); /* counted whatever the exemplar */
+    return extatus__exemplar_keep(
+        &histogram->exemplars, histogram->bound_count + 1,
+        extatus__bucket_of(histogram->bounds, histogram->bound_count, histogram->scan_count, value),
+        value, exemplar);
 }
 
 int extatus_histogram_new(extatus_histogram **out, extatus_registry *registry, const char *name,

@@ -60,17 +60,18 @@ typedef struct nh_window {
 } nh_window;
 
 struct extatus_native_histogram {
-    _Atomic(nh_window *) current;   /* where observations go; NULL until the first */
-    int32_t schema;                 /* configured (starting) schema */
-    uint32_t max_buckets;           /* bucket limit per sign */
-    double zero_threshold;          /* |v| <= this goes to the zero bucket */
-    const double *bounds;           /* classic bounds, +Inf padded (entries.h) */
-    uint32_t bound_count;           /* finite classic bounds */
-    uint32_t scan_count;            /* bounds a scan reads */
-    pthread_mutex_t window_lock;    /* guards windows, window_count and every base */
-    nh_window *windows[NH_WINDOWS]; /* every window ever published */
-    uint32_t window_count;          /* entries in windows */
-    extatus__composite composite;   /* classic bucket cells, the zero bucket, the sum */
+    _Atomic(nh_window *) current;        /* where observations go; NULL until the first */
+    int32_t schema;                      /* configured (starting) schema */
+    uint32_t max_buckets;                /* bucket limit per sign */
+    double zero_threshold;               /* |v| <= this goes to the zero bucket */
+    const double *bounds;                /* classic bounds, +Inf padded (entries.h) */
+    uint32_t bound_count;                /* finite classic bounds */
+    uint32_t scan_count;                 /* bounds a scan reads */
+    pthread_mutex_t window_lock;         /* guards windows, window_count and every base */
+    nh_window *windows[NH_WINDOWS];      /* every window ever published */
+    uint32_t window_count;               /* entries in windows */
+    extatus__composite composite;        /* classic bucket cells, the zero bucket, the sum */
+    extatus__exemplars_holder exemplars; /* one per classic bucket, from the first exemplar */
 };
 
 /* ---- bucket index ----------------------------------------------------------- */
@@ -463,6 +464,7 @@ static void nh_destroy(void *ref, const extatus_entry_ctx *ctx)
     }
     pthread_mutex_destroy(&histogram->window_lock);
     extatus__composite_dispose(&histogram->composite);
+    extatus__exemplars_free(&histogram->exemplars);
     extatus__free(histogram);
 }
 
@@ -538,6 +540,7 @@ static int nh_reset(void *ref, const extatus_entry_ctx *ctx)
     atomic_store_explicit(&histogram->current, NULL, memory_order_release);
     pthread_mutex_unlock(&histogram->window_lock);
     extatus__composite_reset(&histogram->composite);
+    extatus__exemplars_clear(&histogram->exemplars);
     return EXTATUS_OK;
 }
 
@@ -579,6 +582,14 @@ static int nh_setopts(void *ref, const extatus_entry_ctx *ctx, const extatus_opt
     return rc;
 }
 
+/* Datapoints are the classic buckets first: a bucket's index is its exemplar slot. */
+static int nh_get_exemplar(void *ref, const extatus_entry_ctx *ctx, size_t index,
+                           extatus_exemplar_value *out)
+{
+    (void)ctx;
+    return extatus__exemplars_get(&((extatus_native_histogram *)ref)->exemplars, index, out);
+}
+
 static const extatus_entry_ops native_histogram_ops = {
     .version = EXTATUS_ENTRY_OPS_VERSION,
     .kind = EXTATUS_ENTRY_KIND_ENTRY,
@@ -591,6 +602,7 @@ static const extatus_entry_ops native_histogram_ops = {
     .sample = NULL,
     .get_datapoints = nh_get_datapoints,
     .setopts = nh_setopts,
+    .get_exemplar = nh_get_exemplar,
 };
 
 int extatus__native_histogram_register(void)
@@ -645,6 +657,16 @@ void extatus_native_histogram_observe(extatus_native_histogram *histogram, doubl
         }
     }
     nh_observe_outside(histogram, sign, key);
+}
+
+int extatus_native_histogram_observe_exemplar(extatus_native_histogram *histogram, double value,
+                                              const extatus_exemplar *exemplar)
+{
+    extatus_native_histogram_observe(histogram, value); /* counted whatever the exemplar */
+    return extatus__exemplar_keep(
+        &histogram->exemplars, histogram->bound_count + 1,
+        extatus__bucket_of(histogram->bounds, histogram->bound_count, histogram->scan_count, value),
+        value, exemplar);
 }
 
 int extatus_native_histogram_new(extatus_native_histogram **out, extatus_registry *registry,

@@ -2,7 +2,8 @@
  * native_histogram_stress_test.c - native histogram observers (more than
  * the exclusive shards, so some share) spreading over many octaves, so
  * windows change and the schema drops while a reader reads the buckets,
- * a scraper exposes and a resetter resets. Built with ThreadSanitizer
+ * a scraper exposes (OpenMetrics too, reading the exemplars some
+ * observers record) and a resetter resets. Built with ThreadSanitizer
  * (halt_on_error): any data race fails the test. Every read must have a
  * count at least the buckets' total, and after the last reset every
  * observation made after it is in a bucket.
@@ -57,12 +58,15 @@ static void *reader(void *arg)
     return NULL;
 }
 
+/* Scrapes in both formats: OpenMetrics reads the exemplars. */
 static void *scraper(void *arg)
 {
+    unsigned round = 0;
     (void)arg;
     while (atomic_load(&observers_done) < OBSERVERS) {
         extatus_buf buf = EXTATUS_BUF_INIT;
         extatus_expose_options options = EXTATUS_EXPOSE_OPTIONS_INIT;
+        options.format = round++ % 2 ? EXTATUS_FORMAT_OPENMETRICS : EXTATUS_FORMAT_TEXT;
         if (extatus_expose(&buf, NULL, 0, &options) != EXTATUS_OK)
             atomic_fetch_add(&bad_reads, 1);
         extatus_buf_dispose(&buf);

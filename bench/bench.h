@@ -45,6 +45,7 @@ typedef struct bench_ops {
 extern const bench_ops bench_ext_counter_inc;
 extern const bench_ops bench_ext_labeled_inc;
 extern const bench_ops bench_ext_histogram_observe;
+extern const bench_ops bench_ext_native_histogram_observe;
 extern const bench_ops bench_ext_summary_observe;
 extern const bench_ops bench_ext_expose;
 extern const bench_ops bench_ext_series_memory;

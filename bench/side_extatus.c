@@ -151,6 +151,7 @@ static uint64_t labeled_finish(void *opaque)
 typedef struct observe_state {
     extatus_registry *registry;
     extatus_histogram *histogram;
+    extatus_native_histogram *native_histogram;
     extatus_summary *summary;
 } observe_state;
 
@@ -173,6 +174,31 @@ static uint64_t histogram_run(void *opaque, uint64_t n, unsigned thread)
     (void)thread;
     for (i = 0; i < n; i++)
         extatus_histogram_observe(histogram, bench_values[i % BENCH_VALUE_COUNT]);
+    return n;
+}
+
+/* ---- native_histogram_observe -------------------------------------------- */
+
+/* Schema 3 (the default resolution), no classic buckets: +Inf, count, sum. */
+static void *native_histogram_setup(void)
+{
+    observe_state *state = calloc(1, sizeof(*state));
+    if (state == NULL)
+        bench_fail("calloc", "out of memory");
+    state->registry = registry_new("bench_native_histogram");
+    check(extatus_native_histogram_new(&state->native_histogram, state->registry,
+                                       "bench_latency_seconds", "Latency.", 3),
+          "extatus_native_histogram_new");
+    return state;
+}
+
+static uint64_t native_histogram_run(void *opaque, uint64_t n, unsigned thread)
+{
+    extatus_native_histogram *histogram = ((observe_state *)opaque)->native_histogram;
+    uint64_t i;
+    (void)thread;
+    for (i = 0; i < n; i++)
+        extatus_native_histogram_observe(histogram, bench_values[i % BENCH_VALUE_COUNT]);
     return n;
 }
 
@@ -298,6 +324,8 @@ static uint64_t memory_run(void *opaque, uint64_t n, unsigned thread)
 const bench_ops bench_ext_counter_inc = {counter_setup, counter_run, counter_finish};
 const bench_ops bench_ext_labeled_inc = {labeled_setup, labeled_run, labeled_finish};
 const bench_ops bench_ext_histogram_observe = {histogram_setup, histogram_run, observe_finish};
+const bench_ops bench_ext_native_histogram_observe = {native_histogram_setup, native_histogram_run,
+                                                      observe_finish};
 const bench_ops bench_ext_summary_observe = {summary_setup, summary_run, observe_finish};
 const bench_ops bench_ext_expose = {expose_setup, expose_run, big_finish};
 const bench_ops bench_ext_series_memory = {memory_setup, memory_run, big_finish};

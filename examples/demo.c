@@ -25,6 +25,12 @@
  * (and the push library was built), the gauges and worker states are also
  * pushed to that Pushgateway every 2 s, job "extatus_demo" (or
  * EXTATUS_PUSHGATEWAY_JOB). Stop with Ctrl-C or SIGTERM.
+ *
+ * The counter servers time their requests in a native histogram,
+ * demo_request_seconds{worker}, and every 16th request carries an
+ * exemplar with a made-up trace id (visible in OpenMetrics on the +Inf
+ * bucket: curl -H 'Accept: application/openmetrics-text; version=1.0.0'
+ * .../metrics).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -55,15 +61,16 @@ static void sleep_ms(long ms)
 typedef enum behaviour { STEADY, BUSY, SHORT } behaviour;
 
 typedef struct counter_server {
-    const char *name;     /* unique worker name */
-    behaviour behaviour;  /* how this one behaves */
-    long n;               /* the state: inc, dec, value */
-    extatus_gauge *gauge; /* instrument_gauge{label=name} */
-    unsigned seed;        /* for inc/dec */
-    unsigned lives;       /* times started */
-    pthread_t thread;     /* current life */
-    bool running;         /* a life was started and not joined */
-    atomic_bool ended;    /* the current life has returned */
+    const char *name;                  /* unique worker name */
+    behaviour behaviour;               /* how this one behaves */
+    long n;                            /* the state: inc, dec, value */
+    extatus_gauge *gauge;              /* instrument_gauge{label=name} */
+    extatus_native_histogram *latency; /* demo_request_seconds{worker=name} */
+    unsigned seed;                     /* for inc/dec */
+    unsigned lives;                    /* times started */
+    pthread_t thread;                  /* current life */
+    bool running;                      /* a life was started and not joined */
+    atomic_bool ended;                 /* the current life has returned */
 } counter_server;
 
 static const char *server_name(void *state)
@@ -93,6 +100,31 @@ static unsigned next_random(unsigned *state)
     return *state = x;
 }
 
+/* Seconds since `start` (CLOCK_MONOTONIC). */
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Time one request; every 16th carries an exemplar with a made-up trace id. */
+static void observe_request(counter_server *server, long tick, const struct timespec *start)
+{
+    double seconds = seconds_since(start);
+    if (tick % 16 == 0) {
+        char trace_id[17];
+        const char *names[] = {"trace_id"};
+        const char *values[] = {trace_id};
+        extatus_exemplar exemplar = {names, values, 1, 0};
+        snprintf(trace_id, sizeof(trace_id), "%08x%08x", next_random(&server->seed),
+                 next_random(&server->seed));
+        extatus_native_histogram_observe_exemplar(server->latency, seconds, &exemplar);
+    } else {
+        extatus_native_histogram_observe(server->latency, seconds);
+    }
+}
+
 static void *serve(void *arg)
 {
     counter_server *server = arg;
@@ -104,6 +136,8 @@ static void *serve(void *arg)
     long tick_ms = 10;
     long ticks_per_period = period_ms / tick_ms ? (long)period_ms / tick_ms : 1;
     for (long tick = 1; !atomic_load(&stopping); tick++) {
+        struct timespec start;
+        clock_gettime(CLOCK_MONOTONIC, &start);
         /* One request: inc most of the time, dec sometimes. */
         if (next_random(&server->seed) % 4)
             server->n++;
@@ -114,6 +148,7 @@ static void *serve(void *arg)
             sleep_ms(3 * (long)period_ms); /* a slow request: no answer meanwhile */
         else
             sleep_ms(tick_ms);
+        observe_request(server, tick, &start);
         if (server->behaviour == SHORT && tick >= 3 * ticks_per_period) {
             if (server->lives % 2)
                 extatus_process_deregister(self, EXTATUS_REASON_NORMAL);
@@ -245,6 +280,12 @@ int main(int argc, char **argv)
 {
     extatus_config config = EXTATUS_CONFIG_INIT;
     const char *label[] = {"label"};
+    const char *worker[] = {"worker"};
+    extatus_option latency_options[] = {
+        EXTATUS_OPT_STRING("help", "Time the counter servers take for a request."),
+        EXTATUS_OPT_STRINGS("labels", worker, 1),
+    };
+    extatus_family *latency;
     extatus_option options[] = {
         EXTATUS_OPT_STRING("help", "Instrument gauge"),
         EXTATUS_OPT_STRINGS("labels", label, 1),
@@ -279,6 +320,8 @@ int main(int argc, char **argv)
     http.port = config.port;
     if (extatus_family_new(&instrument, NULL, "instrument_gauge", "gauge", options, 2) !=
             EXTATUS_OK ||
+        extatus_family_new(&latency, NULL, "demo_request_seconds", "native_histogram",
+                           latency_options, 2) != EXTATUS_OK ||
         extatus_process_start(&process) != EXTATUS_OK)
         return fail("set-up");
     if (extatus_exporter_start(&exporter, &http) != EXTATUS_OK)
@@ -286,7 +329,9 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < server_count; i++) {
         if (extatus_gauge_get(&servers[i].gauge, instrument, EXTATUS_LABELS(servers[i].name)) !=
-            EXTATUS_OK)
+                EXTATUS_OK ||
+            extatus_native_histogram_get(&servers[i].latency, latency,
+                                         EXTATUS_LABELS(servers[i].name)) != EXTATUS_OK)
             return fail("gauge");
         start_life(&servers[i]);
     }

@@ -13,6 +13,7 @@
 #define EXTATUS_COUNTER_H
 
 #include "common.h"
+#include "exemplar.h"
 #include "labels.h"
 
 EXTATUS_BEGIN_DECLS
@@ -54,6 +55,19 @@ EXTATUS_API void extatus_counter_add(extatus_counter *counter, uint64_t amount);
 EXTATUS_API int extatus_counter_add_float(extatus_counter *counter, double amount);
 
 /* The current total. Thread safety: any thread. */
+/*
+ * Add `amount` as extatus_counter_add() does and keep `exemplar`
+ * (extatus/exemplar.h) as the counter's exemplar, replacing the one
+ * there; OpenMetrics exposes it on the _total line. The amount is added
+ * even when the exemplar is refused. Errors: EXTATUS_ERR_LABEL (an
+ * invalid label name or value, more than EXTATUS_EXEMPLAR_LABELS_MAX
+ * characters, no label), EXTATUS_ERR_INVALID (a negative or non-finite
+ * timestamp), EXTATUS_ERR_NOMEM. Thread safety: any thread; takes the
+ * series' exemplar lock.
+ */
+EXTATUS_API int extatus_counter_add_exemplar(extatus_counter *counter, uint64_t amount,
+                                             const extatus_exemplar *exemplar);
+
 EXTATUS_API double extatus_counter_value(const extatus_counter *counter);
 
 /* Back to 0; the created time becomes now. Thread safety: any thread. */

@@ -12,6 +12,7 @@
 #define EXTATUS_HISTOGRAM_H
 
 #include "common.h"
+#include "exemplar.h"
 #include "labels.h"
 
 EXTATUS_BEGIN_DECLS
@@ -44,6 +45,19 @@ EXTATUS_API int extatus_histogram_get(extatus_histogram **out, extatus_family *f
  * Thread safety: any thread; lock-free, allocation-free.
  */
 EXTATUS_API void extatus_histogram_observe(extatus_histogram *histogram, double value);
+
+/*
+ * Record one observation as extatus_histogram_observe() does and keep
+ * `exemplar` (extatus/exemplar.h) with it as the exemplar of its bucket,
+ * replacing the one there; OpenMetrics exposes it on that bucket's line.
+ * The observation is counted even when the exemplar is refused.
+ * Errors: EXTATUS_ERR_LABEL (an invalid label name or value, more than
+ * EXTATUS_EXEMPLAR_LABELS_MAX characters, no label), EXTATUS_ERR_INVALID
+ * (a negative or non-finite timestamp), EXTATUS_ERR_NOMEM.
+ * Thread safety: any thread; takes the series' exemplar lock.
+ */
+EXTATUS_API int extatus_histogram_observe_exemplar(extatus_histogram *histogram, double value,
+                                                   const extatus_exemplar *exemplar);
 
 /*
  * Prometheus' default bounds (.005 .01 .025 .05 .1 .25 .5 1 2.5 5 10);

@@ -52,6 +52,16 @@ int extatus__series_sample(extatus_series *series)
     return family->type->ops.sample(series->ref, &ctx);
 }
 
+bool extatus__series_exemplar(extatus_series *series, size_t index, extatus_exemplar_value *out)
+{
+    const extatus_family *family = series->family;
+    if (!family->type->ops.get_exemplar)
+        return false;
+    extatus_entry_ctx ctx;
+    extatus__entry_ctx(&ctx, family, series);
+    return family->type->ops.get_exemplar(series->ref, &ctx, index, out) != 0;
+}
+
 void *extatus__series_ref(const extatus_series *series)
 {
     return series->ref;

@@ -89,6 +89,13 @@ void extatus__series_view_of(extatus_series *series, extatus__series_view *view)
 int extatus__series_read(extatus_series *series, const char *const *datapoints, size_t count,
                          extatus_value *values);
 
+/*
+ * The exemplar the series' entry keeps for datapoint `index` (its
+ * get_exemplar): true with *out filled, false when there is none or the
+ * type keeps none.
+ */
+bool extatus__series_exemplar(extatus_series *series, size_t index, extatus_exemplar_value *out);
+
 /* Run the entry's sample method (probes); EXTATUS_OK when it has none. */
 int extatus__series_sample(extatus_series *series);
 

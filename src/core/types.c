@@ -52,7 +52,8 @@ const extatus__type *extatus__type_find(const char *name)
  * When a version is added, give it its line and move the assertion.
  */
 #define OPS_V1_SIZE EXTATUS__FIELD_END(extatus_entry_ops, setopts)
-_Static_assert(EXTATUS_ENTRY_OPS_VERSION != 1 || OPS_V1_SIZE == sizeof(extatus_entry_ops),
+#define OPS_V2_SIZE EXTATUS__FIELD_END(extatus_entry_ops, get_exemplar)
+_Static_assert(EXTATUS_ENTRY_OPS_VERSION != 2 || OPS_V2_SIZE == sizeof(extatus_entry_ops),
                "extatus_entry_ops grew: add the new version's size to ops_size_of_version");
 
 static size_t ops_size_of_version(unsigned version)
@@ -60,6 +61,8 @@ static size_t ops_size_of_version(unsigned version)
     switch (version) {
     case 1:
         return OPS_V1_SIZE;
+    case 2:
+        return OPS_V2_SIZE;
     default: /* refused before the copy */
         return 0;
     }

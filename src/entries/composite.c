@@ -89,6 +89,23 @@ void extatus__composite_read(extatus__composite *composite, uint64_t *counts, do
     pthread_mutex_unlock(&composite->lock);
 }
 
+void extatus__composite_read_buckets(extatus__composite *composite, uint64_t *counts,
+                                     uint32_t buckets, extatus__composite_values *read)
+{
+    double sum;
+    double created;
+    uint32_t i;
+
+    extatus__composite_read(composite, counts, &sum, &created);
+    read->sum = sum;
+    read->created = created;
+    read->count = 0;
+    for (i = 0; i < buckets; i++) {
+        read->count += counts[i];
+        counts[i] = read->count;
+    }
+}
+
 int extatus__composite_get_datapoints(const extatus__composite *composite,
                                       const extatus_datapoint **datapoints, size_t *count)
 {
@@ -118,6 +135,49 @@ void extatus__sum_add_nonfinite(extatus__cell *sum_cells, double value)
         extatus__cell_add(&sum_cells[EXTATUS__SUM_PINF], 1);
     else
         extatus__cell_add(&sum_cells[EXTATUS__SUM_NINF], 1);
+}
+
+/* ---- classic buckets ------------------------------------------------------ */
+
+int extatus__check_bounds(const double *bounds, size_t count)
+{
+    size_t i;
+
+    if (count > EXTATUS_HISTOGRAM_MAX_BUCKETS)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "option 'buckets': %zu bounds given, at most %d allowed", count,
+                                   EXTATUS_HISTOGRAM_MAX_BUCKETS);
+    if (count > 0 && bounds == NULL)
+        return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                   "option 'buckets': list is NULL but count is %zu", count);
+    for (i = 0; i < count; i++) {
+        if (!isfinite(bounds[i]))
+            return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                       "option 'buckets': bound %zu is %g; bounds must be finite "
+                                       "(the +Inf bucket is always added)",
+                                       i, bounds[i]);
+        if (i > 0 && !(bounds[i] > bounds[i - 1]))
+            return extatus_entry_error(EXTATUS_ERR_OPTION,
+                                       "option 'buckets': bound %zu (%.17g) is not greater than "
+                                       "bound %zu (%.17g); bounds must be strictly increasing",
+                                       i, bounds[i], i - 1, bounds[i - 1]);
+    }
+    return EXTATUS_OK;
+}
+
+size_t extatus__bounds_store(double *out, const double *bounds, size_t bound_count,
+                             size_t *scan_count)
+{
+    size_t stored_count;
+    size_t i;
+
+    *scan_count = (bound_count + 3) & ~(size_t)3;
+    stored_count = *scan_count > bound_count ? *scan_count : bound_count + 1; /* room for +Inf */
+    for (i = 0; i < bound_count; i++)
+        out[i] = bounds[i] + 0.0; /* -0 becomes +0 */
+    for (i = bound_count; i < stored_count; i++)
+        out[i] = INFINITY; /* never below a finite value; the +Inf bucket's bound */
+    return stored_count;
 }
 
 /* ---- datapoints ------------------------------------------------------------ */

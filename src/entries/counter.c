@@ -21,19 +21,20 @@
  * without its carry. Between them the cells only grow, so reads need no
  * lock.
  */
-#include "entries/common.h"
+#include "entries/entries.h"
 
 #include <math.h>
 #include <sched.h>
 
 struct extatus_counter {
-    extatus__cell *cells;       /* [0] integer total (sharded, each shard mod 2^64) */
-    _Atomic double floats;      /* fractional increments since the last reset */
-    _Atomic uint64_t carries;   /* units of 2^63 moved out of the cells since creation */
-    _Atomic uint64_t base_low;  /* integer total at the last reset: low 64 bits */
-    _Atomic uint64_t base_high; /* and high 64 bits */
-    _Atomic uint32_t sequence;  /* odd while a carry or reset is being recorded */
-    _Atomic int64_t reset_ns;   /* CLOCK_REALTIME of creation or last reset */
+    extatus__cell *cells;                /* [0] integer total (sharded, each shard mod 2^64) */
+    _Atomic double floats;               /* fractional increments since the last reset */
+    _Atomic uint64_t carries;            /* units of 2^63 moved out of the cells since creation */
+    _Atomic uint64_t base_low;           /* integer total at the last reset: low 64 bits */
+    _Atomic uint64_t base_high;          /* and high 64 bits */
+    _Atomic uint32_t sequence;           /* odd while a carry or reset is being recorded */
+    _Atomic int64_t reset_ns;            /* CLOCK_REALTIME of creation or last reset */
+    extatus__exemplars_holder exemplars; /* the value's exemplar, from the first one */
 };
 
 /* Orders the writers of carries and resets (rare: one per 2^64 or per reset call). */
@@ -196,6 +197,7 @@ static void counter_destroy(void *ref, const extatus_entry_ctx *ctx)
     extatus_counter *counter = ref;
     (void)ctx;
     extatus__cells_free(counter->cells, COUNTER_CELLS);
+    extatus__exemplars_free(&counter->exemplars);
     extatus__free(counter);
 }
 
@@ -268,6 +270,14 @@ static int counter_reset(void *ref, const extatus_entry_ctx *ctx)
     return EXTATUS_OK;
 }
 
+/* The exemplar of the value (datapoint 0, "value"), the only one a counter keeps. */
+static int counter_get_exemplar(void *ref, const extatus_entry_ctx *ctx, size_t index,
+                                extatus_exemplar_value *out)
+{
+    (void)ctx;
+    return index == 0 ? extatus__exemplars_get(&((extatus_counter *)ref)->exemplars, 0, out) : 0;
+}
+
 static const extatus_entry_ops counter_ops = {
     .version = EXTATUS_ENTRY_OPS_VERSION,
     .kind = EXTATUS_ENTRY_KIND_ENTRY,
@@ -280,6 +290,7 @@ static const extatus_entry_ops counter_ops = {
     .sample = NULL,
     .get_datapoints = counter_get_datapoints,
     .setopts = NULL,
+    .get_exemplar = counter_get_exemplar,
 };
 
 int extatus__counter_register(void);
@@ -336,6 +347,13 @@ double extatus_counter_value(const extatus_counter *counter)
     return counter_total(counter, &integer, &integral);
 }
 
+int extatus_counter_add_exemplar(extatus_counter *counter, uint64_t amount,
+                                 const extatus_exemplar *exemplar)
+{
+    counter_add(counter, amount); /* counted whatever the exemplar */
+    return extatus__exemplar_keep(&counter->exemplars, 1, 0, (double)amount, exemplar);
+}
+
 void extatus_counter_reset(extatus_counter *counter)
 {
     pthread_mutex_lock(&carry_lock);
@@ -348,4 +366,5 @@ void extatus_counter_reset(extatus_counter *counter)
     /* Not sharded, so it can simply be cleared (an infinite total could not be subtracted). */
     atomic_store(&counter->floats, 0.0);
     atomic_store(&counter->reset_ns, extatus__now_realtime_ns());
+    extatus__exemplars_clear(&counter->exemplars);
 }

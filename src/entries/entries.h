@@ -10,8 +10,15 @@
 #include "core/format.h"
 #include "entries/common.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define EXTATUS__NOINLINE __attribute__((noinline))
+#else
+#define EXTATUS__NOINLINE
+#endif
+
 /* Registration of the built-in types (called from entries/builtin.c). */
 int extatus__histogram_register(void);
+int extatus__native_histogram_register(void);
 int extatus__summary_register(void);
 int extatus__spiral_register(void);
 
@@ -157,9 +164,184 @@ typedef struct extatus__composite_values {
     double created;             /* "created" */
 } extatus__composite_values;
 
+/*
+ * One read of a composite whose first `buckets` counting cells are
+ * histogram buckets: counts[] as extatus__composite_read() gives them,
+ * the buckets made cumulative, their total in read->count, the sum and
+ * created time in read.
+ */
+void extatus__composite_read_buckets(extatus__composite *composite, uint64_t *counts,
+                                     uint32_t buckets, extatus__composite_values *read);
+
 /* Answer a get_value call (see extatus_entry_ops) from one read. */
 void extatus__composite_answer(const extatus__composite *composite,
                                const extatus__composite_values *read, const char *const *names,
                                size_t count, extatus_value *values);
+
+/* ---- exemplars (exemplar.c) ------------------------------------------------
+ *
+ * A series keeps one exemplar per slot (a bucket, or a counter's value),
+ * the last one recorded, behind a lock of its own; the slots are
+ * allocated with the first exemplar.
+ */
+
+/* One kept exemplar. */
+typedef struct extatus__exemplar_slot {
+    char labels[EXTATUS_EXEMPLAR_TEXT_MAX]; /* as extatus__exemplar_render() wrote them */
+    double value;                           /* the observation or increment */
+    double timestamp;                       /* epoch seconds */
+    bool set;                               /* whether the slot holds one */
+} extatus__exemplar_slot;
+
+/* The exemplars of one series (opaque), and where a series keeps them: NULL until the first. */
+typedef struct extatus__exemplars extatus__exemplars;
+typedef _Atomic(extatus__exemplars *) extatus__exemplars_holder;
+
+/*
+ * Check an exemplar's labels (names, UTF-8 values, at most
+ * EXTATUS_EXEMPLAR_LABELS_MAX characters together) and its timestamp,
+ * and write the labels as the exposition writes labels into
+ * out[EXTATUS_EXEMPLAR_TEXT_MAX]. EXTATUS_ERR_LABEL or
+ * EXTATUS_ERR_INVALID with a message naming the fault.
+ */
+int extatus__exemplar_render(const extatus_exemplar *exemplar, char *out);
+
+/*
+ * Keep an exemplar in `slot` of a series with `slot_count` slots
+ * (timestamp 0: now), replacing the one there. EXTATUS_ERR_NOMEM when the
+ * slots cannot be allocated. Thread safety: any thread.
+ */
+int extatus__exemplars_store(extatus__exemplars_holder *holder, uint32_t slot_count, uint32_t slot,
+                             const char *labels, double value, double timestamp);
+
+/*
+ * Check `exemplar` and keep it, with `value`, in `slot`: what the
+ * *_exemplar calls do after counting the observation. Errors as
+ * extatus__exemplar_render() and extatus__exemplars_store().
+ */
+int extatus__exemplar_keep(extatus__exemplars_holder *holder, uint32_t slot_count, uint32_t slot,
+                           double value, const extatus_exemplar *exemplar);
+
+/* get_exemplar of an entry: 1 with *out filled when `slot` holds one, else 0. */
+int extatus__exemplars_get(extatus__exemplars_holder *holder, size_t slot,
+                           extatus_exemplar_value *out);
+
+/* Forget every exemplar (reset). */
+void extatus__exemplars_clear(extatus__exemplars_holder *holder);
+
+/* Free the exemplars (destroy). */
+void extatus__exemplars_free(extatus__exemplars_holder *holder);
+
+/* ---- native histograms (native_histogram.c) ------------------------------ */
+
+/* Buckets per sign a native read can hold (and a window's cells per sign). */
+#define EXTATUS__NATIVE_SPAN_MAX 256
+
+/*
+ * One read of a native histogram series: the buckets at `schema`, dense
+ * per sign (0 positive, 1 negative) from index first[sign] for
+ * length[sign] buckets (empty ones included), and the totals. count is
+ * never below the buckets' total.
+ */
+typedef struct extatus__native_read {
+    int32_t schema;                               /* resolution of the buckets */
+    double zero_threshold;                        /* the zero bucket's width */
+    uint64_t zero_count;                          /* observations in the zero bucket */
+    int32_t first[2];                             /* index of counts[sign][0] */
+    uint32_t length[2];                           /* buckets from first; 0 for none */
+    uint64_t counts[2][EXTATUS__NATIVE_SPAN_MAX]; /* per bucket, not cumulative */
+    uint64_t count;                               /* observations (NaN and infinities too) */
+    double sum;                                   /* of all observations */
+    double created;                               /* epoch seconds of creation or reset */
+} extatus__native_read;
+
+/*
+ * Read a native histogram series (the ref of a "native_histogram" entry).
+ * EXTATUS_ERR_NOMEM (with detail) when the buckets cannot be gathered.
+ * Thread safety: any thread, concurrent with observers.
+ */
+int extatus__native_histogram_read(extatus_native_histogram *histogram, extatus__native_read *out);
+
+/* The bucket index of `value` (finite, non-zero) at `schema` (-4..8). */
+int32_t extatus__native_key(double value, int32_t schema);
+
+/* ---- classic buckets (composite.c) -----------------------------------------
+ *
+ * The classic histogram and the classic buckets beside a native histogram
+ * keep their finite upper bounds padded with +Inf to a multiple of 4 (at
+ * least one +Inf, the last bucket's bound), so small lists are scanned
+ * without a tail loop.
+ */
+
+/* Up to this many bounds the bucket is found by a linear scan. */
+#define EXTATUS__BUCKET_LINEAR_MAX 32u
+
+/*
+ * Check a list of classic bounds (option "buckets"): at most
+ * EXTATUS_HISTOGRAM_MAX_BUCKETS, finite, strictly increasing;
+ * EXTATUS_ERR_OPTION naming the offending index and value.
+ */
+int extatus__check_bounds(const double *bounds, size_t count);
+
+/*
+ * Store checked bounds in out[] (room for bound_count + 4) padded with
+ * +Inf; *scan_count receives the bounds a scan reads (a multiple of 4).
+ * Returns the doubles stored.
+ */
+size_t extatus__bounds_store(double *out, const double *bounds, size_t bound_count,
+                             size_t *scan_count);
+
+/* Index of the bucket for a finite value: the first bound >= value (le is inclusive). */
+static inline uint32_t extatus__bucket_index(const double *bounds, uint32_t bound_count,
+                                             uint32_t scan_count, double value)
+{
+    uint32_t low = 0;
+
+    if (bound_count <= EXTATUS__BUCKET_LINEAR_MAX) {
+        /*
+         * Count the bounds below the value, two per SIMD compare: no
+         * data-dependent branch to mispredict, and the +Inf padding needs
+         * no tail loop.
+         */
+#if defined(__GNUC__) || defined(__clang__)
+        typedef double pair __attribute__((vector_size(16), aligned(8)));
+        typedef long long mask __attribute__((vector_size(16)));
+        pair v = {value, value};
+        mask below = {0, 0};
+        uint32_t i;
+        for (i = 0; i < scan_count; i += 2) {
+            pair b;
+            memcpy(&b, &bounds[i], sizeof(b));
+            below += (mask)(v > b); /* -1 per bound below the value */
+        }
+        return (uint32_t) - (below[0] + below[1]);
+#else
+        uint32_t i;
+        for (i = 0; i < scan_count; i++)
+            low += value > bounds[i];
+        return low;
+#endif
+    }
+    {
+        uint32_t high = bound_count;
+        while (low < high) {
+            uint32_t mid = low + (high - low) / 2;
+            if (bounds[mid] < value)
+                low = mid + 1;
+            else
+                high = mid;
+        }
+    }
+    return low;
+}
+
+/* The bucket of any value: NaN and +Inf in the +Inf bucket, -Inf in the first. */
+static inline uint32_t extatus__bucket_of(const double *bounds, uint32_t bound_count,
+                                          uint32_t scan_count, double value)
+{
+    if (isnan(value))
+        return bound_count;
+    return extatus__bucket_index(bounds, bound_count, scan_count, value);
+}
 
 #endif /* EXTATUS_ENTRIES_H */

@@ -25,53 +25,18 @@
 
 #include "entries/entries.h"
 
-#if defined(__GNUC__) || defined(__clang__)
-#define EXTATUS__NOINLINE __attribute__((noinline))
-#else
-#define EXTATUS__NOINLINE
-#endif
-
-/* Up to this many bounds the bucket is found by a linear scan. */
-#define HISTOGRAM_LINEAR_MAX 32u
-
 struct extatus_histogram {
-    const double *bounds;         /* bound_count finite bounds, increasing; +Inf padding */
-    uint32_t bound_count;         /* finite bounds; there are bound_count + 1 buckets */
-    uint32_t scan_count;          /* bounds padded with +Inf to a multiple of 4 */
-    extatus__composite composite; /* bucket cells (non-cumulative), the sum, datapoints */
+    const double *bounds;                /* bound_count finite bounds, increasing; +Inf padding */
+    uint32_t bound_count;                /* finite bounds; there are bound_count + 1 buckets */
+    uint32_t scan_count;                 /* bounds padded with +Inf to a multiple of 4 */
+    extatus__composite composite;        /* bucket cells (non-cumulative), the sum, datapoints */
+    extatus__exemplars_holder exemplars; /* one per bucket, from the first exemplar */
 };
 
 static const double default_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                         0.5,   1.0,  2.5,   5.0,  10.0};
 
 /* ---- options ------------------------------------------------------------ */
-
-/* Check a bounds list; EXTATUS_ERR_OPTION naming the offending index and value. */
-static int check_bounds(const double *bounds, size_t count)
-{
-    size_t i;
-
-    if (count > EXTATUS_HISTOGRAM_MAX_BUCKETS)
-        return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                   "option 'buckets': %zu bounds given, at most %d allowed", count,
-                                   EXTATUS_HISTOGRAM_MAX_BUCKETS);
-    if (count > 0 && bounds == NULL)
-        return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                   "option 'buckets': list is NULL but count is %zu", count);
-    for (i = 0; i < count; i++) {
-        if (!isfinite(bounds[i]))
-            return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                       "option 'buckets': bound %zu is %g; bounds must be finite "
-                                       "(the +Inf bucket is always added)",
-                                       i, bounds[i]);
-        if (i > 0 && !(bounds[i] > bounds[i - 1]))
-            return extatus_entry_error(EXTATUS_ERR_OPTION,
-                                       "option 'buckets': bound %zu (%.17g) is not greater than "
-                                       "bound %zu (%.17g); bounds must be strictly increasing",
-                                       i, bounds[i], i - 1, bounds[i - 1]);
-    }
-    return EXTATUS_OK;
-}
 
 /*
  * Find the bounds among the entry options (default buckets when absent)
@@ -97,7 +62,7 @@ static int parse_options(const extatus_option *options, size_t option_count, con
         if (option->kind != EXTATUS_OPTION_DOUBLES)
             return extatus_entry_error(EXTATUS_ERR_OPTION,
                                        "option 'buckets' must be a list of doubles");
-        rc = check_bounds(option->list, option->count);
+        rc = extatus__check_bounds(option->list, option->count);
         if (rc != EXTATUS_OK)
             return rc;
         *bounds = option->list;
@@ -120,7 +85,6 @@ static int histogram_create(void **ref, const extatus_entry_ctx *ctx, const exta
     extatus_histogram *histogram;
     uint64_t *base;
     extatus_datapoint *points;
-    size_t i;
     int rc;
 
     (void)ctx;
@@ -128,12 +92,7 @@ static int histogram_create(void **ref, const extatus_entry_ctx *ctx, const exta
     rc = parse_options(options, option_count, &bounds, &bound_count);
     if (rc != EXTATUS_OK)
         return rc;
-    scan_count = (bound_count + 3) & ~(size_t)3;
-    stored_count = scan_count > bound_count ? scan_count : bound_count + 1; /* room for +Inf */
-    for (i = 0; i < bound_count; i++)
-        upper[i] = bounds[i] + 0.0; /* -0 becomes +0 */
-    for (i = bound_count; i < stored_count; i++)
-        upper[i] = INFINITY; /* never below a finite value; the +Inf bucket's bound */
+    stored_count = extatus__bounds_store(upper, bounds, bound_count, &scan_count);
     cell_count = extatus__composite_cell_count((uint32_t)bound_count + 1, true);
 
     /* One block: struct, bounds, baseline, then the datapoints and their names. */
@@ -166,6 +125,7 @@ static void histogram_destroy(void *ref, const extatus_entry_ctx *ctx)
     if (histogram == NULL)
         return;
     extatus__composite_dispose(&histogram->composite);
+    extatus__exemplars_free(&histogram->exemplars);
     extatus__free(histogram);
 }
 
@@ -177,14 +137,10 @@ static int histogram_get_value(void *ref, const extatus_entry_ctx *ctx,
     uint64_t cumulative[EXTATUS_HISTOGRAM_MAX_BUCKETS + 1];
     extatus__composite_values read = {.head = (size_t)histogram->bound_count + 1,
                                       .head_ints = cumulative};
-    uint32_t i;
 
     (void)ctx;
-    extatus__composite_read(&histogram->composite, cumulative, &read.sum, &read.created);
-    for (i = 0; i <= histogram->bound_count; i++) {
-        read.count += cumulative[i];
-        cumulative[i] = read.count;
-    }
+    extatus__composite_read_buckets(&histogram->composite, cumulative, histogram->bound_count + 1,
+                                    &read);
     extatus__composite_answer(&histogram->composite, &read, datapoints, count, values);
     return EXTATUS_OK;
 }
@@ -200,6 +156,7 @@ static int histogram_reset(void *ref, const extatus_entry_ctx *ctx)
 {
     (void)ctx;
     extatus__composite_reset(&((extatus_histogram *)ref)->composite);
+    extatus__exemplars_clear(&((extatus_histogram *)ref)->exemplars);
     return EXTATUS_OK;
 }
 
@@ -234,6 +191,14 @@ static int histogram_setopts(void *ref, const extatus_entry_ctx *ctx, const exta
         "the bucket layout of a series is fixed (create a new family instead)");
 }
 
+/* Datapoints are the buckets first: a bucket's index is its exemplar slot. */
+static int histogram_get_exemplar(void *ref, const extatus_entry_ctx *ctx, size_t index,
+                                  extatus_exemplar_value *out)
+{
+    (void)ctx;
+    return extatus__exemplars_get(&((extatus_histogram *)ref)->exemplars, index, out);
+}
+
 static const extatus_entry_ops histogram_ops = {
     .version = EXTATUS_ENTRY_OPS_VERSION,
     .kind = EXTATUS_ENTRY_KIND_ENTRY,
@@ -246,6 +211,7 @@ static const extatus_entry_ops histogram_ops = {
     .sample = NULL,
     .get_datapoints = histogram_get_datapoints,
     .setopts = histogram_setopts,
+    .get_exemplar = histogram_get_exemplar,
 };
 
 int extatus__histogram_register(void)
@@ -254,51 +220,6 @@ int extatus__histogram_register(void)
 }
 
 /* ---- public API ------------------------------------------------------------ */
-
-/* Index of the bucket for a finite value: the first bound >= value (le is inclusive). */
-static inline uint32_t histogram_bucket(const extatus_histogram *histogram, double value)
-{
-    const double *bounds = histogram->bounds;
-    uint32_t n = histogram->bound_count;
-    uint32_t low = 0;
-
-    if (n <= HISTOGRAM_LINEAR_MAX) {
-        /*
-         * Count the bounds below the value, two per SIMD compare: no
-         * data-dependent branch to mispredict, and the +Inf padding needs
-         * no tail loop.
-         */
-#if defined(__GNUC__) || defined(__clang__)
-        typedef double pair __attribute__((vector_size(16), aligned(8)));
-        typedef long long mask __attribute__((vector_size(16)));
-        pair v = {value, value};
-        mask below = {0, 0};
-        uint32_t i;
-        for (i = 0; i < histogram->scan_count; i += 2) {
-            pair b;
-            memcpy(&b, &bounds[i], sizeof(b));
-            below += (mask)(v > b); /* -1 per bound below the value */
-        }
-        return (uint32_t) - (below[0] + below[1]);
-#else
-        uint32_t i;
-        for (i = 0; i < histogram->scan_count; i++)
-            low += value > bounds[i];
-        return low;
-#endif
-    }
-    {
-        uint32_t high = n;
-        while (low < high) {
-            uint32_t mid = low + (high - low) / 2;
-            if (bounds[mid] < value)
-                low = mid + 1;
-            else
-                high = mid;
-        }
-    }
-    return low;
-}
 
 /* NaN and +Inf go to the +Inf bucket, -Inf to the first; each is counted apart from the sum. */
 static EXTATUS__NOINLINE void histogram_observe_special(extatus_histogram *histogram, double value)
@@ -341,7 +262,8 @@ void extatus_histogram_observe(extatus_histogram *histogram, double value)
         histogram_observe_special(histogram, value);
         return;
     }
-    bucket = histogram_bucket(histogram, value);
+    bucket = extatus__bucket_index(histogram->bounds, histogram->bound_count, histogram->scan_count,
+                                   value);
     word = extatus__tls_shard;
     if (EXTATUS__UNLIKELY((word & 1u) == 0)) {
         histogram_observe_shared(histogram, bucket, value);
@@ -352,6 +274,16 @@ void extatus_histogram_observe(extatus_histogram *histogram, double value)
     atomic_store_explicit(&mine[bucket], count + 1, memory_order_relaxed);
     sum = extatus__bits_double(atomic_load_explicit(&mine[sum_cell], memory_order_relaxed));
     atomic_store_explicit(&mine[sum_cell], extatus__double_bits(sum + value), memory_order_relaxed);
+}
+
+int extatus_histogram_observe_exemplar(extatus_histogram *histogram, double value,
+                                       const extatus_exemplar *exemplar)
+{
+    extatus_histogram_observe(histogram, value); /* counted whatever the exemplar */
+    return extatus__exemplar_keep(
+        &histogram->exemplars, histogram->bound_count + 1,
+        extatus__bucket_of(histogram->bounds, histogram->bound_count, histogram->scan_count, value),
+        value, exemplar);
 }
 
 int extatus_histogram_new(extatus_histogram **out, extatus_registry *registry, const char *name,

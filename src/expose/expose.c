@@ -17,6 +17,7 @@
 #include "core/util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The self-metric counting families skipped for clashing (see choose_families). */
@@ -24,15 +25,18 @@
 
 /* State of one extatus_expose() call. */
 typedef struct writer {
-    extatus_buf *out;      /* destination */
-    bool openmetrics;      /* OpenMetrics 1.0.0 rather than text 0.0.4 */
-    bool created;          /* write <name>_created samples (OpenMetrics only) */
-    char *scratch;         /* a line that does not fit a fixed buffer is staged here */
-    size_t scratch_size;   /* bytes at scratch */
-    extatus_value *values; /* one series' values */
-    size_t values_size;    /* entries at values */
-    size_t *order;         /* bucket or quantile datapoints sorted by bound */
-    size_t order_size;     /* entries at order */
+    extatus_buf *out;                /* destination */
+    bool openmetrics;                /* OpenMetrics 1.0.0 rather than text 0.0.4 */
+    bool created;                    /* write <name>_created samples (OpenMetrics only) */
+    char *scratch;                   /* a line that does not fit a fixed buffer is staged here */
+    size_t scratch_size;             /* bytes at scratch */
+    extatus_value *values;           /* one series' values */
+    size_t values_size;              /* entries at values */
+    size_t *order;                   /* bucket or quantile datapoints sorted by bound */
+    size_t order_size;               /* entries at order */
+    extatus_series *series;          /* the series being written (its exemplars) */
+    extatus_exemplar_value exemplar; /* one exemplar, staged */
+    const extatus_exemplar_value *pending_exemplar; /* for the next sample written, or NULL */
 } writer;
 
 /* What a family's samples need, worked out once per family. */
@@ -195,18 +199,67 @@ static char *put_value(char *p, const extatus_value *value, bool integer, bool o
     return extatus__format_double(p, number, openmetrics);
 }
 
-/* "<name><suffix>{<labels>[,le="b"]} <value>\n" */
+/*
+ * An exemplar's timestamp: epoch seconds in plain decimal with up to nine
+ * fractional digits ("1700000000.125"), never an exponent, which
+ * OpenMetrics allows but some parsers (python prometheus_client) misread.
+ * Integer formatting only, so the C locale cannot change the point.
+ */
+static char *put_timestamp(char *p, double seconds)
+{
+    long long whole = (long long)floor(seconds);
+    long long nanos = llround((seconds - (double)whole) * 1e9);
+    if (nanos >= 1000000000LL) {
+        whole++;
+        nanos -= 1000000000LL;
+    }
+    int digits = 9;
+    while (digits > 1 && nanos % 10 == 0) {
+        nanos /= 10;
+        digits--;
+    }
+    return p + sprintf(p, "%lld.%0*lld", whole, digits, nanos);
+}
+
+/* " # {<labels>} <value> <timestamp>" */
+static char *put_exemplar(char *p, const extatus_exemplar_value *exemplar, size_t labels_length)
+{
+    p = PUT_LITERAL(p, " # {");
+    p = put(p, exemplar->labels, labels_length);
+    p = PUT_LITERAL(p, "} ");
+    p = extatus__format_double(p, exemplar->value, true);
+    *p++ = ' ';
+    return put_timestamp(p, exemplar->timestamp);
+}
+
+/*
+ * The exemplar of datapoint `index` of the series being written, staged
+ * in w->exemplar; NULL when there is none or the format is not
+ * OpenMetrics (text 0.0.4 has no exemplars).
+ */
+static const extatus_exemplar_value *exemplar_of(writer *w, size_t index)
+{
+    if (!w->openmetrics || !extatus__series_exemplar(w->series, index, &w->exemplar))
+        return NULL;
+    return &w->exemplar;
+}
+
+/* "<name><suffix>{<labels>[,le="b"]} <value>[ # {<exemplar labels>} <value> <time>]\n" */
 static int write_sample(writer *w, const family_info *f, size_t name_length, const char *suffix,
                         const extatus__series_view *series, extra_label extra, double bound,
                         const extatus_value *value, bool integer)
 {
+    const extatus_exemplar_value *exemplar = w->pending_exemplar; /* for this sample only */
+    w->pending_exemplar = NULL;
     if (!suffix)
         suffix = "";
     size_t suffix_length = strlen(suffix);
     size_t labels_length = series->labels_text_len;
-    /* name, suffix, braces, labels, ",quantile=\"b\"", space, value, newline */
-    size_t max =
-        name_length + suffix_length + 2 + labels_length + 12 + 2 * (size_t)EXTATUS__NUMBER_MAX + 2;
+    size_t exemplar_length = exemplar ? strlen(exemplar->labels) : 0;
+    /* name, suffix, braces, labels, ",quantile=\"b\"", space, value, newline, exemplar */
+    size_t max = name_length + suffix_length + 2 + labels_length + 12 +
+                 2 * (size_t)EXTATUS__NUMBER_MAX + 2 +
+                 (exemplar ? exemplar_length + 6 + 2 * (size_t)EXTATUS__NUMBER_MAX + 2 : 0);
     char *start = line_begin(w, max);
     if (!start)
         return EXTATUS_ERR_NOMEM;
@@ -226,6 +279,8 @@ static int write_sample(writer *w, const family_info *f, size_t name_length, con
     }
     *p++ = ' ';
     p = put_value(p, value, integer, w->openmetrics);
+    if (exemplar)
+        p = put_exemplar(p, exemplar, exemplar_length);
     *p++ = '\n';
     line_end(w, start, p);
     return EXTATUS_OK;
@@ -316,6 +371,7 @@ static int write_histogram(writer *w, const family_info *f, const extatus__serie
         size_t i = w->order[k];
         if (points[i].bound < 0)
             negative = true;
+        w->pending_exemplar = exemplar_of(w, i);
         rc = write_sample(w, f, f->name_length, "_bucket", series, EXTRA_LE, points[i].bound,
                           &values[i], true);
     }
@@ -374,6 +430,7 @@ static int write_single(writer *w, const family_info *f, const extatus__series_v
      */
     if (w->openmetrics && !counter_value(&values[i]))
         return EXTATUS_OK;
+    w->pending_exemplar = exemplar_of(w, i);
     int rc = write_sample(w, f, f->base_length, "_total", series, EXTRA_NONE, 0, &values[i], false);
     i = find_role(points, values, count, EXTATUS_SAMPLE_CREATED);
     if (rc == EXTATUS_OK && w->created && i < count)
@@ -403,6 +460,7 @@ static int write_series(writer *w, const family_info *f, extatus_series *pinned)
     memset(w->values, 0, count * sizeof(*w->values)); /* all EXTATUS_VALUE_UNDEFINED */
     if (extatus__series_read(pinned, NULL, count, w->values) != EXTATUS_OK)
         return EXTATUS_OK;
+    w->series = pinned;
     switch (f->type) {
     case EXTATUS_METRIC_HISTOGRAM:
         return write_histogram(w, f, series, points, count);

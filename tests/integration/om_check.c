@@ -21,6 +21,10 @@
  * family starts with TYPE; within a point the order is buckets or
  * quantiles, _sum, _count, _created (counters: _total, _created); le and
  * quantile values are written as floats ("1.0", not "1").
+ *
+ * Exemplars ("# {labels} value [timestamp]" after a value) are checked
+ * for their grammar, their place (a counter's _total, a histogram
+ * bucket) and the 128-character limit of their labels.
  */
 #include <ctype.h>
 #include <math.h>
@@ -381,6 +385,77 @@ static const char *sample_suffix(const checker *c, const char *name)
     return name + length;
 }
 
+/* UTF-8 characters in `text`: the bytes that do not continue one. */
+static size_t utf8_chars(const char *text)
+{
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        chars += (*p & 0xC0u) != 0x80u;
+    return chars;
+}
+
+/*
+ * An exemplar after a sample's value: " # {labels} value [timestamp]",
+ * its label names and values together at most 128 UTF-8 characters.
+ * Leaves *p after it.
+ */
+static bool check_exemplar(checker *c, const char **pp)
+{
+    const char *p = *pp + 3;
+    static char exemplar_names[MAX_LABELS][MAX_TEXT];
+    size_t labels = 0;
+    size_t chars = 0;
+    if (*p++ != '{')
+        return report(c, "exemplar without {");
+    while (*p != '}') {
+        char value[MAX_TEXT];
+        if (labels == MAX_LABELS)
+            return report(c, "too many exemplar labels");
+        if (!read_name(&p, exemplar_names[labels], true))
+            return report(c, "bad exemplar label name");
+        for (size_t i = 0; i < labels; i++)
+            if (strcmp(exemplar_names[i], exemplar_names[labels]) == 0)
+                return report(c, "exemplar label %s repeated", exemplar_names[i]);
+        if (p[0] != '=' || p[1] != '"')
+            return report(c, "expected =\" after exemplar label %s", exemplar_names[labels]);
+        p += 2;
+        if (!read_escaped(c, &p, '"', value))
+            return false;
+        p++;
+        chars += utf8_chars(exemplar_names[labels]) + utf8_chars(value);
+        labels++;
+        if (*p == ',')
+            p++;
+        else if (*p != '}')
+            return report(c, "expected , or } in exemplar labels");
+    }
+    if (chars > 128)
+        return report(c, "exemplar labels have %zu characters, more than 128", chars);
+    p++;
+    if (*p++ != ' ')
+        return report(c, "expected a space before the exemplar value");
+    for (int field = 0; field < 2; field++) { /* value, then an optional timestamp */
+        char number[128];
+        size_t n = 0;
+        double parsed;
+        bool integer;
+        while (p[n] && p[n] != ' ' && n + 1 < sizeof(number))
+            n++;
+        memcpy(number, p, n);
+        number[n] = '\0';
+        if (!parse_number(number, &parsed, &integer) || (field == 1 && !isfinite(parsed)))
+            return report(c, "bad exemplar %s '%s'", field ? "timestamp" : "value", number);
+        p += n;
+        if (*p != ' ')
+            break;
+        if (field == 1)
+            return report(c, "garbage after the exemplar");
+        p++;
+    }
+    *pp = p;
+    return true;
+}
+
 static bool check_sample(checker *c, const char *line)
 {
     const char *p = line;
@@ -452,6 +527,9 @@ static bool check_sample(checker *c, const char *line)
     bool integer;
     if (!parse_number(number, &value, &integer))
         return report(c, "bad value '%s'", number);
+    bool has_exemplar = strncmp(p, " # ", 3) == 0;
+    if (has_exemplar && !check_exemplar(c, &p))
+        return false;
     if (*p == ' ') { /* a timestamp */
         double ts;
         bool ts_integer;
@@ -460,6 +538,11 @@ static bool check_sample(checker *c, const char *line)
     } else if (*p != '\0') {
         return report(c, "garbage after the value");
     }
+
+    /* Exemplars only on a counter's _total and a histogram's buckets. */
+    if (has_exemplar && !((c->type == TYPE_COUNTER && strcmp(suffix, "_total") == 0) ||
+                          (c->type == TYPE_HISTOGRAM && strcmp(suffix, "_bucket") == 0)))
+        return report(c, "exemplar on %s, which is not a counter's _total or a bucket", name);
 
     /* Which part of the point this sample is, by suffix and type. */
     int stage;

@@ -28,7 +28,20 @@
 
 EXTATUS_BEGIN_DECLS
 
-#define EXTATUS_ENTRY_OPS_VERSION 1
+#define EXTATUS_ENTRY_OPS_VERSION 2
+
+/* Bytes of the label text of an exemplar as an entry hands it out, with its NUL. */
+#define EXTATUS_EXEMPLAR_TEXT_MAX 1040
+
+/*
+ * An exemplar as an entry hands it to the exposition (get_exemplar):
+ * its labels already written as the exposition writes labels.
+ */
+typedef struct extatus_exemplar_value {
+    char labels[EXTATUS_EXEMPLAR_TEXT_MAX]; /* `a="x",b="y"`, escaped, NUL-terminated */
+    double value;                           /* the observation or increment */
+    double timestamp;                       /* epoch seconds */
+} extatus_exemplar_value;
 
 /* exometer's behaviour(): a plain entry, or a probe sampled periodically. */
 typedef enum extatus_entry_kind {
@@ -134,13 +147,25 @@ typedef struct extatus_entry_ops {
      */
     int (*setopts)(void *ref, const extatus_entry_ctx *ctx, const extatus_option *options,
                    size_t option_count);
+
+    /* ---- version 2 ---- */
+
+    /*
+     * Optional (NULL: the type keeps no exemplars). The exemplar kept for
+     * datapoint `index` (in get_datapoints order: a bucket, or a counter's
+     * value): fill *out and return 1, or return 0 when there is
+     * none. Called by the OpenMetrics exposition after get_value, from
+     * the scrape's thread, concurrently with updates.
+     */
+    int (*get_exemplar)(void *ref, const extatus_entry_ctx *ctx, size_t index,
+                        extatus_exemplar_value *out);
 } extatus_entry_ops;
 
 /* A table of this header's version with every method NULL. */
 #define EXTATUS_ENTRY_OPS_INIT                                                                     \
     {                                                                                              \
         EXTATUS_ENTRY_OPS_VERSION, EXTATUS_ENTRY_KIND_ENTRY, EXTATUS_METRIC_UNSET, NULL, NULL,     \
-            NULL, NULL, NULL, NULL, NULL, NULL                                                     \
+            NULL, NULL, NULL, NULL, NULL, NULL, NULL                                               \
     }
 
 #define EXTATUS_TYPE_OPTIONS_VERSION 1

@@ -52,8 +52,8 @@ struct extatus_series {
     const char *labels_text;               /* escaped `a="x",b="y"` (no braces), NUL-terminated */
     uint32_t labels_text_len;              /* strlen(labels_text) */
     uint32_t hash;                         /* of the label values */
-    uint32_t pins;                         /* readers holding it (under family lock) */
-    uint8_t removed;                       /* unlinked; free when pins drops to 0 */
+    uint32_t pins;                         /* single readers holding it (under family lock) */
+    uint8_t removed;                       /* unlinked; free when pins drops to 0 (core/series.c) */
     struct extatus__cache *cache;          /* read cache when the family has `cache`, else NULL */
     void *attached[EXTATUS__SERIES_SLOTS]; /* layers' per-series data (see core/layer.c) */
 };
@@ -75,6 +75,8 @@ struct extatus_family {
     extatus__table series_table;  /* live series by label values (core/table.h) */
     extatus_series *first;        /* creation order */
     extatus_series *last;         /* creation order */
+    size_t snapshots;             /* snapshots not yet released (under lock) */
+    extatus_series *graveyard;    /* removed, unpinned, freed when snapshots drops to 0 */
     atomic_uint refs;             /* registry's reference + one per scrape */
     bool unregistered;            /* removed from its registry */
     int64_t cache_ms;             /* option `cache`: get_value answers from a cache this long */

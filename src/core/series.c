@@ -7,9 +7,14 @@
  * doubly linked list in creation order (for the exposition). Both change
  * only under the family lock.
  *
- * A reader (a scrape, a name-based call) pins the series it uses (pins,
- * under the lock). Removing a series that is pinned only unlinks it and
- * marks it removed; the last unpin frees it.
+ * A reader of one series (a name-based call) pins it (pins, under the
+ * lock); a reader of the whole family (a scrape) takes a snapshot, which
+ * pins the family's series all at once (family->snapshots, see
+ * core/snapshot.c) rather than one by one, so that a scrape of a million
+ * series does not write to each of them twice. Removing a series only
+ * unlinks it while anyone may hold it: a pinned one is marked removed and
+ * the last unpin lets it go; an unpinned one while a snapshot is out goes
+ * to the family's graveyard, freed when the last snapshot is released.
  */
 #include "core/series.h"
 
@@ -92,10 +97,24 @@ void extatus__series_destroy_list(extatus_series *first)
     }
 }
 
+/*
+ * A series that nothing links any more and no single reader pins: to
+ * `doomed` (for the caller to destroy after unlocking), or to the
+ * graveyard while a snapshot may still hold it. Call with the lock held.
+ */
+static void series_let_go_locked(extatus_family *family, extatus_series *series,
+                                 extatus_series **doomed)
+{
+    extatus_series **list = family->snapshots ? &family->graveyard : doomed;
+    series->next = *list;
+    *list = series;
+}
+
 void extatus__family_series_free(extatus_family *family)
 {
     extatus__series_destroy_list(family->first);
-    family->first = family->last = NULL;
+    extatus__series_destroy_list(family->graveyard);
+    family->first = family->last = family->graveyard = NULL;
     extatus__table_dispose(&family->series_table);
 }
 
@@ -291,12 +310,10 @@ static extatus_series *unlink_all_locked(extatus_family *family)
     while (series) {
         extatus_series *next = series->next;
         series->next = series->prev = NULL;
-        if (series->pins) {
+        if (series->pins)
             series->removed = 1;
-        } else {
-            series->next = doomed;
-            doomed = series;
-        }
+        else
+            series_let_go_locked(family, series, &doomed);
         series = next;
     }
     family->first = family->last = NULL;
@@ -331,12 +348,12 @@ int extatus__series_acquire(extatus_series **out, extatus_family *family, extatu
 void extatus__series_unpin(extatus_series *series)
 {
     extatus_family *family = series->family;
-    bool doomed;
+    extatus_series *doomed = NULL;
     pthread_mutex_lock(&family->lock);
-    doomed = --series->pins == 0 && series->removed;
+    if (--series->pins == 0 && series->removed)
+        series_let_go_locked(family, series, &doomed);
     pthread_mutex_unlock(&family->lock);
-    if (doomed)
-        extatus__series_destroy(series);
+    extatus__series_destroy_list(doomed);
 }
 
 int extatus_family_remove(extatus_family *family, extatus_labels labels)
@@ -350,20 +367,19 @@ int extatus_family_remove(extatus_family *family, extatus_labels labels)
     uint32_t hash = hash_values(values, family->label_count);
     pthread_mutex_lock(&family->lock);
     extatus_series *series = series_find_locked(family, hash, values);
-    bool found = series != NULL;
+    extatus_series *doomed = NULL;
     if (series) {
         extatus__table_remove(&family->series_table, series);
         list_unlink(family, series);
-        if (series->pins) {
-            series->removed = 1;
-            series = NULL; /* the last reader frees it */
-        }
+        if (series->pins)
+            series->removed = 1; /* the last single reader lets it go */
+        else
+            series_let_go_locked(family, series, &doomed);
     }
     pthread_mutex_unlock(&family->lock);
-    if (!found)
+    if (!series)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "metric '%s': no such series", family->name);
-    if (series)
-        extatus__series_destroy(series);
+    extatus__series_destroy_list(doomed);
     return EXTATUS_OK;
 }
 

@@ -3,9 +3,12 @@
  * (creating it on first use), pinning, removal and destruction.
  *
  * A family keeps its live series in a hash table keyed by the label
- * values (core/table.h; the lookup of every labelled update) and in a
- * doubly linked list in creation order (for the exposition). Both change
- * only under the family lock.
+ * values (core/table.h; the lookup of every labelled update) and in an
+ * array in creation order (for the exposition: a snapshot copies it
+ * instead of chasing a list through a million allocations). The array is
+ * made of fixed chunks, so growing it never copies it; a removal leaves a
+ * hole, and the holes are squeezed out when they outnumber the live
+ * series. Both change only under the family lock.
  *
  * A reader of one series (a name-based call) pins it (pins, under the
  * lock); a reader of the whole family (a scrape) takes a snapshot, which
@@ -60,17 +63,93 @@ static inline extatus_series *series_find_locked(const extatus_family *family, u
     return extatus__table_find(&family->series_table, hash, series_has_values, &key);
 }
 
-static void list_unlink(extatus_family *family, extatus_series *series)
+#define ORDER_CHUNK_BITS 12u
+#define ORDER_CHUNK      ((size_t)1 << ORDER_CHUNK_BITS)
+
+static extatus_series **order_slot(const extatus_family *family, size_t position)
 {
-    if (series->prev)
-        series->prev->next = series->next;
-    else
-        family->first = series->next;
-    if (series->next)
-        series->next->prev = series->prev;
-    else
-        family->last = series->prev;
-    series->next = series->prev = NULL;
+    return &family->order[position >> ORDER_CHUNK_BITS][position & (ORDER_CHUNK - 1)];
+}
+
+/* Room for one more position at the end; false when out of memory (nothing changed). */
+static bool order_reserve_locked(extatus_family *family)
+{
+    size_t chunk = family->order_end >> ORDER_CHUNK_BITS;
+    if (family->order_end >= UINT32_MAX)
+        return false;
+    if (chunk < family->order_chunks && family->order[chunk])
+        return true;
+    if (chunk >= family->order_chunks) {
+        size_t grown = family->order_chunks ? 2 * family->order_chunks : 4;
+        extatus_series ***order = extatus__realloc(family->order, grown * sizeof(*order));
+        if (!order)
+            return false;
+        memset(order + family->order_chunks, 0, (grown - family->order_chunks) * sizeof(*order));
+        family->order = order;
+        family->order_chunks = grown;
+    }
+    family->order[chunk] = extatus__malloc(ORDER_CHUNK * sizeof(extatus_series *));
+    return family->order[chunk] != NULL;
+}
+
+static void order_append_locked(extatus_family *family, extatus_series *series)
+{
+    series->position = (uint32_t)family->order_end;
+    *order_slot(family, family->order_end++) = series;
+}
+
+/* Free the chunks from position `from` on (rounded up to a whole chunk). */
+static void order_trim(extatus_family *family, size_t from)
+{
+    for (size_t c = (from + ORDER_CHUNK - 1) >> ORDER_CHUNK_BITS; c < family->order_chunks; c++) {
+        extatus__free(family->order[c]);
+        family->order[c] = NULL;
+    }
+}
+
+/* Leave a hole; squeeze the holes out (keeping the order) once they outnumber the live. */
+static void order_remove_locked(extatus_family *family, extatus_series *series)
+{
+    *order_slot(family, series->position) = NULL;
+    family->order_holes++;
+    size_t live = family->order_end - family->order_holes;
+    if (family->order_holes < ORDER_CHUNK || family->order_holes <= live)
+        return;
+    size_t to = 0;
+    for (size_t from = 0; from < family->order_end; from++) {
+        extatus_series *kept = *order_slot(family, from);
+        if (kept) {
+            kept->position = (uint32_t)to;
+            *order_slot(family, to++) = kept;
+        }
+    }
+    family->order_end = to;
+    family->order_holes = 0;
+    order_trim(family, to);
+}
+
+/* Forget the order (every series is unlinked): free its memory. */
+static void order_dispose(extatus_family *family)
+{
+    order_trim(family, 0);
+    extatus__free(family->order);
+    family->order = NULL;
+    family->order_chunks = family->order_end = family->order_holes = 0;
+}
+
+size_t extatus__family_order_copy(const extatus_family *family, extatus_series **out)
+{
+    size_t n = 0;
+    for (size_t c = 0; c << ORDER_CHUNK_BITS < family->order_end; c++) {
+        extatus_series *const *chunk = family->order[c];
+        size_t end = family->order_end - (c << ORDER_CHUNK_BITS);
+        if (end > ORDER_CHUNK)
+            end = ORDER_CHUNK;
+        for (size_t i = 0; i < end; i++)
+            if (chunk[i])
+                out[n++] = chunk[i];
+    }
+    return n;
 }
 
 /* ---- building and destroying -------------------------------------------- */
@@ -112,9 +191,12 @@ static void series_let_go_locked(extatus_family *family, extatus_series *series,
 
 void extatus__family_series_free(extatus_family *family)
 {
-    extatus__series_destroy_list(family->first);
+    for (size_t position = 0; position < family->order_end; position++)
+        if (*order_slot(family, position))
+            extatus__series_destroy(*order_slot(family, position));
+    order_dispose(family);
     extatus__series_destroy_list(family->graveyard);
-    family->first = family->last = family->graveyard = NULL;
+    family->graveyard = NULL;
     extatus__table_dispose(&family->series_table);
 }
 
@@ -276,19 +358,15 @@ static int series_get(extatus_series **out, extatus_family *family, extatus_labe
         extatus__series_destroy(series);
         goto limit;
     }
-    if (extatus__table_insert(&family->series_table, series) != EXTATUS_OK) {
+    if (!order_reserve_locked(family) ||
+        extatus__table_insert(&family->series_table, series) != EXTATUS_OK) {
         pthread_mutex_unlock(&family->lock);
         extatus__series_destroy(series);
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot grow the series table",
                               family->name);
     }
     series->pins = pin ? 1 : 0;
-    series->prev = family->last;
-    if (family->last)
-        family->last->next = series;
-    else
-        family->first = series;
-    family->last = series;
+    order_append_locked(family, series);
     pthread_mutex_unlock(&family->lock);
     *out = series;
     return EXTATUS_OK;
@@ -306,17 +384,16 @@ limit:
 static extatus_series *unlink_all_locked(extatus_family *family)
 {
     extatus_series *doomed = NULL;
-    extatus_series *series = family->first;
-    while (series) {
-        extatus_series *next = series->next;
-        series->next = series->prev = NULL;
+    for (size_t position = 0; position < family->order_end; position++) {
+        extatus_series *series = *order_slot(family, position);
+        if (!series)
+            continue;
         if (series->pins)
             series->removed = 1;
         else
             series_let_go_locked(family, series, &doomed);
-        series = next;
     }
-    family->first = family->last = NULL;
+    order_dispose(family);
     extatus__table_clear(&family->series_table);
     return doomed;
 }
@@ -370,7 +447,7 @@ int extatus_family_remove(extatus_family *family, extatus_labels labels)
     extatus_series *doomed = NULL;
     if (series) {
         extatus__table_remove(&family->series_table, series);
-        list_unlink(family, series);
+        order_remove_locked(family, series);
         if (series->pins)
             series->removed = 1; /* the last single reader lets it go */
         else

@@ -25,11 +25,8 @@ int extatus__family_snapshot(extatus_family *family, extatus_series ***out, size
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot snapshot %zu series",
                               family->name, n);
     }
-    size_t i = 0;
-    for (extatus_series *s = family->first; s; s = s->next) {
-        /* The list holds as many series as the table, so `series` was allocated. */
-        series[i++] = s; // NOLINT(clang-analyzer-core.NullDereference)
-    }
+    if (n)
+        (void)extatus__family_order_copy(family, series); /* as many as the table holds */
     if (n)
         family->snapshots++;
     pthread_mutex_unlock(&family->lock);

@@ -7,6 +7,9 @@
 
 #include "core/table.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #define TABLE_MIN_SLOTS 8u
 /*
  * Old slots each insert copies while the table grows. A growth starts at
@@ -23,6 +26,12 @@
  * simply allocate zeroed memory when they grow (a few microseconds).
  */
 #define TABLE_PREPARE_SLOTS 4096u
+/*
+ * While a large old array is copied, the whole pages of its copied part
+ * go back to the system every TABLE_RELEASE_SLOTS slots (768 KB), so the
+ * final free does not have to give back the whole array at once.
+ */
+#define TABLE_RELEASE_SLOTS 65536u
 #define TABLE_ZERO_STEP     1024u
 
 void *extatus__table_no_items[1];
@@ -33,7 +42,7 @@ static const extatus__table_slots no_slots = {extatus__table_no_items, extatus__
 
 void extatus__table_init(extatus__table *table, size_t hash_offset)
 {
-    *table = (extatus__table){no_slots, {NULL, NULL, 0}, 0, {NULL, NULL, 0}, 0, 0, hash_offset};
+    *table = (extatus__table){no_slots, {NULL, NULL, 0}, 0, 0, {NULL, NULL, 0}, 0, 0, hash_offset};
 }
 
 static void slots_free(extatus__table_slots *slots)
@@ -72,6 +81,21 @@ static void place(extatus__table_slots *slots, void *item, uint32_t stored)
     slots->hashes[i] = stored;
 }
 
+/* Give back the whole pages of [from, to) (the memory reads as zeros if touched again). */
+static void release_pages(void *from, void *to)
+{
+#ifdef MADV_DONTNEED
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)from + page - 1) / page * page;
+    uintptr_t end = (uintptr_t)to / page * page;
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_DONTNEED);
+#else
+    (void)from;
+    (void)to;
+#endif
+}
+
 /* Copy up to `steps` old slots into the current array; drop the old array when done. */
 static void move_some(extatus__table *table, size_t steps)
 {
@@ -84,7 +108,11 @@ static void move_some(extatus__table *table, size_t steps)
     }
     if (table->moved == end) {
         slots_free(old);
-        table->moved = 0;
+        table->moved = table->released = 0;
+    } else if (table->moved - table->released >= TABLE_RELEASE_SLOTS) {
+        release_pages(old->items + table->released, old->items + table->moved);
+        release_pages(old->hashes + table->released, old->hashes + table->moved);
+        table->released = table->moved;
     }
 }
 
@@ -137,7 +165,7 @@ int extatus__table_reserve(extatus__table *table, size_t count)
         move_some(table, SIZE_MAX);
     if (current) {
         table->old = table->now;
-        table->moved = 0;
+        table->moved = table->released = 0;
     }
     table->now = fresh;
     return EXTATUS_OK;
@@ -205,14 +233,26 @@ static bool remove_from(extatus__table_slots *slots, const void *item, uint32_t 
     return true;
 }
 
-/* In the old array while growing: leave a tombstone (the array is only read and copied). */
-static bool bury_in_old(extatus__table_slots *old, const void *item, uint32_t stored)
+/*
+ * In the old array while growing: leave a tombstone (the array is only
+ * read and copied). Only slots not yet copied matter, walked as
+ * extatus__table_find_in_old walks them.
+ */
+static bool bury_in_old(extatus__table *table, const void *item, uint32_t stored)
 {
-    for (size_t i = stored & old->mask; old->hashes[i]; i = (i + 1) & old->mask)
+    extatus__table_slots *old = &table->old;
+    size_t end = old->mask + 1;
+    size_t i = stored & old->mask;
+    if (i < table->moved)
+        i = table->moved;
+    for (size_t left = end - table->moved; left && old->hashes[i]; left--) {
         if (old->items[i] == item) {
             old->items[i] = &extatus__table_tombstone;
             return true;
         }
+        if (++i == end)
+            i = table->moved;
+    }
     return false;
 }
 
@@ -220,7 +260,7 @@ bool extatus__table_remove(extatus__table *table, const void *item)
 {
     uint32_t stored = extatus__table_stored_hash(extatus__table_item_hash(table, item));
     bool found = remove_from(&table->now, item, stored);
-    if (table->old.items && bury_in_old(&table->old, item, stored))
+    if (table->old.items && bury_in_old(table, item, stored))
         found = true;
     if (found)
         table->count--;
@@ -231,7 +271,7 @@ void extatus__table_clear(extatus__table *table)
 {
     slots_free(&table->old);
     slots_free(&table->next);
-    table->moved = 0;
+    table->moved = table->released = 0;
     size_t current = slot_count(&table->now);
     if (current)
         memset(table->now.items, 0, current * (sizeof(void *) + sizeof(uint32_t)));

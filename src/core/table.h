@@ -19,8 +19,11 @@
  * the current one and the old array stays beside it, read-only, until
  * each later insert has copied a few of its slots over (TABLE_MOVE_STEP
  * in table.c, enough to finish before the new array fills). Meanwhile a
- * lookup looks in both arrays, and a removal takes the item out of the
- * new array and leaves a tombstone in its old slot.
+ * lookup looks in both arrays (in the old one only at the slots not yet
+ * copied), and a removal takes the item out of the new array and leaves
+ * a tombstone in its old slot. The memory of the copied part of a large
+ * old array is given back to the system as the copy goes on, so that
+ * freeing it at the end costs little too.
  *
  * The table is intrusive: each item carries its own 32-bit hash at a
  * fixed offset (given at init), which the table reads when it places an
@@ -50,6 +53,7 @@ typedef struct extatus__table {
     extatus__table_slots now;  /* where inserts go */
     extatus__table_slots old;  /* while growing: the array being copied, else items NULL */
     size_t moved;              /* while growing: old slots copied so far */
+    size_t released;           /* while growing: old slots whose memory was given back */
     extatus__table_slots next; /* before growing: the next array, being zeroed, else NULL */
     size_t zeroed;             /* bytes of `next` zeroed so far */
     size_t count;              /* items in the table */
@@ -71,7 +75,7 @@ extern char extatus__table_tombstone;
 /* A static initialiser for an empty table of items of `type`, hash in `field`. */
 #define EXTATUS__TABLE_INIT(type, field)                                                           \
     {                                                                                              \
-        {extatus__table_no_items, extatus__table_no_hashes, 0}, {NULL, NULL, 0}, 0,                \
+        {extatus__table_no_items, extatus__table_no_hashes, 0}, {NULL, NULL, 0}, 0, 0,             \
             {NULL, NULL, 0}, 0, 0, offsetof(type, field)                                           \
     }
 
@@ -111,6 +115,39 @@ static inline void *extatus__table_find_in(const extatus__table_slots *slots, ui
 }
 
 /*
+ * Look in the old array while growing. Only its slots from `moved` on
+ * count: those before are copied (their memory may be given back
+ * already). A probe whose home is before `moved` starts there, and one
+ * that runs off the end goes on at `moved`; the slots skipped held only
+ * copied items, so a run that reaches an item still here is unbroken
+ * from `moved` on. A probe may pass slots of other runs, which is
+ * harmless: a live item equal to the key is the one wanted.
+ */
+static inline void *extatus__table_find_in_old(const extatus__table *table, uint32_t stored,
+                                               extatus__table_equal_fn equal, const void *key)
+{
+    const extatus__table_slots *old = &table->old;
+    size_t end = old->mask + 1;
+    size_t moved = table->moved;
+    size_t i = stored & old->mask;
+    if (i < moved)
+        i = moved;
+    for (size_t left = end - moved; left; left--) {
+        uint32_t slot_hash = old->hashes[i];
+        if (!slot_hash)
+            return NULL;
+        if (slot_hash == stored) {
+            void *item = old->items[i];
+            if (item != &extatus__table_tombstone && equal(item, key))
+                return item;
+        }
+        if (++i == end)
+            i = moved;
+    }
+    return NULL;
+}
+
+/*
  * The item with `hash` for which equal(item, key) holds, or NULL. Inline
  * so the probe loop and the equality callback compile into the caller
  * (the series lookup of every labelled update).
@@ -121,7 +158,7 @@ static inline void *extatus__table_find(const extatus__table *table, uint32_t ha
     uint32_t stored = extatus__table_stored_hash(hash);
     void *item = extatus__table_find_in(&table->now, stored, equal, key);
     if (!item && table->old.items)
-        item = extatus__table_find_in(&table->old, stored, equal, key);
+        item = extatus__table_find_in_old(table, stored, equal, key);
     return item;
 }
 

@@ -359,11 +359,11 @@ static void test_many_keys_against_a_model(void **state)
  * arrays; removals during growth (of copied and not yet copied items)
  * hold; the old array goes once the inserts have copied all of it.
  */
-static void test_growth_is_incremental(void **state)
+static void growth_is_incremental(const int OLD_SLOTS)
 {
-    (void)state;
-    enum { OLD_SLOTS = 8192, FULL = OLD_SLOTS / 4 * 3, MORE = 2000 };
-    item *items = calloc(FULL + MORE, sizeof(*items));
+    const int FULL = OLD_SLOTS / 4 * 3;
+    const int MORE = OLD_SLOTS / 4;
+    item *items = calloc((size_t)(FULL + MORE), sizeof(*items));
     assert_non_null(items);
     extatus__table table;
     table_setup(&table);
@@ -376,7 +376,7 @@ static void test_growth_is_incremental(void **state)
     void **prepared = table.next.items; /* allocated early, zeroed by the inserts since */
     assert_non_null(prepared);
     assert_int_equal(table.next.mask + 1, 2 * OLD_SLOTS);
-    assert_int_equal(table.zeroed, 2 * OLD_SLOTS * (sizeof(void *) + sizeof(uint32_t)));
+    assert_int_equal(table.zeroed, 2 * (size_t)OLD_SLOTS * (sizeof(void *) + sizeof(uint32_t)));
 
     items[FULL] = (item){FULL, (uint32_t)FULL * 2654435761u};
     assert_ok(extatus__table_insert(&table, &items[FULL]));
@@ -385,7 +385,7 @@ static void test_growth_is_incremental(void **state)
     assert_null(table.next.items);
     assert_non_null(table.old.items); /* not copied in one go */
     assert_int_equal(table.old.mask + 1, OLD_SLOTS);
-    assert_true(table.moved < OLD_SLOTS);
+    assert_true(table.moved < (size_t)OLD_SLOTS);
     assert_runs_intact(&table);
     for (int i = 0; i <= FULL; i++)
         assert_ptr_equal(find(&table, &items[i]), &items[i]);
@@ -401,7 +401,16 @@ static void test_growth_is_incremental(void **state)
     assert_runs_intact(&table);
 
     int inserted = FULL + 1;
+    size_t released = 0;
     while (table.old.items) {
+        if (table.released > released) { /* pages of the copied part went back */
+            released = table.released;
+            assert_true(released <= table.moved);
+            for (int i = 0; i < inserted; i++)
+                assert_ptr_equal(find(&table, &items[i]),
+                                 i <= FULL && i % 3 == 0 ? NULL : &items[i]);
+            assert_runs_intact(&table);
+        }
         assert_true(inserted < FULL + MORE); /* the copy finishes well before the array fills */
         items[inserted] = (item){inserted, (uint32_t)inserted * 2654435761u};
         assert_ok(extatus__table_insert(&table, &items[inserted]));
@@ -413,8 +422,23 @@ static void test_growth_is_incremental(void **state)
     assert_runs_intact(&table);
     for (int i = 0; i < inserted; i++)
         assert_ptr_equal(find(&table, &items[i]), i <= FULL && i % 3 == 0 ? NULL : &items[i]);
+    if (OLD_SLOTS >= 2 * 65536)
+        assert_true(released > 0);
     extatus__table_dispose(&table);
     free(items);
+}
+
+static void test_growth_is_incremental(void **state)
+{
+    (void)state;
+    growth_is_incremental(8192);
+}
+
+/* A large old array gives the memory of its copied part back while the copy goes on. */
+static void test_large_growth_gives_memory_back(void **state)
+{
+    (void)state;
+    growth_is_incremental(262144);
 }
 
 int main(void)
@@ -430,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_failed_growth_changes_nothing),
         cmocka_unit_test(test_many_keys_against_a_model),
         cmocka_unit_test(test_growth_is_incremental),
+        cmocka_unit_test(test_large_growth_gives_memory_back),
     };
     return cmocka_run_group_tests_name("core/table", tests, NULL, NULL);
 }

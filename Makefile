@@ -19,7 +19,7 @@ BUILD_DEPS = cmake make gcc pkg-config libc6-dev libmicrohttpd-dev libdeflate-de
 TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-client locales valgrind clang-tidy cppcheck \
              clang-format curl openssl zlib1g-dev gzip wrk chromium man-db graphite-carbon \
              python3-whisper prometheus-pushgateway systemd
-BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev
+BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev gnuplot-nox
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -66,7 +66,8 @@ bench: deps-bench
 	    -DBUILD_TESTING=OFF -DEXTATUS_BUILD_EXAMPLES=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench/run-bench
-	$(BENCH_BUILD)/bench/scale-bench
+	$(BENCH_BUILD)/bench/scale-bench | tee $(BENCH_BUILD)/scale.txt
+	sh bench/scale_plot.sh $(BENCH_BUILD)/scale.txt $(BENCH_BUILD)/performance-scale.png
 	$(BENCH_BUILD)/bench/http-gzip-choice
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 	$(BENCH_BUILD)/bench/extatusd-bench $(BENCH_BUILD)/tools/extatusd/extatusd

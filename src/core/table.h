@@ -3,7 +3,7 @@
  *
  * An open-addressed table of item pointers with linear probing: the slot
  * count is a power of two and the table doubles when an insert would fill
- * more than three quarters of it. Removal shifts the rest of the probe
+ * more than 13/16 of it. Removal shifts the rest of the probe
  * run back (no tombstones in a settled table, so lookups never slow down
  * after removals).
  *
@@ -97,21 +97,18 @@ static inline uint32_t extatus__table_item_hash(const extatus__table *table, con
     return hash;
 }
 
-/* Look in one slot array; `stored` is extatus__table_stored_hash of the key's hash. */
+/*
+ * Look in the current array (which never holds tombstones); `stored` is
+ * extatus__table_stored_hash of the key's hash.
+ */
 static inline void *extatus__table_find_in(const extatus__table_slots *slots, uint32_t stored,
                                            extatus__table_equal_fn equal, const void *key)
 {
     size_t mask = slots->mask;
-    for (size_t i = stored & mask;; i = (i + 1) & mask) {
-        uint32_t slot_hash = slots->hashes[i];
-        if (!slot_hash)
-            return NULL;
-        if (slot_hash == stored) {
-            void *item = slots->items[i];
-            if (item != &extatus__table_tombstone && equal(item, key))
-                return item;
-        }
-    }
+    for (size_t i = stored & mask; slots->hashes[i]; i = (i + 1) & mask)
+        if (slots->hashes[i] == stored && equal(slots->items[i], key))
+            return slots->items[i];
+    return NULL;
 }
 
 /*

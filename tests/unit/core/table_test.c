@@ -1,6 +1,6 @@
 /*
  * table_test.c - the library's one hash table (src/core/table.c,
- * src/core/table.h): lookups, growth by doubling at three quarters full
+ * src/core/table.h): lookups, growth by doubling at 13/16 full
  * (incremental: the old slots are copied a few per insert),
  * removal that shifts the rest of a probe run back (also across the end
  * of the slot array), reserve and clear, allocation failure, and a long
@@ -99,21 +99,21 @@ static void test_empty(void **state)
     assert_null(find(&fixed, &absent));
 }
 
-static void test_growth_doubles_at_three_quarters(void **state)
+static void test_growth_doubles_at_thirteen_sixteenths(void **state)
 {
     (void)state;
     extatus__table table;
     table_setup(&table);
-    item items[25];
-    /* Slot count after inserting the (i+1)-th item: 8 holds 6, 16 holds 12, 32 holds 24. */
-    for (int i = 0; i < 25; i++) {
+    item items[27];
+    /* Slot count after inserting the (i+1)-th item: 8 holds 6, 16 holds 13, 32 holds 26. */
+    for (int i = 0; i < 27; i++) {
         items[i] = (item){i, (uint32_t)i * 2654435761u};
         assert_ok(extatus__table_insert(&table, &items[i]));
-        size_t expected = i < 6 ? 8 : i < 12 ? 16 : i < 24 ? 32 : 64;
+        size_t expected = i < 6 ? 8 : i < 13 ? 16 : i < 26 ? 32 : 64;
         assert_int_equal(table.now.mask + 1, expected);
         assert_int_equal(table.count, (size_t)i + 1);
     }
-    for (int i = 0; i < 25; i++)
+    for (int i = 0; i < 27; i++)
         assert_ptr_equal(find(&table, &items[i]), &items[i]);
     item absent = {99, 99u * 2654435761u};
     assert_null(find(&table, &absent));
@@ -232,21 +232,21 @@ static void test_reserve_and_clear(void **state)
     extatus__table table;
     table_setup(&table);
     assert_ok(extatus__table_reserve(&table, 100));
-    /* 128 slots hold 96 at three quarters: 100 need 256. */
-    assert_int_equal(table.now.mask + 1, 256);
+    /* 64 slots hold 52 at 13/16: 100 need 128 (which hold 104). */
+    assert_int_equal(table.now.mask + 1, 128);
     item items[100];
     for (int i = 0; i < 100; i++) {
         items[i] = (item){i, (uint32_t)i % 7u}; /* long runs */
         assert_ok(extatus__table_insert(&table, &items[i]));
     }
-    assert_int_equal(table.now.mask + 1, 256); /* reserved: no growth */
+    assert_int_equal(table.now.mask + 1, 128); /* reserved: no growth */
     assert_runs_intact(&table);
     for (int i = 0; i < 100; i++)
         assert_ptr_equal(find(&table, &items[i]), &items[i]);
 
     extatus__table_clear(&table);
     assert_int_equal(table.count, 0);
-    assert_int_equal(table.now.mask + 1, 256); /* the slots stay */
+    assert_int_equal(table.now.mask + 1, 128); /* the slots stay */
     for (int i = 0; i < 100; i++)
         assert_null(find(&table, &items[i]));
     assert_ok(extatus__table_insert(&table, &items[3]));
@@ -341,7 +341,7 @@ static void test_many_keys_against_a_model(void **state)
     assert_int_equal(table.count, 0);
     /* The table never shrinks: it is the smallest power of two that held the peak. */
     size_t slots = 8;
-    while (largest > slots / 4 * 3)
+    while (largest > slots * 13 / 16)
         slots *= 2;
     assert_int_equal(table.now.mask + 1, slots);
     for (size_t i = 0; i <= table.now.mask; i++)
@@ -361,7 +361,7 @@ static void test_many_keys_against_a_model(void **state)
  */
 static void growth_is_incremental(const int OLD_SLOTS)
 {
-    const int FULL = OLD_SLOTS / 4 * 3;
+    const int FULL = OLD_SLOTS / 16 * 13;
     const int MORE = OLD_SLOTS / 4;
     item *items = calloc((size_t)(FULL + MORE), sizeof(*items));
     assert_non_null(items);
@@ -445,7 +445,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_growth_doubles_at_three_quarters),
+        cmocka_unit_test(test_growth_doubles_at_thirteen_sixteenths),
         cmocka_unit_test(test_same_hash_other_key),
         cmocka_unit_test(test_remove_shifts_run_back),
         cmocka_unit_test(test_remove_keeps_items_at_home),

@@ -448,7 +448,9 @@ void extatus__series_unpin(extatus_series *series)
     extatus_family *family = series->family;
     extatus_series *doomed = NULL;
     pthread_mutex_lock(&family->lock);
-    if (--series->pins == 0 && series->removed)
+    uint32_t pins = series->pins - 1u;
+    series->pins = pins;
+    if (pins == 0 && series->removed)
         series_let_go_locked(family, series, &doomed);
     pthread_mutex_unlock(&family->lock);
     extatus__series_destroy_list(doomed);

@@ -22,7 +22,7 @@ TEST_DEPS  = $(BUILD_DEPS) g++ libcmocka-dev prometheus python3-prometheus-clien
              python3-whisper prometheus-pushgateway systemd protobuf-compiler python3-snappy \
              victoria-metrics
 BENCH_DEPS = $(BUILD_DEPS) g++ prometheus-cpp-dev wrk curl zlib1g-dev libprotobuf-c-dev protobuf-c-compiler \
-             prometheus
+             prometheus gnuplot-nox
 
 CMAKE_FLAGS = -DEXTATUS_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
@@ -69,7 +69,8 @@ bench: deps-bench
 	    -DBUILD_TESTING=OFF -DEXTATUS_BUILD_EXAMPLES=OFF >/dev/null
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/bench/run-bench
-	$(BENCH_BUILD)/bench/scale-bench
+	$(BENCH_BUILD)/bench/scale-bench | tee $(BENCH_BUILD)/scale.txt
+	sh bench/scale_plot.sh $(BENCH_BUILD)/scale.txt $(BENCH_BUILD)/performance-scale.png
 	$(BENCH_BUILD)/bench/http-gzip-choice
 	$(BENCH_BUILD)/bench/proto-encoder-choice
 	/usr/bin/python3 bench/remote_write_bench.py $(BENCH_BUILD)/bench

@@ -87,7 +87,11 @@ int extatus__cells_init(void)
     pthread_once(&shard_key_once, create_shard_key);
     if (shard_key_error)
         return extatus__error(EXTATUS_ERR_SYSTEM, "cannot create the thread shard key");
+#ifdef EXTATUS_BENCH_CPUS
+    long cpus = EXTATUS_BENCH_CPUS; /* a benchmark build sized for a bigger machine */
+#else
     long cpus = sysconf(_SC_NPROCESSORS_CONF);
+#endif
     if (cpus < 1)
         cpus = 1;
     exclusive_count = clamp_unsigned(2 * cpus, 2, MAX_EXCLUSIVE);

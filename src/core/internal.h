@@ -45,15 +45,15 @@ void extatus__types_free(void);
 
 struct extatus_series {
     extatus_family *family;                /* owner */
-    extatus_series *next;                  /* creation order */
-    extatus_series *prev;                  /* creation order */
+    extatus_series *next;                  /* in a list of series to free (graveyard, doomed) */
     void *ref;                             /* the entry's state */
     const char **label_values;             /* label_count pointers into this allocation */
     const char *labels_text;               /* escaped `a="x",b="y"` (no braces), NUL-terminated */
     uint32_t labels_text_len;              /* strlen(labels_text) */
     uint32_t hash;                         /* of the label values */
-    uint32_t pins;                         /* readers holding it (under family lock) */
-    uint8_t removed;                       /* unlinked; free when pins drops to 0 */
+    uint32_t pins : 31;                    /* single readers holding it (under family lock) */
+    uint32_t removed : 1;                  /* unlinked; free when pins drops to 0 (core/series.c) */
+    uint32_t position;                     /* in the family's creation order (under family lock) */
     struct extatus__cache *cache;          /* read cache when the family has `cache`, else NULL */
     void *attached[EXTATUS__SERIES_SLOTS]; /* layers' per-series data (see core/layer.c) */
 };
@@ -73,8 +73,12 @@ struct extatus_family {
     pthread_mutex_t lock;         /* guards the series table and list */
     pthread_mutex_t options_lock; /* guards options (read by create, grown by setopts) */
     extatus__table series_table;  /* live series by label values (core/table.h) */
-    extatus_series *first;        /* creation order */
-    extatus_series *last;         /* creation order */
+    extatus_series ***order;      /* creation order: chunks of series, NULL where removed */
+    size_t order_chunks;          /* chunk pointers allocated in `order` */
+    size_t order_end;             /* positions used, live or removed */
+    size_t order_holes;           /* removed positions below order_end */
+    size_t snapshots;             /* snapshots not yet released (under lock) */
+    extatus_series *graveyard;    /* removed, unpinned, freed when snapshots drops to 0 */
     atomic_uint refs;             /* registry's reference + one per scrape */
     bool unregistered;            /* removed from its registry */
     int64_t cache_ms;             /* option `cache`: get_value answers from a cache this long */

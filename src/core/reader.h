@@ -35,8 +35,9 @@ void extatus__series_unpin(extatus_series *series);
 
 /*
  * Reader snapshots: the families of a registry sorted by name (each
- * referenced), and the live series of a family in creation order (each
- * pinned). Release with the matching call.
+ * referenced), and the live series of a family in creation order (held
+ * all at once through the family, none freed before the release). Release
+ * with the matching call.
  */
 int extatus__registry_snapshot(extatus_registry *registry, extatus_family ***families,
                                size_t *count);

@@ -3,13 +3,21 @@
  * (creating it on first use), pinning, removal and destruction.
  *
  * A family keeps its live series in a hash table keyed by the label
- * values (core/table.h; the lookup of every labelled update) and in a
- * doubly linked list in creation order (for the exposition). Both change
- * only under the family lock.
+ * values (core/table.h; the lookup of every labelled update) and in an
+ * array in creation order (for the exposition: a snapshot copies it
+ * instead of chasing a list through a million allocations). The array is
+ * made of fixed chunks, so growing it never copies it; a removal leaves a
+ * hole, and the holes are squeezed out when they outnumber the live
+ * series. Both change only under the family lock.
  *
- * A reader (a scrape, a name-based call) pins the series it uses (pins,
- * under the lock). Removing a series that is pinned only unlinks it and
- * marks it removed; the last unpin frees it.
+ * A reader of one series (a name-based call) pins it (pins, under the
+ * lock); a reader of the whole family (a scrape) takes a snapshot, which
+ * pins the family's series all at once (family->snapshots, see
+ * core/snapshot.c) rather than one by one, so that a scrape of a million
+ * series does not write to each of them twice. Removing a series only
+ * unlinks it while anyone may hold it: a pinned one is marked removed and
+ * the last unpin lets it go; an unpinned one while a snapshot is out goes
+ * to the family's graveyard, freed when the last snapshot is released.
  */
 #include "core/series.h"
 
@@ -19,13 +27,34 @@
 
 /* ---- the series table ------------------------------------------------- */
 
-/* The hash of the values, 0xff between them (a byte UTF-8 never contains). */
+/*
+ * The hash of the values, eight bytes at a time (the lookup of every
+ * labelled update hashes them; a byte-wise hash costs a multiplication
+ * per byte). Each value ends with a word holding its last bytes and its
+ * length in the top byte, so ("ab", "c") and ("a", "bc") differ. Only
+ * this file's table uses it; equality is still decided by comparing.
+ */
 static uint32_t hash_values(const char *const *values, size_t count)
 {
-    uint32_t hash = EXTATUS__HASH_INIT;
-    for (size_t i = 0; i < count; i++)
-        hash = extatus__hash_byte(extatus__hash_text(hash, values[i]), 0xffu);
-    return hash;
+    const uint64_t multiplier = 0x9e3779b97f4a7c15u;
+    uint64_t hash = count;
+    for (size_t i = 0; i < count; i++) {
+        const char *p = values[i];
+        size_t length = strlen(p);
+        size_t left = length;
+        for (; left >= 8; left -= 8, p += 8) {
+            uint64_t word;
+            memcpy(&word, p, 8);
+            hash = (hash ^ word) * multiplier;
+            hash ^= hash >> 32;
+        }
+        uint64_t last = (uint64_t)(length & 0xffu) << 56;
+        for (size_t b = 0; b < left; b++)
+            last |= (uint64_t)(unsigned char)p[b] << (8 * b);
+        hash = (hash ^ last) * multiplier;
+        hash ^= hash >> 32;
+    }
+    return (uint32_t)hash;
 }
 
 /* What a lookup compares a series with: the family's label values. */
@@ -55,17 +84,93 @@ static inline extatus_series *series_find_locked(const extatus_family *family, u
     return extatus__table_find(&family->series_table, hash, series_has_values, &key);
 }
 
-static void list_unlink(extatus_family *family, extatus_series *series)
+#define ORDER_CHUNK_BITS 12u
+#define ORDER_CHUNK      ((size_t)1 << ORDER_CHUNK_BITS)
+
+static extatus_series **order_slot(const extatus_family *family, size_t position)
 {
-    if (series->prev)
-        series->prev->next = series->next;
-    else
-        family->first = series->next;
-    if (series->next)
-        series->next->prev = series->prev;
-    else
-        family->last = series->prev;
-    series->next = series->prev = NULL;
+    return &family->order[position >> ORDER_CHUNK_BITS][position & (ORDER_CHUNK - 1)];
+}
+
+/* Room for one more position at the end; false when out of memory (nothing changed). */
+static bool order_reserve_locked(extatus_family *family)
+{
+    size_t chunk = family->order_end >> ORDER_CHUNK_BITS;
+    if (family->order_end >= UINT32_MAX)
+        return false;
+    if (chunk < family->order_chunks && family->order[chunk])
+        return true;
+    if (chunk >= family->order_chunks) {
+        size_t grown = family->order_chunks ? 2 * family->order_chunks : 4;
+        extatus_series ***order = extatus__realloc(family->order, grown * sizeof(*order));
+        if (!order)
+            return false;
+        memset(order + family->order_chunks, 0, (grown - family->order_chunks) * sizeof(*order));
+        family->order = order;
+        family->order_chunks = grown;
+    }
+    family->order[chunk] = extatus__malloc(ORDER_CHUNK * sizeof(extatus_series *));
+    return family->order[chunk] != NULL;
+}
+
+static void order_append_locked(extatus_family *family, extatus_series *series)
+{
+    series->position = (uint32_t)family->order_end;
+    *order_slot(family, family->order_end++) = series;
+}
+
+/* Free the chunks from position `from` on (rounded up to a whole chunk). */
+static void order_trim(extatus_family *family, size_t from)
+{
+    for (size_t c = (from + ORDER_CHUNK - 1) >> ORDER_CHUNK_BITS; c < family->order_chunks; c++) {
+        extatus__free(family->order[c]);
+        family->order[c] = NULL;
+    }
+}
+
+/* Leave a hole; squeeze the holes out (keeping the order) once they outnumber the live. */
+static void order_remove_locked(extatus_family *family, extatus_series *series)
+{
+    *order_slot(family, series->position) = NULL;
+    family->order_holes++;
+    size_t live = family->order_end - family->order_holes;
+    if (family->order_holes < ORDER_CHUNK || family->order_holes <= live)
+        return;
+    size_t to = 0;
+    for (size_t from = 0; from < family->order_end; from++) {
+        extatus_series *kept = *order_slot(family, from);
+        if (kept) {
+            kept->position = (uint32_t)to;
+            *order_slot(family, to++) = kept;
+        }
+    }
+    family->order_end = to;
+    family->order_holes = 0;
+    order_trim(family, to);
+}
+
+/* Forget the order (every series is unlinked): free its memory. */
+static void order_dispose(extatus_family *family)
+{
+    order_trim(family, 0);
+    extatus__free(family->order);
+    family->order = NULL;
+    family->order_chunks = family->order_end = family->order_holes = 0;
+}
+
+size_t extatus__family_order_copy(const extatus_family *family, extatus_series **out)
+{
+    size_t n = 0;
+    for (size_t c = 0; c << ORDER_CHUNK_BITS < family->order_end; c++) {
+        extatus_series *const *chunk = family->order[c];
+        size_t end = family->order_end - (c << ORDER_CHUNK_BITS);
+        if (end > ORDER_CHUNK)
+            end = ORDER_CHUNK;
+        for (size_t i = 0; i < end; i++)
+            if (chunk[i])
+                out[n++] = chunk[i];
+    }
+    return n;
 }
 
 /* ---- building and destroying -------------------------------------------- */
@@ -92,10 +197,27 @@ void extatus__series_destroy_list(extatus_series *first)
     }
 }
 
+/*
+ * A series that nothing links any more and no single reader pins: to
+ * `doomed` (for the caller to destroy after unlocking), or to the
+ * graveyard while a snapshot may still hold it. Call with the lock held.
+ */
+static void series_let_go_locked(extatus_family *family, extatus_series *series,
+                                 extatus_series **doomed)
+{
+    extatus_series **list = family->snapshots ? &family->graveyard : doomed;
+    series->next = *list;
+    *list = series;
+}
+
 void extatus__family_series_free(extatus_family *family)
 {
-    extatus__series_destroy_list(family->first);
-    family->first = family->last = NULL;
+    for (size_t position = 0; position < family->order_end; position++)
+        if (*order_slot(family, position))
+            extatus__series_destroy(*order_slot(family, position));
+    order_dispose(family);
+    extatus__series_destroy_list(family->graveyard);
+    family->graveyard = NULL;
     extatus__table_dispose(&family->series_table);
 }
 
@@ -257,19 +379,15 @@ static int series_get(extatus_series **out, extatus_family *family, extatus_labe
         extatus__series_destroy(series);
         goto limit;
     }
-    if (extatus__table_insert(&family->series_table, series) != EXTATUS_OK) {
+    if (!order_reserve_locked(family) ||
+        extatus__table_insert(&family->series_table, series) != EXTATUS_OK) {
         pthread_mutex_unlock(&family->lock);
         extatus__series_destroy(series);
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot grow the series table",
                               family->name);
     }
     series->pins = pin ? 1 : 0;
-    series->prev = family->last;
-    if (family->last)
-        family->last->next = series;
-    else
-        family->first = series;
-    family->last = series;
+    order_append_locked(family, series);
     pthread_mutex_unlock(&family->lock);
     *out = series;
     return EXTATUS_OK;
@@ -287,19 +405,16 @@ limit:
 static extatus_series *unlink_all_locked(extatus_family *family)
 {
     extatus_series *doomed = NULL;
-    extatus_series *series = family->first;
-    while (series) {
-        extatus_series *next = series->next;
-        series->next = series->prev = NULL;
-        if (series->pins) {
+    for (size_t position = 0; position < family->order_end; position++) {
+        extatus_series *series = *order_slot(family, position);
+        if (!series)
+            continue;
+        if (series->pins)
             series->removed = 1;
-        } else {
-            series->next = doomed;
-            doomed = series;
-        }
-        series = next;
+        else
+            series_let_go_locked(family, series, &doomed);
     }
-    family->first = family->last = NULL;
+    order_dispose(family);
     extatus__table_clear(&family->series_table);
     return doomed;
 }
@@ -331,12 +446,14 @@ int extatus__series_acquire(extatus_series **out, extatus_family *family, extatu
 void extatus__series_unpin(extatus_series *series)
 {
     extatus_family *family = series->family;
-    bool doomed;
+    extatus_series *doomed = NULL;
     pthread_mutex_lock(&family->lock);
-    doomed = --series->pins == 0 && series->removed;
+    uint32_t pins = series->pins - 1u;
+    series->pins = pins;
+    if (pins == 0 && series->removed)
+        series_let_go_locked(family, series, &doomed);
     pthread_mutex_unlock(&family->lock);
-    if (doomed)
-        extatus__series_destroy(series);
+    extatus__series_destroy_list(doomed);
 }
 
 int extatus_family_remove(extatus_family *family, extatus_labels labels)
@@ -350,20 +467,19 @@ int extatus_family_remove(extatus_family *family, extatus_labels labels)
     uint32_t hash = hash_values(values, family->label_count);
     pthread_mutex_lock(&family->lock);
     extatus_series *series = series_find_locked(family, hash, values);
-    bool found = series != NULL;
+    extatus_series *doomed = NULL;
     if (series) {
         extatus__table_remove(&family->series_table, series);
-        list_unlink(family, series);
-        if (series->pins) {
-            series->removed = 1;
-            series = NULL; /* the last reader frees it */
-        }
+        order_remove_locked(family, series);
+        if (series->pins)
+            series->removed = 1; /* the last single reader lets it go */
+        else
+            series_let_go_locked(family, series, &doomed);
     }
     pthread_mutex_unlock(&family->lock);
-    if (!found)
+    if (!series)
         return extatus__error(EXTATUS_ERR_NOT_FOUND, "metric '%s': no such series", family->name);
-    if (series)
-        extatus__series_destroy(series);
+    extatus__series_destroy_list(doomed);
     return EXTATUS_OK;
 }
 

@@ -15,6 +15,11 @@
 void extatus__series_destroy(extatus_series *series);
 /* extatus__series_destroy every series of a list chained through `next`. */
 void extatus__series_destroy_list(extatus_series *first);
+/*
+ * Copy the live series of a family in creation order to `out` (room for
+ * series_table.count); returns how many. Call with the family lock held.
+ */
+size_t extatus__family_order_copy(const extatus_family *family, extatus_series **out);
 /* When the family itself is freed: destroy every series and the table. */
 void extatus__family_series_free(extatus_family *family);
 

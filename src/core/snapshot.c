@@ -1,8 +1,15 @@
 /*
  * snapshot.c - what readers (the exposition, reporters, probes, reset and
  * setopts of a whole family) take of a family: its live series in
- * creation order, each pinned so that a concurrent removal cannot free
- * it, and the release that unpins them again.
+ * creation order, held so that a concurrent removal cannot free them,
+ * and the release that lets them go again.
+ *
+ * A snapshot holds its series through one count on the family
+ * (family->snapshots) rather than a pin on each: a removal while any
+ * snapshot is out parks the series in the family's graveyard
+ * (core/series.c), and the release of the last snapshot frees the
+ * graveyard. Taking and releasing a snapshot of a million series thus
+ * writes to none of them.
  */
 #include "core/series.h"
 
@@ -18,12 +25,10 @@ int extatus__family_snapshot(extatus_family *family, extatus_series ***out, size
         return extatus__error(EXTATUS_ERR_NOMEM, "metric '%s': cannot snapshot %zu series",
                               family->name, n);
     }
-    size_t i = 0;
-    for (extatus_series *s = family->first; s; s = s->next) {
-        s->pins++;
-        /* The list holds as many series as the table, so `series` was allocated. */
-        series[i++] = s; // NOLINT(clang-analyzer-core.NullDereference)
-    }
+    if (n)
+        (void)extatus__family_order_copy(family, series); /* as many as the table holds */
+    if (n)
+        family->snapshots++;
     pthread_mutex_unlock(&family->lock);
     *out = series;
     *count = n;
@@ -33,14 +38,14 @@ int extatus__family_snapshot(extatus_family *family, extatus_series ***out, size
 void extatus__series_release(extatus_family *family, extatus_series **series, size_t count)
 {
     extatus_series *doomed = NULL;
-    pthread_mutex_lock(&family->lock);
-    for (size_t i = 0; i < count; i++) {
-        if (--series[i]->pins == 0 && series[i]->removed) {
-            series[i]->next = doomed;
-            doomed = series[i];
+    if (count) {
+        pthread_mutex_lock(&family->lock);
+        if (--family->snapshots == 0) {
+            doomed = family->graveyard;
+            family->graveyard = NULL;
         }
+        pthread_mutex_unlock(&family->lock);
     }
-    pthread_mutex_unlock(&family->lock);
     extatus__series_destroy_list(doomed);
     extatus__free(series);
 }

@@ -1,6 +1,7 @@
 /*
  * table_test.c - the library's one hash table (src/core/table.c,
- * src/core/table.h): lookups, growth by doubling at three quarters full,
+ * src/core/table.h): lookups, growth by doubling at 13/16 full
+ * (incremental: the old slots are copied a few per insert),
  * removal that shifts the rest of a probe run back (also across the end
  * of the slot array), reserve and clear, allocation failure, and a long
  * random run against a plain array as the model.
@@ -39,8 +40,8 @@ static void table_setup(extatus__table *table)
 /* Index of `wanted` in the slot array (it must be there). */
 static size_t slot_of(const extatus__table *table, const item *wanted)
 {
-    for (size_t i = 0; i <= table->mask; i++)
-        if (table->slots[i] == wanted)
+    for (size_t i = 0; i <= table->now.mask; i++)
+        if (table->now.items[i] == wanted)
             return i;
     fail_msg("item %d is in no slot", wanted->key);
     return SIZE_MAX;
@@ -48,21 +49,33 @@ static size_t slot_of(const extatus__table *table, const item *wanted)
 
 /*
  * Every item is reachable: no empty slot lies between its home slot and
- * the slot it sits in, and the count matches the occupied slots.
+ * the slot it sits in, each slot's stored hash is its item's, and the
+ * count matches the occupied slots of the current array plus the items
+ * of the old one (while growing) that are neither copied nor buried.
  */
 static void assert_runs_intact(const extatus__table *table)
 {
     size_t occupied = 0;
-    for (size_t i = 0; i <= table->mask; i++) {
-        const item *stored = table->slots[i];
-        if (!stored)
+    const extatus__table_slots *now = &table->now;
+    for (size_t i = 0; i <= now->mask; i++) {
+        const item *stored = now->items[i];
+        if (!stored) {
+            assert_int_equal(now->hashes[i], 0);
             continue;
+        }
         occupied++;
-        for (size_t j = stored->hash & table->mask; j != i; j = (j + 1) & table->mask)
-            if (!table->slots[j])
+        uint32_t hash = extatus__table_stored_hash(stored->hash);
+        assert_int_equal(now->hashes[i], hash);
+        for (size_t j = hash & now->mask; j != i; j = (j + 1) & now->mask)
+            if (!now->hashes[j])
                 fail_msg("item %d in slot %zu is cut off from its home by empty slot %zu",
                          stored->key, i, j);
     }
+    const extatus__table_slots *old = &table->old;
+    if (old->items)
+        for (size_t i = table->moved; i <= old->mask; i++)
+            if (old->hashes[i] && old->items[i] != &extatus__table_tombstone)
+                occupied++;
     assert_int_equal(occupied, table->count);
 }
 
@@ -86,21 +99,21 @@ static void test_empty(void **state)
     assert_null(find(&fixed, &absent));
 }
 
-static void test_growth_doubles_at_three_quarters(void **state)
+static void test_growth_doubles_at_thirteen_sixteenths(void **state)
 {
     (void)state;
     extatus__table table;
     table_setup(&table);
-    item items[25];
-    /* Slot count after inserting the (i+1)-th item: 8 holds 6, 16 holds 12, 32 holds 24. */
-    for (int i = 0; i < 25; i++) {
+    item items[27];
+    /* Slot count after inserting the (i+1)-th item: 8 holds 6, 16 holds 13, 32 holds 26. */
+    for (int i = 0; i < 27; i++) {
         items[i] = (item){i, (uint32_t)i * 2654435761u};
         assert_ok(extatus__table_insert(&table, &items[i]));
-        size_t expected = i < 6 ? 8 : i < 12 ? 16 : i < 24 ? 32 : 64;
-        assert_int_equal(table.mask + 1, expected);
+        size_t expected = i < 6 ? 8 : i < 13 ? 16 : i < 26 ? 32 : 64;
+        assert_int_equal(table.now.mask + 1, expected);
         assert_int_equal(table.count, (size_t)i + 1);
     }
-    for (int i = 0; i < 25; i++)
+    for (int i = 0; i < 27; i++)
         assert_ptr_equal(find(&table, &items[i]), &items[i]);
     item absent = {99, 99u * 2654435761u};
     assert_null(find(&table, &absent));
@@ -138,7 +151,7 @@ static void test_remove_shifts_run_back(void **state)
     assert_ok(extatus__table_insert(&table, &x2));
     assert_ok(extatus__table_insert(&table, &y));
     assert_ok(extatus__table_insert(&table, &x3));
-    assert_int_equal(table.mask, 7);
+    assert_int_equal(table.now.mask, 7);
     assert_int_equal(slot_of(&table, &x1), 1);
     assert_int_equal(slot_of(&table, &x2), 2);
     assert_int_equal(slot_of(&table, &y), 3);
@@ -149,7 +162,7 @@ static void test_remove_shifts_run_back(void **state)
     assert_int_equal(slot_of(&table, &x2), 1);
     assert_int_equal(slot_of(&table, &y), 2);
     assert_int_equal(slot_of(&table, &x3), 3);
-    assert_null(table.slots[4]);
+    assert_null(table.now.items[4]);
     assert_null(find(&table, &x1));
     assert_ptr_equal(find(&table, &x3), &x3);
     assert_false(extatus__table_remove(&table, &x1));
@@ -170,7 +183,7 @@ static void test_remove_keeps_items_at_home(void **state)
     assert_true(extatus__table_remove(&table, &a));
     /* b moves into the hole; c stays in its home slot, leaving slot 2 empty. */
     assert_int_equal(slot_of(&table, &b), 1);
-    assert_null(table.slots[2]);
+    assert_null(table.now.items[2]);
     assert_int_equal(slot_of(&table, &c), 3);
     assert_ptr_equal(find(&table, &b), &b);
     assert_ptr_equal(find(&table, &c), &c);
@@ -194,7 +207,7 @@ static void test_remove_across_the_end(void **state)
     /* q is at home (0) and stays; r (home 7) moves back over the end into 7. */
     assert_int_equal(slot_of(&table, &q), 0);
     assert_int_equal(slot_of(&table, &r), 7);
-    assert_null(table.slots[1]);
+    assert_null(table.now.items[1]);
     assert_ptr_equal(find(&table, &r), &r);
     assert_null(find(&table, &p));
 
@@ -208,7 +221,7 @@ static void test_remove_across_the_end(void **state)
     assert_int_equal(slot_of(&table, &r), 7);
     assert_int_equal(slot_of(&table, &s), 0);
     assert_int_equal(slot_of(&table, &t), 1);
-    assert_null(table.slots[2]);
+    assert_null(table.now.items[2]);
     assert_runs_intact(&table);
     extatus__table_dispose(&table);
 }
@@ -219,21 +232,21 @@ static void test_reserve_and_clear(void **state)
     extatus__table table;
     table_setup(&table);
     assert_ok(extatus__table_reserve(&table, 100));
-    /* 128 slots hold 96 at three quarters: 100 need 256. */
-    assert_int_equal(table.mask + 1, 256);
+    /* 64 slots hold 52 at 13/16: 100 need 128 (which hold 104). */
+    assert_int_equal(table.now.mask + 1, 128);
     item items[100];
     for (int i = 0; i < 100; i++) {
         items[i] = (item){i, (uint32_t)i % 7u}; /* long runs */
         assert_ok(extatus__table_insert(&table, &items[i]));
     }
-    assert_int_equal(table.mask + 1, 256); /* reserved: no growth */
+    assert_int_equal(table.now.mask + 1, 128); /* reserved: no growth */
     assert_runs_intact(&table);
     for (int i = 0; i < 100; i++)
         assert_ptr_equal(find(&table, &items[i]), &items[i]);
 
     extatus__table_clear(&table);
     assert_int_equal(table.count, 0);
-    assert_int_equal(table.mask + 1, 256); /* the slots stay */
+    assert_int_equal(table.now.mask + 1, 128); /* the slots stay */
     for (int i = 0; i < 100; i++)
         assert_null(find(&table, &items[i]));
     assert_ok(extatus__table_insert(&table, &items[3]));
@@ -252,23 +265,23 @@ static void test_failed_growth_changes_nothing(void **state)
         items[i] = (item){i, (uint32_t)i};
         assert_ok(extatus__table_insert(&table, &items[i]));
     }
-    void **slots = table.slots;
+    void **slots = table.now.items;
     items[6] = (item){6, 6};
     test_alloc_fail_at(1); /* the doubling */
     assert_int_equal(extatus__table_insert(&table, &items[6]), EXTATUS_ERR_NOMEM);
-    assert_ptr_equal(table.slots, slots);
-    assert_int_equal(table.mask, 7);
+    assert_ptr_equal(table.now.items, slots);
+    assert_int_equal(table.now.mask, 7);
     assert_int_equal(table.count, 6);
     assert_null(find(&table, &items[6]));
     for (int i = 0; i < 6; i++)
         assert_ptr_equal(find(&table, &items[i]), &items[i]);
     test_alloc_fail_at(1);
     assert_int_equal(extatus__table_reserve(&table, 7), EXTATUS_ERR_NOMEM);
-    assert_int_equal(table.mask, 7);
+    assert_int_equal(table.now.mask, 7);
 
     test_alloc_fail_at(0);
     assert_ok(extatus__table_insert(&table, &items[6]));
-    assert_int_equal(table.mask, 15);
+    assert_int_equal(table.now.mask, 15);
     extatus__table_dispose(&table);
     assert_int_equal(test_alloc_live(), 0);
     extatus_set_allocator(NULL);
@@ -328,21 +341,111 @@ static void test_many_keys_against_a_model(void **state)
     assert_int_equal(table.count, 0);
     /* The table never shrinks: it is the smallest power of two that held the peak. */
     size_t slots = 8;
-    while (largest > slots / 4 * 3)
+    while (largest > slots * 13 / 16)
         slots *= 2;
-    assert_int_equal(table.mask + 1, slots);
-    for (size_t i = 0; i <= table.mask; i++)
-        assert_null(table.slots[i]);
+    assert_int_equal(table.now.mask + 1, slots);
+    for (size_t i = 0; i <= table.now.mask; i++)
+        assert_null(table.now.items[i]);
     extatus__table_dispose(&table);
     free(items);
     free(present);
+}
+
+/*
+ * A large table allocates its next array before it is full and zeroes it
+ * a piece per insert; growth then copies the old slots a few per insert:
+ * right after the growing insert the old array is still there and
+ * lookups find items in both
+ * arrays; removals during growth (of copied and not yet copied items)
+ * hold; the old array goes once the inserts have copied all of it.
+ */
+static void growth_is_incremental(const int OLD_SLOTS)
+{
+    const int FULL = OLD_SLOTS / 16 * 13;
+    const int MORE = OLD_SLOTS / 4;
+    item *items = calloc((size_t)(FULL + MORE), sizeof(*items));
+    assert_non_null(items);
+    extatus__table table;
+    table_setup(&table);
+    for (int i = 0; i < FULL; i++) {
+        items[i] = (item){i, (uint32_t)i * 2654435761u};
+        assert_ok(extatus__table_insert(&table, &items[i]));
+    }
+    assert_int_equal(table.now.mask + 1, OLD_SLOTS);
+    assert_null(table.old.items);
+    void **prepared = table.next.items; /* allocated early, zeroed by the inserts since */
+    assert_non_null(prepared);
+    assert_int_equal(table.next.mask + 1, 2 * OLD_SLOTS);
+    assert_int_equal(table.zeroed, 2 * (size_t)OLD_SLOTS * (sizeof(void *) + sizeof(uint32_t)));
+
+    items[FULL] = (item){FULL, (uint32_t)FULL * 2654435761u};
+    assert_ok(extatus__table_insert(&table, &items[FULL]));
+    assert_int_equal(table.now.mask + 1, 2 * OLD_SLOTS);
+    assert_ptr_equal(table.now.items, prepared);
+    assert_null(table.next.items);
+    assert_non_null(table.old.items); /* not copied in one go */
+    assert_int_equal(table.old.mask + 1, OLD_SLOTS);
+    assert_true(table.moved < (size_t)OLD_SLOTS);
+    assert_runs_intact(&table);
+    for (int i = 0; i <= FULL; i++)
+        assert_ptr_equal(find(&table, &items[i]), &items[i]);
+
+    /* Remove every third item, whichever array holds it. */
+    size_t expected = FULL + 1;
+    for (int i = 0; i <= FULL; i += 3) {
+        assert_true(extatus__table_remove(&table, &items[i]));
+        assert_false(extatus__table_remove(&table, &items[i]));
+        expected--;
+    }
+    assert_int_equal(table.count, expected);
+    assert_runs_intact(&table);
+
+    int inserted = FULL + 1;
+    size_t released = 0;
+    while (table.old.items) {
+        if (table.released > released) { /* pages of the copied part went back */
+            released = table.released;
+            assert_true(released <= table.moved);
+            for (int i = 0; i < inserted; i++)
+                assert_ptr_equal(find(&table, &items[i]),
+                                 i <= FULL && i % 3 == 0 ? NULL : &items[i]);
+            assert_runs_intact(&table);
+        }
+        assert_true(inserted < FULL + MORE); /* the copy finishes well before the array fills */
+        items[inserted] = (item){inserted, (uint32_t)inserted * 2654435761u};
+        assert_ok(extatus__table_insert(&table, &items[inserted]));
+        inserted++;
+        expected++;
+    }
+    assert_int_equal(table.now.mask + 1, 2 * OLD_SLOTS);
+    assert_int_equal(table.count, expected);
+    assert_runs_intact(&table);
+    for (int i = 0; i < inserted; i++)
+        assert_ptr_equal(find(&table, &items[i]), i <= FULL && i % 3 == 0 ? NULL : &items[i]);
+    if (OLD_SLOTS >= 2 * 65536)
+        assert_true(released > 0);
+    extatus__table_dispose(&table);
+    free(items);
+}
+
+static void test_growth_is_incremental(void **state)
+{
+    (void)state;
+    growth_is_incremental(8192);
+}
+
+/* A large old array gives the memory of its copied part back while the copy goes on. */
+static void test_large_growth_gives_memory_back(void **state)
+{
+    (void)state;
+    growth_is_incremental(262144);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_growth_doubles_at_three_quarters),
+        cmocka_unit_test(test_growth_doubles_at_thirteen_sixteenths),
         cmocka_unit_test(test_same_hash_other_key),
         cmocka_unit_test(test_remove_shifts_run_back),
         cmocka_unit_test(test_remove_keeps_items_at_home),
@@ -350,6 +453,8 @@ int main(void)
         cmocka_unit_test(test_reserve_and_clear),
         cmocka_unit_test(test_failed_growth_changes_nothing),
         cmocka_unit_test(test_many_keys_against_a_model),
+        cmocka_unit_test(test_growth_is_incremental),
+        cmocka_unit_test(test_large_growth_gives_memory_back),
     };
     return cmocka_run_group_tests_name("core/table", tests, NULL, NULL);
 }

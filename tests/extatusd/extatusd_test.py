@@ -279,18 +279,49 @@ def scenario_events(d):
         fail("GET /events did not answer within 10 s")
     child = ping(d, "gamma")
     wait_for("gamma up", lambda: d.activity("gamma") == 2, 5)
+
+    def events():
+        return [json.loads(l[len("data: "):]) for l in list(lines)
+                if l.startswith("data: ") and '"name":"gamma"' in l]
+
+    def seen(state, reason, **fields):
+        return any(e["state"] == state and e["reason"] == reason and
+                   all(e.get(k) == v for k, v in fields.items()) for e in events())
+
+    # STATUS= and ERRNO= reach the stream as the status text (JSON-escaped), not labels.
+    status = 'loading "db" 3/10\\ é'
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.sendto(f"STATUS={status}\nMAINPID={child.pid}\nX_EXTATUS_NAME=gamma".encode(), d.socket)
+    wait_for("gamma's STATUS= text on /events", lambda: seen("up", "answered", text=status), 10)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.sendto(f"ERRNO=28\nMAINPID={child.pid}\nX_EXTATUS_NAME=gamma".encode(), d.socket)
+    wait_for("gamma's ERRNO= on /events",
+             lambda: seen("up", "answered", text="errno 28: No space left on device"), 10)
+    exposition = d.get("/metrics")
+    if "loading" in exposition or "No space left" in exposition:
+        fail("a status text reached /metrics")
     child.send_signal(signal.SIGSTOP)
     wait_for("gamma idle", lambda: d.activity("gamma") == 1, 10)
     child.kill()
     child.wait()
 
-    def seen(state, reason):
-        return any('"name":"gamma"' in l and f'"state":"{state}"' in l and
-                   f'"reason":"{reason}"' in l for l in lines)
-
     wait_for("the up/idle/down events of gamma",
              lambda: seen("up", "answered") and seen("idle", "timeout") and seen("down", "signal"),
              10)
+    # The signal's name is the text of the down event; changes are counted by the server.
+    wait_for("gamma's down event names SIGKILL",
+             lambda: seen("down", "signal", text="killed by SIGKILL", last_exit="signal"), 10)
+    # The stream was open before gamma's first datagram, so it saw every change:
+    # the server's count in each event is the number of changes of state so far.
+    states, previous = 0, None
+    for event in events():
+        if event["state"] != previous:
+            states += 1
+            previous = event["state"]
+        if event["changes"] != states:
+            fail(f"gamma's event says {event['changes']} changes, the stream saw {states}: {event}")
+    if states < 3:
+        fail(f"gamma's stream saw {states} changes of state")
 
 
 def scenario_bad_input(d):

@@ -155,7 +155,39 @@ static int register_worker(daemon_state *d, process_record *record)
     (void)d;
     extatus_worker_options options = EXTATUS_WORKER_OPTIONS_INIT;
     options.watch_thread = 0; /* the process, not this thread, ends it */
-    return extatus_process_register(&record->worker, &worker_ops, record, &options);
+    int registered = extatus_process_register(&record->worker, &worker_ops, record, &options);
+    if (registered == EXTATUS_OK) /* a new process under an old name: the old text is not its own */
+        extatus_worker_set_status_text(record->worker, NULL);
+    return registered;
+}
+
+/*
+ * Set a process's status text (events and the page, never labels), cut
+ * to the library's bound at a character boundary.
+ */
+static void set_status_text(daemon_state *d, process_record *record, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_status_text(daemon_state *d, process_record *record, const char *format, ...)
+{
+    if (!record->worker)
+        return;
+    char text[EXTATUS_STATUS_TEXT_MAX + 1 + 128];
+    va_list args;
+    va_start(args, format);
+    /* va_start is above; the analyzer loses it on some paths: */
+    int n =
+        vsnprintf(text, sizeof(text), format, args); // NOLINT(clang-analyzer-valist.Uninitialized)
+    va_end(args);
+    size_t length = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+    if (length > EXTATUS_STATUS_TEXT_MAX) {
+        length = EXTATUS_STATUS_TEXT_MAX;
+        while (length > 0 && ((unsigned char)text[length] & 0xc0) == 0x80)
+            length--; /* do not split a UTF-8 character */
+    }
+    text[length] = '\0';
+    if (extatus_worker_set_status_text(record->worker, text) != EXTATUS_OK)
+        say(d, "'%s' status text not kept: %s", record->name, extatus_error_last());
 }
 
 /* Down with reason `absent`: registered and ended at once (the series shows 0). */
@@ -299,10 +331,15 @@ static void process_exited(daemon_state *d, process_record *record, int64_t now)
         const char *signal_name = sigabbrev_np(WTERMSIG(status));
         say(d, "'%s' (pid %d) killed by signal SIG%s", record->name, (int)record->pid,
             signal_name ? signal_name : "?");
+        if (signal_name)
+            set_status_text(d, record, "killed by SIG%s", signal_name);
+        else
+            set_status_text(d, record, "killed by signal %d", WTERMSIG(status));
     } else if (WEXITSTATUS(status) != 0) {
         reason = EXTATUS_REASON_ERROR;
         say(d, "'%s' (pid %d) exited with status %d", record->name, (int)record->pid,
             WEXITSTATUS(status));
+        set_status_text(d, record, "exited with status %d", WEXITSTATUS(status));
     } else {
         reason = EXTATUS_REASON_NORMAL;
     }
@@ -517,15 +554,29 @@ static void handle_message(daemon_state *d, const notify_message *message, pid_t
         record->interval_ns = message->watchdog_usec > (uint64_t)INT64_MAX / 1000
                                   ? INT64_MAX
                                   : (int64_t)message->watchdog_usec * 1000;
-    /* STATUS= is logged when it changes: a process may repeat it with every ping. */
+    /*
+     * STATUS= and ERRNO= become the status text (events and the page) and
+     * are logged, when they change: a process may repeat them with every
+     * ping.
+     */
     size_t status_hash = message->status ? table_hash(message->status, message->status_length) : 0;
-    if (status_hash && status_hash != record->status_hash)
+    bool status_changed = status_hash && status_hash != record->status_hash;
+    if (status_changed)
         say(d, "'%s' status: %.*s", record->name, (int)message->status_length, message->status);
     if (status_hash)
         record->status_hash = status_hash;
-    if (message->errno_value >= 0)
+    if (message->errno_value >= 0) {
         say(d, "'%s' errno: %d (%s)", record->name, message->errno_value,
             strerror(message->errno_value));
+        if (message->status)
+            set_status_text(d, record, "%.*s (errno %d: %s)", (int)message->status_length,
+                            message->status, message->errno_value, strerror(message->errno_value));
+        else
+            set_status_text(d, record, "errno %d: %s", message->errno_value,
+                            strerror(message->errno_value));
+    } else if (status_changed) {
+        set_status_text(d, record, "%.*s", (int)message->status_length, message->status);
+    }
     if (message->stopping) {
         take_down(d, record, EXTATUS_REASON_STOPPING);
         return;

@@ -27,6 +27,10 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import waiting  # noqa: E402
+from waiting import fail, wait_for  # noqa: E402
+
 SCENARIO, EXTATUSD, NOTIFY_PING = sys.argv[1], sys.argv[2], sys.argv[3]
 # The daemon's timeout (ms): a ping interval short enough for a quick test,
 # long enough for a loaded 2-core machine not to miss pings.
@@ -34,21 +38,7 @@ TIMEOUT_MS = 500
 children = []
 
 
-def fail(message):
-    print(f"extatusd_{SCENARIO}: FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def wait_for(what, predicate, seconds):
-    """Poll predicate() until it returns a true value; fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.05)
-    fail(f"{what} not seen within {seconds} s (last: {last!r})")
+waiting.test_name = f"extatusd_{SCENARIO}"
 
 
 class Daemon:
@@ -322,6 +312,10 @@ def scenario_events(d):
             fail(f"gamma's event says {event['changes']} changes, the stream saw {states}: {event}")
     if states < 3:
         fail(f"gamma's stream saw {states} changes of state")
+    # The daemon serves the library's status page, which shows these fields.
+    page = d.get("/")
+    if "<th>status text</th>" not in page or "EventSource('/events')" not in page:
+        fail("GET / is not the status page")
 
 
 def scenario_bad_input(d):

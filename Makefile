@@ -70,6 +70,7 @@ bench: deps-bench
 	$(BENCH_BUILD)/bench/http-gzip-choice
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 	$(BENCH_BUILD)/bench/extatusd-bench $(BENCH_BUILD)/tools/extatusd/extatusd
+	$(BENCH_BUILD)/bench/extatusd-bench --floor
 
 # Fuzz every target with libFuzzer for FUZZ_SECONDS each, growing a copy
 # of its corpus under build-fuzz/corpus (merge new inputs back by hand).

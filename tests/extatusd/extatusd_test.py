@@ -312,6 +312,11 @@ def scenario_events(d):
             fail(f"gamma's event says {event['changes']} changes, the stream saw {states}: {event}")
     if states < 3:
         fail(f"gamma's stream saw {states} changes of state")
+    # The process collector is the daemon's own, sampled on scrape (not every
+    # second over thousands of pidfds): registered without complaint.
+    if d.value("process_open_fds") is None or "process_open_fds" in d.log_text() \
+            or "process collector" in d.log_text():
+        fail(f"the process collector is missing or was refused: {d.log_text()}")
     # The daemon serves the library's status page, which shows these fields.
     page = d.get("/")
     if "<th>status text</th>" not in page or "EventSource('/events')" not in page:

@@ -46,6 +46,7 @@
 #define MAX_HELPERS           8
 #define LOG_LINES_PER_SECOND  20
 #define COALESCE_NS           5000000 /* least time between two reads of the socket */
+#define COALESCE_QUEUE_MIN    128     /* ... when the socket may queue at least this many */
 
 /* ---- settings ------------------------------------------------------------------------ */
 
@@ -999,16 +1000,38 @@ static int open_loop(daemon_state *d, const sigset_t *signals, unsigned timeout_
     return 0;
 }
 
+/*
+ * How long the loop lets datagrams gather before it reads them. A unix
+ * datagram socket queues at most net.unix.max_dgram_qlen datagrams (the
+ * kernel's default is 10; systemd sets 512); a sender that finds the queue
+ * full sleeps, and each read then pays for waking it, which costs more than
+ * the wake-ups that gathering saves. So gather only when the queue can hold
+ * a burst.
+ */
+static int64_t coalesce_interval_ns(void)
+{
+    FILE *file = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+    char text[32] = "";
+    if (file) {
+        if (!fgets(text, sizeof text, file))
+            text[0] = '\0';
+        fclose(file);
+    }
+    long queue = strtol(text, NULL, 10); /* 0 when unreadable: read at once */
+    return queue >= COALESCE_QUEUE_MIN ? COALESCE_NS : 0;
+}
+
 /* Wait and dispatch until SIGTERM or SIGINT. */
 static void run_loop(daemon_state *d)
 {
     int64_t last_read_ns = 0;
+    int64_t coalesce_ns = coalesce_interval_ns();
     for (;;) {
-        /* Datagrams are read at most every COALESCE_NS: a burst of pings from many senders
+        /* Datagrams are read at most every coalesce_ns: a burst of pings from many senders
          * costs one wake-up, not one each (the kernel queues them meanwhile). */
         int64_t since = now_ns() - last_read_ns;
-        if (since < COALESCE_NS) {
-            struct timespec pause = {0, (long)(COALESCE_NS - since)};
+        if (since < coalesce_ns) {
+            struct timespec pause = {0, (long)(coalesce_ns - since)};
             nanosleep(&pause, NULL);
         }
         struct epoll_event events[64];
@@ -1081,6 +1104,19 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /*
+     * The process collector is registered below by the daemon itself,
+     * sampled only when scraped: counting thousands of pidfds in
+     * /proc/self/fd every second would be the daemon's largest cost after
+     * the datagrams (an option of the library's own registration cannot
+     * be changed afterwards). EXTATUS_PROCESS_COLLECTOR=0 still turns it off.
+     */
+    const char *collector = getenv("EXTATUS_PROCESS_COLLECTOR");
+    bool collector_wanted =
+        !(collector && (strcmp(collector, "0") == 0 || strcmp(collector, "off") == 0 ||
+                        strcmp(collector, "false") == 0 || strcmp(collector, "no") == 0));
+    extatus_process_collector_set_default(0);
+
     int status = 1;
     extatus_exporter *exporter = NULL;
     extatus_registry *registry = NULL;
@@ -1104,12 +1140,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "extatusd: %s\n", extatus_error_last());
         goto out;
     }
-    /* Counting thousands of pidfds in /proc/self/fd every second would be the daemon's largest
-     * cost after the datagrams: the collector's process_open_fds is sampled when scraped. */
     extatus_option on_scrape[] = {EXTATUS_OPT_NUMBER("sample_interval", 0)};
-    if (extatus_setopts(NULL, "process_open_fds", EXTATUS_NO_LABELS, on_scrape, 1) != EXTATUS_OK &&
-        extatus_error_last_code() != EXTATUS_ERR_NOT_FOUND)
-        say(d, "process_open_fds: %s", extatus_error_last());
+    if (collector_wanted && extatus_process_collector_register(NULL, on_scrape, 1) != EXTATUS_OK)
+        say(d, "process collector: %s", extatus_error_last());
     int64_t start = now_ns();
     /* The expected names, absent until they report; a name the library refuses stops here. */
     for (size_t i = 0; i < d->table.buckets; i++) {

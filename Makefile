@@ -76,6 +76,7 @@ bench: deps-bench
 	/usr/bin/python3 bench/remote_write_bench.py $(BENCH_BUILD)/bench
 	sh bench/http_bench.sh $(BENCH_BUILD)/bench
 	$(BENCH_BUILD)/bench/extatusd-bench $(BENCH_BUILD)/tools/extatusd/extatusd
+	$(BENCH_BUILD)/bench/extatusd-bench --floor
 
 # Fuzz every target with libFuzzer for FUZZ_SECONDS each, growing a copy
 # of its corpus under build-fuzz/corpus (merge new inputs back by hand).

@@ -15,13 +15,23 @@
  *   BENCH name=extatusd_10k_processes unit=pct_core extatus=<percent of one core>
  *
  * Exit status 0, or 1 when the daemon did not keep every process up.
+ *
+ *   extatusd-bench --floor[=MS] [SECONDS]
+ *
+ * measures the same way, with the same senders, a receiver that does
+ * nothing but take the datagrams off the socket as the daemon does (a
+ * unix datagram socket with SO_PASSCRED, read at most every MS ms
+ * (default 5; 0: as soon as readable), 32 datagrams a recvmmsg call): the kernel's share of the
+ * daemon's cost, which no change in the daemon can remove. It prints BENCH name=extatusd_10k_floor.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -72,6 +82,52 @@ static void run_sender(const char *path, int index)
                 sendto(fd, message, (size_t)n, 0, (struct sockaddr *)&address, sizeof address);
             }
         }
+    }
+}
+
+/*
+ * The floor's receiver: bind `path`, then read every datagram with its
+ * credentials like extatusd's loop (epoll, at most every `coalesce_s`,
+ * recvmmsg of 32), apply nothing. Writes "port 0" when ready; runs until killed.
+ */
+static void run_floor(const char *path, double coalesce_s)
+{
+    enum { BATCH = 32, DATAGRAM_MAX = 4096 };
+    static char buffers[BATCH][DATAGRAM_MAX];
+    static char controls[BATCH][CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+    static struct iovec iovs[BATCH];
+    static struct mmsghdr messages[BATCH];
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int on = 1;
+    int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event event = {.events = EPOLLIN};
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0 ||
+        bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || epoll_fd < 0 ||
+        epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0)
+        _exit(1);
+    printf("port 0\n");
+    fflush(stdout);
+    double last_read = 0;
+    for (;;) {
+        sleep_until(last_read + coalesce_s);
+        if (epoll_wait(epoll_fd, &event, 1, -1) != 1)
+            continue;
+        for (int round = 0; round < 4096 / BATCH; round++) {
+            for (int i = 0; i < BATCH; i++) {
+                iovs[i] = (struct iovec){.iov_base = buffers[i], .iov_len = DATAGRAM_MAX};
+                messages[i].msg_hdr = (struct msghdr){.msg_iov = &iovs[i],
+                                                      .msg_iovlen = 1,
+                                                      .msg_control = controls[i],
+                                                      .msg_controllen = sizeof controls[i]};
+            }
+            int got =
+                recvmmsg(fd, messages, BATCH, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC, NULL);
+            if (got < BATCH)
+                break;
+        }
+        last_read = now_s();
     }
 }
 
@@ -147,9 +203,11 @@ static long count_activity(unsigned port, const char *value)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: extatusd-bench EXTATUSD [SECONDS]\n");
+        fprintf(stderr, "usage: extatusd-bench EXTATUSD|--floor [SECONDS]\n");
         return 2;
     }
+    bool floor_only = strncmp(argv[1], "--floor", 7) == 0;
+    double floor_coalesce_ms = strncmp(argv[1], "--floor=", 8) == 0 ? atof(argv[1] + 8) : 5;
     double seconds = argc > 2 ? atof(argv[2]) : 20;
     char directory[] = "/tmp/extatusd-bench.XXXXXX";
     if (!mkdtemp(directory))
@@ -165,6 +223,8 @@ int main(int argc, char **argv)
     if (daemon == 0) {
         dup2(out[1], 1);
         close(out[0]);
+        if (floor_only)
+            run_floor(socket_path, floor_coalesce_ms / 1000.0);
         execl(argv[1], argv[1], socket_flag, "--port=0", (char *)NULL);
         _exit(127);
     }
@@ -188,11 +248,11 @@ int main(int argc, char **argv)
         }
     }
     sleep(5);
-    long up_before = count_activity(port, "2");
+    long up_before = floor_only ? 0 : count_activity(port, "2");
     double cpu_start = cpu_seconds(daemon), wall_start = now_s();
     sleep_until(wall_start + seconds);
     double cpu_end = cpu_seconds(daemon), wall_end = now_s();
-    long up_after = count_activity(port, "2");
+    long up_after = floor_only ? 0 : count_activity(port, "2");
     for (int i = 0; i < SENDERS; i++) {
         kill(senders[i], SIGKILL);
         waitpid(senders[i], NULL, 0);
@@ -206,6 +266,12 @@ int main(int argc, char **argv)
     rmdir(directory);
 
     double percent = 100.0 * (cpu_end - cpu_start) / (wall_end - wall_start);
+    if (floor_only) {
+        printf("BENCH name=extatusd_10k_floor unit=pct_core extatus=%.2f\n", percent);
+        printf("extatusd-bench: the receive loop alone: %.2f s CPU over %.1f s\n",
+               cpu_end - cpu_start, wall_end - wall_start);
+        return 0;
+    }
     printf("BENCH name=extatusd_10k_processes unit=pct_core extatus=%.2f\n", percent);
     printf("extatusd-bench: %ld of %d up before, %ld after; %.1f s CPU over %.1f s; daemon "
            "exit status %d\n",

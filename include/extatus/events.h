@@ -3,8 +3,10 @@
  * Yggdrasil channel :extatus).
  *
  * The handler publishes an extatus_process_event {name, state, reason,
- * time} on every change of a worker's state, never on an unchanged poll;
- * a worker's first answer publishes up. All events come from the handler
+ * time, changes, last_exit} on every change of a worker's state, never on
+ * an unchanged poll, and with the unchanged state when the worker's status
+ * text changes (extatus_worker_set_status_text()); a worker's first answer
+ * publishes up. All events come from the handler
  * thread, so every subscriber sees them in one order, and the events of
  * one worker in the order they happened.
  *

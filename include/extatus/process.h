@@ -262,8 +262,11 @@ EXTATUS_API int extatus_worker_wait(extatus_worker *worker, pthread_cond_t *cond
 
 /*
  * A status message (the seed's {name, state}): published on every change
- * of state (extatus/events.h), and the current status of each worker in
- * extatus_process_list().
+ * of state and of status text (extatus/events.h), and the current status
+ * of each worker in extatus_process_list(). Its size and layout are those
+ * of the first release: `changes`, `last_exit` and `reserved` took the
+ * place of reserved zeros. The status text is not in it: read it with
+ * extatus_process_status_text().
  */
 typedef struct extatus_process_event {
     char name[EXTATUS_WORKER_NAME_MAX + 1]; /* the worker's name */
@@ -271,7 +274,14 @@ typedef struct extatus_process_event {
     extatus_process_reason reason;          /* why (see extatus_process_reason) */
     int64_t time_ns;                        /* wall clock (ns since the epoch) of the change */
     uint64_t sequence;                      /* 1, 2, ... in publication order, all workers */
-    uint64_t reserved[2];                   /* zero; room to grow */
+    /*
+     * Changes of state of this name since the handler started (its first
+     * `up` counts one), counted by the library, whoever watches.
+     */
+    uint64_t changes;
+    /* Reason of the name's last exit (EXTATUS_REASON_NORMAL...); 0: none yet. */
+    extatus_process_reason last_exit;
+    uint32_t reserved; /* zero; room to grow */
 } extatus_process_event;
 
 /*
@@ -283,6 +293,35 @@ typedef struct extatus_process_event {
  * Errors: EXTATUS_ERR_NOMEM. Thread safety: any thread.
  */
 EXTATUS_API int extatus_process_list(extatus_process_event **out, size_t *count);
+
+/* Longest status text in bytes (without the NUL). */
+#define EXTATUS_STATUS_TEXT_MAX 255
+
+/*
+ * Set the worker's status text: a short free text saying what it is doing
+ * or why it failed ("loading 3/10", "disk full", "killed by SIGKILL").
+ * The text belongs to the worker's name: it stays after the worker goes
+ * down, until it is set again. When it changes, the handler publishes an
+ * event with the unchanged state (and `changes` unchanged) soon after, so
+ * subscribers and the status page see the new text. NULL or "" clears it.
+ * The text is a status, not a label: it never reaches metric names or
+ * labels.
+ * Errors: EXTATUS_ERR_INVALID (NULL worker, text over
+ * EXTATUS_STATUS_TEXT_MAX bytes or not valid UTF-8; the old text stays).
+ * Thread safety: any thread, while the handle is valid; allocation-free.
+ */
+EXTATUS_API int extatus_worker_set_status_text(extatus_worker *worker, const char *text);
+
+/*
+ * Copy the current status text of the worker name `name` (registered, or
+ * down and still retained) into `buffer` (NUL-terminated; "" when it has
+ * none). Returns its length. A size of EXTATUS_STATUS_TEXT_MAX + 1 always
+ * fits.
+ * Errors: EXTATUS_ERR_INVALID (NULL argument), _NOT_FOUND (no such name),
+ * _NOSPACE (buffer too small; it holds "" then).
+ * Thread safety: any thread.
+ */
+EXTATUS_API int extatus_process_status_text(const char *name, char *buffer, size_t size);
 
 /* Counters of the handler, read with extatus_process_stats(). */
 typedef struct extatus_process_stats {

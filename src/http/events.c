@@ -9,7 +9,14 @@
  * JSON per event:
  *
  *   data: {"name":"db_pool","state":"idle","value":1,"reason":"timeout",
- *          "time":1700000000.123,"sequence":42}
+ *          "time":1700000000.123,"sequence":42,"changes":3,
+ *          "last_exit":"error","text":"loading 3/10"}
+ *
+ * `changes` counts the name's changes of state since the handler started
+ * (on the server, whenever the client connected); `last_exit` is the
+ * reason of its last exit (null: none); `text` is its status text as it
+ * is when the event is written (an event is also published when only the
+ * text changed).
  *
  * libmicrohttpd pulls the body through a content-reader callback. When the
  * queue is empty the callback suspends the connection (so the server
@@ -42,12 +49,13 @@
 
 #include <microhttpd.h>
 
-#define QUEUE_CAPACITY 256  /* events a client may fall behind by */
-#define SNAPSHOT_PAGE  256  /* worker states taken from one listing */
-#define BATCH          8    /* events formatted at once */
-#define MAX_STREAMS    32   /* streams open at once per exporter; more get 503 */
-#define TEXT_MAX       1024 /* one formatted event: a 127-byte name escaped x6, and the rest */
-#define EPOLL_BATCH    32
+#define QUEUE_CAPACITY 256 /* events a client may fall behind by */
+#define SNAPSHOT_PAGE  256 /* worker states taken from one listing */
+#define BATCH          8   /* events formatted at once */
+#define MAX_STREAMS    32  /* streams open at once per exporter; more get 503 */
+#define TEXT_MAX                                                                                   \
+    2560 /* one formatted event: a 127-byte name and a 255-byte text escaped x6, and the rest */
+#define EPOLL_BATCH 32
 
 #define OVERFLOWS_NAME "extatus_http_event_streams_overflowed_total"
 
@@ -126,18 +134,29 @@ static size_t json_escape(char *out, size_t max, const char *name)
     return n;
 }
 
-/* One event as an SSE message; returns its length. */
+/* One event as an SSE message, with the name's current status text; returns its length. */
 static size_t format_event(char *out, size_t max, const extatus_process_event *event)
 {
-    char name[TEXT_MAX];
+    char name[EXTATUS_WORKER_NAME_MAX * 6 + 8];
+    char status[EXTATUS_STATUS_TEXT_MAX + 1];
+    char text[EXTATUS_STATUS_TEXT_MAX * 6 + 8];
     json_escape(name, sizeof(name), event->name);
+    if (extatus_process_status_text(event->name, status, sizeof(status)) < 0)
+        status[0] = '\0'; /* the name expired meanwhile: it has no text any more */
+    json_escape(text, sizeof(text), status);
+    char last_exit[32] = "null";
+    if (event->last_exit != 0)
+        snprintf(last_exit, sizeof(last_exit), "\"%s\"",
+                 extatus_process_reason_name(event->last_exit));
     int n = snprintf(
         out, max,
         "data: {\"name\":\"%s\",\"state\":\"%s\",\"value\":%d,\"reason\":\"%s\","
-        "\"time\":%lld.%03lld,\"sequence\":%llu}\n\n",
+        "\"time\":%lld.%03lld,\"sequence\":%llu,\"changes\":%llu,\"last_exit\":%s,"
+        "\"text\":\"%s\"}\n\n",
         name, extatus_process_state_name(event->state), (int)event->state,
         extatus_process_reason_name(event->reason), (long long)(event->time_ns / 1000000000),
-        (long long)(event->time_ns / 1000000 % 1000), (unsigned long long)event->sequence);
+        (long long)(event->time_ns / 1000000 % 1000), (unsigned long long)event->sequence,
+        (unsigned long long)event->changes, last_exit, text);
     return n < 0 ? 0 : (size_t)n < max ? (size_t)n : max - 1;
 }
 

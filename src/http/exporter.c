@@ -263,85 +263,12 @@ static int open_listener(extatus_exporter *e, const char *address, unsigned port
     return EXTATUS_OK;
 }
 
-/*
- * The landing page: links, and the workers with their states, kept live
- * from GET /events by a few lines of JavaScript (no external assets).
- * Names are inserted with textContent, never as HTML.
- */
+/* The landing page (landing.c). */
 static int build_landing(extatus_exporter *e)
 {
-    static const char format[] =
-        "<!DOCTYPE html>\n"
-        "<html lang=\"en\">\n"
-        "<head>\n"
-        "<meta charset=\"utf-8\">\n"
-        "<title>extatus exporter</title>\n"
-        "<style>\n"
-        "body { font-family: sans-serif; margin: 2em; }\n"
-        "table { border-collapse: collapse; }\n"
-        "th, td { border: 1px solid #bbb; padding: 0.3em 0.8em; text-align: left; }\n"
-        "tr.up td.state { background: #c8f0c8; }\n"
-        "tr.idle td.state { background: #f8eca0; }\n"
-        "tr.down td.state { background: #f4c0c0; }\n"
-        "</style>\n"
-        "</head>\n"
-        "<body>\n"
-        "<h1>extatus exporter</h1>\n"
-        "<ul>\n"
-        "<li><a href=\"%s\">Metrics</a></li>\n"
-        "<li><a href=\"/events\">Status events</a> (Server-Sent Events)</li>\n"
-        "</ul>\n"
-        "<h2>Workers</h2>\n"
-        "<p id=\"stream\">connecting...</p>\n"
-        "<table id=\"workers\">\n"
-        "<thead><tr><th>worker</th><th>state</th><th>reason</th><th>since</th>"
-        "<th>changes</th></tr></thead>\n"
-        "<tbody></tbody>\n"
-        "</table>\n"
-        "<script>\n"
-        "(function () {\n"
-        "  var rows = {};\n"
-        "  var body = document.querySelector('#workers tbody');\n"
-        "  var stream = document.getElementById('stream');\n"
-        "  var source = new EventSource('/events');\n"
-        "  source.addEventListener('connected', function () { stream.textContent = 'live'; });\n"
-        "  source.onerror = function () { stream.textContent = 'reconnecting...'; };\n"
-        "  source.onmessage = function (message) {\n"
-        "    var event = JSON.parse(message.data);\n"
-        "    var row = rows[event.name];\n"
-        "    if (!row) {\n"
-        "      row = document.createElement('tr');\n"
-        "      ['name', 'state', 'reason', 'since', 'changes'].forEach(function (field) {\n"
-        "        var cell = document.createElement('td');\n"
-        "        cell.className = field;\n"
-        "        row.appendChild(cell);\n"
-        "      });\n"
-        "      row.cells[0].textContent = event.name;\n"
-        "      row.setAttribute('data-name', event.name);\n"
-        "      row.setAttribute('data-history', '');\n"
-        "      rows[event.name] = row;\n"
-        "      body.appendChild(row);\n"
-        "    }\n"
-        "    var history = row.getAttribute('data-history');\n"
-        "    row.setAttribute('data-history', history ? history + ' ' + event.state : "
-        "event.state);\n"
-        "    row.setAttribute('data-state', event.state);\n"
-        "    row.className = event.state;\n"
-        "    row.cells[1].textContent = event.state + ' (' + event.value + ')';\n"
-        "    row.cells[2].textContent = event.reason;\n"
-        "    row.cells[3].textContent = new Date(event.time * 1000).toLocaleTimeString();\n"
-        "    row.cells[4].textContent = row.getAttribute('data-history').split(' ').length;\n"
-        "  };\n"
-        "})();\n"
-        "</script>\n"
-        "</body>\n"
-        "</html>\n";
-    /* The path holds no character that needs escaping in HTML (valid_path). */
-    size_t size = sizeof format + strlen(e->path);
-    e->landing = extatus_malloc(size);
+    e->landing = extatus__http_landing_page(e->path);
     if (!e->landing)
         return extatus_entry_error(EXTATUS_ERR_NOMEM, "exporter: out of memory");
-    snprintf(e->landing, size, format, e->path);
     return EXTATUS_OK;
 }
 

@@ -19,6 +19,15 @@
 #define EXTATUS__HTTP_PRINTF(f, a)
 #endif
 
+/* ---- the status page (landing.c) ----------------------------------------- */
+
+/*
+ * The HTML of the status page at / (landing.c), linking to `metrics_path`
+ * (no character in it may need escaping in HTML); free with
+ * extatus_free(). NULL when out of memory.
+ */
+char *extatus__http_landing_page(const char *metrics_path);
+
 /* ---- clock (clock.c) ----------------------------------------------------- */
 
 struct timespec;

@@ -100,6 +100,11 @@ static extatus__pname *name_find_locked(const char *name, uint32_t hash)
     return extatus__table_find(&extatus__proc.names, hash, pname_is, name);
 }
 
+extatus__pname *extatus__pname_find_locked(const char *name)
+{
+    return name_find_locked(name, hash_name(name));
+}
+
 static void down_queue_remove_locked(extatus__pname *pname)
 {
     if (pname->down_prev)
@@ -130,6 +135,7 @@ static void down_queue_append_locked(extatus__pname *pname)
 static void name_free_locked(extatus__pname *pname)
 {
     extatus__table_remove(&extatus__proc.names, pname);
+    extatus__text_unqueue_locked(pname);
     if (pname->prev)
         pname->prev->next = pname->next;
     else
@@ -150,6 +156,8 @@ void extatus__pname_event(const extatus__pname *pname, extatus_process_event *ev
     event->reason = pname->reason;
     event->time_ns = pname->time_ns;
     event->sequence = pname->sequence;
+    event->changes = pname->changes;
+    event->last_exit = pname->last_exit;
 }
 
 /* ---- events collected during a pass -------------------------------------- */
@@ -171,8 +179,17 @@ static void transition_locked(extatus__pname *pname, extatus_process_state state
     pname->state = (int)state;
     pname->reason = reason;
     pname->time_ns = extatus__now_realtime_ns();
-    pname->sequence = ++extatus__proc.sequence;
+    pname->changes++;
+    if (state == EXTATUS_PROCESS_DOWN)
+        pname->last_exit = reason;
     extatus_gauge_set(pname->activity, (double)state);
+    extatus__event_record_locked(pname);
+}
+
+void extatus__event_record_locked(extatus__pname *pname)
+{
+    extatus__text_unqueue_locked(pname); /* this event carries the text too */
+    pname->sequence = ++extatus__proc.sequence;
     if (pending.count == pending.capacity) {
         size_t capacity = pending.capacity ? pending.capacity * 2 : 64;
         extatus_process_event *events =
@@ -446,6 +463,7 @@ static void *handler_main(void *arg)
         int64_t now = extatus__now_monotonic_ns();
         announce_started_locked();
         take_down_ended_locked(now);
+        extatus__texts_announce_locked();
         if (extatus__proc.verdict_due && now >= verdict_at) {
             verdict_locked(extatus__proc.round);
             extatus__proc.verdict_due = false;
@@ -466,7 +484,8 @@ static void *handler_main(void *arg)
         expire_locked(now);
         if (pending.count)
             publish_locked();
-        if (extatus__proc.stopping || extatus__proc.ended.first || extatus__proc.started.first)
+        if (extatus__proc.stopping || extatus__proc.ended.first || extatus__proc.started.first ||
+            extatus__proc.text_first)
             continue;
         int64_t wake = extatus__proc.verdict_due && verdict_at < next_ask ? verdict_at : next_ask;
         struct timespec until = monotonic_timespec(wake);

@@ -49,6 +49,13 @@ typedef struct extatus__pname {
     int64_t time_ns;                        /* wall clock of that state */
     uint64_t sequence;                      /* sequence of that event (0: none) */
     int64_t down_ns;                        /* monotonic time it went down */
+    uint64_t changes;                       /* changes of state published */
+    extatus_process_reason last_exit;       /* reason of its last down; 0: none */
+    /* Status text (status.c); queued for an event while text_queued. */
+    char text[EXTATUS_STATUS_TEXT_MAX + 1];
+    bool text_queued;
+    struct extatus__pname *text_prev;
+    struct extatus__pname *text_next;
 } extatus__pname;
 
 struct extatus_worker {
@@ -128,6 +135,9 @@ typedef struct extatus__proc_state {
     bool verdict_due;  /* round `round` awaits its verdict */
     uint64_t polls;    /* rounds judged */
     uint64_t sequence; /* last event sequence number */
+    /* names whose status text changed since their last event (status.c) */
+    extatus__pname *text_first;
+    extatus__pname *text_last;
 } extatus__proc_state;
 
 extern extatus__proc_state extatus__proc;
@@ -190,6 +200,17 @@ uint64_t extatus__events_dropped_total(void);
 uint64_t extatus__events_published(void);
 /* Fill `event` from a name's last status (under extatus__proc.lock). */
 void extatus__pname_event(const extatus__pname *pname, extatus_process_event *event);
+
+/* ---- events of the handler (process.c) and status texts (status.c) ------ */
+
+/* The name `name`, or NULL. */
+extatus__pname *extatus__pname_find_locked(const char *name);
+/* Queue an event with `pname`'s current status for the handler's next publication. */
+void extatus__event_record_locked(extatus__pname *pname);
+/* Record an event for every name whose text changed (handler, under the lock). */
+void extatus__texts_announce_locked(void);
+/* Take a name off the changed-text list (before it is freed). */
+void extatus__text_unqueue_locked(extatus__pname *pname);
 
 /* The worker-status layer as core sees it (layer.c); src/library.c joins it. */
 extern const extatus__layer extatus__process_layer;

@@ -27,6 +27,10 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import waiting  # noqa: E402
+from waiting import fail, wait_for  # noqa: E402
+
 SCENARIO, EXTATUSD, NOTIFY_PING = sys.argv[1], sys.argv[2], sys.argv[3]
 # The daemon's timeout (ms): a ping interval short enough for a quick test,
 # long enough for a loaded 2-core machine not to miss pings.
@@ -34,21 +38,7 @@ TIMEOUT_MS = 500
 children = []
 
 
-def fail(message):
-    print(f"extatusd_{SCENARIO}: FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def wait_for(what, predicate, seconds):
-    """Poll predicate() until it returns a true value; fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.05)
-    fail(f"{what} not seen within {seconds} s (last: {last!r})")
+waiting.test_name = f"extatusd_{SCENARIO}"
 
 
 class Daemon:
@@ -279,18 +269,58 @@ def scenario_events(d):
         fail("GET /events did not answer within 10 s")
     child = ping(d, "gamma")
     wait_for("gamma up", lambda: d.activity("gamma") == 2, 5)
+
+    def events():
+        return [json.loads(l[len("data: "):]) for l in list(lines)
+                if l.startswith("data: ") and '"name":"gamma"' in l]
+
+    def seen(state, reason, **fields):
+        return any(e["state"] == state and e["reason"] == reason and
+                   all(e.get(k) == v for k, v in fields.items()) for e in events())
+
+    # STATUS= and ERRNO= reach the stream as the status text (JSON-escaped), not labels.
+    status = 'loading "db" 3/10\\ é'
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.sendto(f"STATUS={status}\nMAINPID={child.pid}\nX_EXTATUS_NAME=gamma".encode(), d.socket)
+    wait_for("gamma's STATUS= text on /events", lambda: seen("up", "answered", text=status), 10)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        s.sendto(f"ERRNO=28\nMAINPID={child.pid}\nX_EXTATUS_NAME=gamma".encode(), d.socket)
+    wait_for("gamma's ERRNO= on /events",
+             lambda: seen("up", "answered", text="errno 28: No space left on device"), 10)
+    exposition = d.get("/metrics")
+    if "loading" in exposition or "No space left" in exposition:
+        fail("a status text reached /metrics")
     child.send_signal(signal.SIGSTOP)
     wait_for("gamma idle", lambda: d.activity("gamma") == 1, 10)
     child.kill()
     child.wait()
 
-    def seen(state, reason):
-        return any('"name":"gamma"' in l and f'"state":"{state}"' in l and
-                   f'"reason":"{reason}"' in l for l in lines)
-
     wait_for("the up/idle/down events of gamma",
              lambda: seen("up", "answered") and seen("idle", "timeout") and seen("down", "signal"),
              10)
+    # The signal's name is the text of the down event; changes are counted by the server.
+    wait_for("gamma's down event names SIGKILL",
+             lambda: seen("down", "signal", text="killed by SIGKILL", last_exit="signal"), 10)
+    # The stream was open before gamma's first datagram, so it saw every change:
+    # the server's count in each event is the number of changes of state so far.
+    states, previous = 0, None
+    for event in events():
+        if event["state"] != previous:
+            states += 1
+            previous = event["state"]
+        if event["changes"] != states:
+            fail(f"gamma's event says {event['changes']} changes, the stream saw {states}: {event}")
+    if states < 3:
+        fail(f"gamma's stream saw {states} changes of state")
+    # The process collector is the daemon's own, sampled on scrape (not every
+    # second over thousands of pidfds): registered without complaint.
+    if d.value("process_open_fds") is None or "process_open_fds" in d.log_text() \
+            or "process collector" in d.log_text():
+        fail(f"the process collector is missing or was refused: {d.log_text()}")
+    # The daemon serves the library's status page, which shows these fields.
+    page = d.get("/")
+    if "<th>status text</th>" not in page or "EventSource('/events')" not in page:
+        fail("GET / is not the status page")
 
 
 def scenario_bad_input(d):

@@ -128,8 +128,15 @@ static void *churn(void *arg)
             atomic_fetch_add(&failures, 1);
         }
         for (int k = 0; k < 5; k++) {
-            for (int w = 0; w < WORKER_MAX; w++)
+            for (int w = 0; w < WORKER_MAX; w++) {
                 extatus_worker_checkpoint(workers[w]);
+                if (workers[w]) { /* a status text published while streams format it */
+                    char text[48];
+                    snprintf(text, sizeof(text), "round %ld step %d", round, k);
+                    if (extatus_worker_set_status_text(workers[w], text) != EXTATUS_OK)
+                        atomic_fetch_add(&failures, 1);
+                }
+            }
             sleep_ms(5);
         }
     }

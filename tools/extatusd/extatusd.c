@@ -46,6 +46,7 @@
 #define MAX_HELPERS           8
 #define LOG_LINES_PER_SECOND  20
 #define COALESCE_NS           5000000 /* least time between two reads of the socket */
+#define COALESCE_QUEUE_MIN    128     /* ... when the socket may queue at least this many */
 
 /* ---- settings ------------------------------------------------------------------------ */
 
@@ -155,7 +156,39 @@ static int register_worker(daemon_state *d, process_record *record)
     (void)d;
     extatus_worker_options options = EXTATUS_WORKER_OPTIONS_INIT;
     options.watch_thread = 0; /* the process, not this thread, ends it */
-    return extatus_process_register(&record->worker, &worker_ops, record, &options);
+    int registered = extatus_process_register(&record->worker, &worker_ops, record, &options);
+    if (registered == EXTATUS_OK) /* a new process under an old name: the old text is not its own */
+        extatus_worker_set_status_text(record->worker, NULL);
+    return registered;
+}
+
+/*
+ * Set a process's status text (events and the page, never labels), cut
+ * to the library's bound at a character boundary.
+ */
+static void set_status_text(daemon_state *d, process_record *record, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_status_text(daemon_state *d, process_record *record, const char *format, ...)
+{
+    if (!record->worker)
+        return;
+    char text[EXTATUS_STATUS_TEXT_MAX + 1 + 128];
+    va_list args;
+    va_start(args, format);
+    /* va_start is above; the analyzer loses it on some paths: */
+    int n =
+        vsnprintf(text, sizeof(text), format, args); // NOLINT(clang-analyzer-valist.Uninitialized)
+    va_end(args);
+    size_t length = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+    if (length > EXTATUS_STATUS_TEXT_MAX) {
+        length = EXTATUS_STATUS_TEXT_MAX;
+        while (length > 0 && ((unsigned char)text[length] & 0xc0) == 0x80)
+            length--; /* do not split a UTF-8 character */
+    }
+    text[length] = '\0';
+    if (extatus_worker_set_status_text(record->worker, text) != EXTATUS_OK)
+        say(d, "'%s' status text not kept: %s", record->name, extatus_error_last());
 }
 
 /* Down with reason `absent`: registered and ended at once (the series shows 0). */
@@ -299,10 +332,15 @@ static void process_exited(daemon_state *d, process_record *record, int64_t now)
         const char *signal_name = sigabbrev_np(WTERMSIG(status));
         say(d, "'%s' (pid %d) killed by signal SIG%s", record->name, (int)record->pid,
             signal_name ? signal_name : "?");
+        if (signal_name)
+            set_status_text(d, record, "killed by SIG%s", signal_name);
+        else
+            set_status_text(d, record, "killed by signal %d", WTERMSIG(status));
     } else if (WEXITSTATUS(status) != 0) {
         reason = EXTATUS_REASON_ERROR;
         say(d, "'%s' (pid %d) exited with status %d", record->name, (int)record->pid,
             WEXITSTATUS(status));
+        set_status_text(d, record, "exited with status %d", WEXITSTATUS(status));
     } else {
         reason = EXTATUS_REASON_NORMAL;
     }
@@ -517,15 +555,29 @@ static void handle_message(daemon_state *d, const notify_message *message, pid_t
         record->interval_ns = message->watchdog_usec > (uint64_t)INT64_MAX / 1000
                                   ? INT64_MAX
                                   : (int64_t)message->watchdog_usec * 1000;
-    /* STATUS= is logged when it changes: a process may repeat it with every ping. */
+    /*
+     * STATUS= and ERRNO= become the status text (events and the page) and
+     * are logged, when they change: a process may repeat them with every
+     * ping.
+     */
     size_t status_hash = message->status ? table_hash(message->status, message->status_length) : 0;
-    if (status_hash && status_hash != record->status_hash)
+    bool status_changed = status_hash && status_hash != record->status_hash;
+    if (status_changed)
         say(d, "'%s' status: %.*s", record->name, (int)message->status_length, message->status);
     if (status_hash)
         record->status_hash = status_hash;
-    if (message->errno_value >= 0)
+    if (message->errno_value >= 0) {
         say(d, "'%s' errno: %d (%s)", record->name, message->errno_value,
             strerror(message->errno_value));
+        if (message->status)
+            set_status_text(d, record, "%.*s (errno %d: %s)", (int)message->status_length,
+                            message->status, message->errno_value, strerror(message->errno_value));
+        else
+            set_status_text(d, record, "errno %d: %s", message->errno_value,
+                            strerror(message->errno_value));
+    } else if (status_changed) {
+        set_status_text(d, record, "%.*s", (int)message->status_length, message->status);
+    }
     if (message->stopping) {
         take_down(d, record, EXTATUS_REASON_STOPPING);
         return;
@@ -948,16 +1000,38 @@ static int open_loop(daemon_state *d, const sigset_t *signals, unsigned timeout_
     return 0;
 }
 
+/*
+ * How long the loop lets datagrams gather before it reads them. A unix
+ * datagram socket queues at most net.unix.max_dgram_qlen datagrams (the
+ * kernel's default is 10; systemd sets 512); a sender that finds the queue
+ * full sleeps, and each read then pays for waking it, which costs more than
+ * the wake-ups that gathering saves. So gather only when the queue can hold
+ * a burst.
+ */
+static int64_t coalesce_interval_ns(void)
+{
+    FILE *file = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+    char text[32] = "";
+    if (file) {
+        if (!fgets(text, sizeof text, file))
+            text[0] = '\0';
+        fclose(file);
+    }
+    long queue = strtol(text, NULL, 10); /* 0 when unreadable: read at once */
+    return queue >= COALESCE_QUEUE_MIN ? COALESCE_NS : 0;
+}
+
 /* Wait and dispatch until SIGTERM or SIGINT. */
 static void run_loop(daemon_state *d)
 {
     int64_t last_read_ns = 0;
+    int64_t coalesce_ns = coalesce_interval_ns();
     for (;;) {
-        /* Datagrams are read at most every COALESCE_NS: a burst of pings from many senders
+        /* Datagrams are read at most every coalesce_ns: a burst of pings from many senders
          * costs one wake-up, not one each (the kernel queues them meanwhile). */
         int64_t since = now_ns() - last_read_ns;
-        if (since < COALESCE_NS) {
-            struct timespec pause = {0, (long)(COALESCE_NS - since)};
+        if (since < coalesce_ns) {
+            struct timespec pause = {0, (long)(coalesce_ns - since)};
             nanosleep(&pause, NULL);
         }
         struct epoll_event events[64];
@@ -1030,6 +1104,19 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /*
+     * The process collector is registered below by the daemon itself,
+     * sampled only when scraped: counting thousands of pidfds in
+     * /proc/self/fd every second would be the daemon's largest cost after
+     * the datagrams (an option of the library's own registration cannot
+     * be changed afterwards). EXTATUS_PROCESS_COLLECTOR=0 still turns it off.
+     */
+    const char *collector = getenv("EXTATUS_PROCESS_COLLECTOR");
+    bool collector_wanted =
+        !(collector && (strcmp(collector, "0") == 0 || strcmp(collector, "off") == 0 ||
+                        strcmp(collector, "false") == 0 || strcmp(collector, "no") == 0));
+    extatus_process_collector_set_default(0);
+
     int status = 1;
     extatus_exporter *exporter = NULL;
     extatus_registry *registry = NULL;
@@ -1053,12 +1140,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "extatusd: %s\n", extatus_error_last());
         goto out;
     }
-    /* Counting thousands of pidfds in /proc/self/fd every second would be the daemon's largest
-     * cost after the datagrams: the collector's process_open_fds is sampled when scraped. */
     extatus_option on_scrape[] = {EXTATUS_OPT_NUMBER("sample_interval", 0)};
-    if (extatus_setopts(NULL, "process_open_fds", EXTATUS_NO_LABELS, on_scrape, 1) != EXTATUS_OK &&
-        extatus_error_last_code() != EXTATUS_ERR_NOT_FOUND)
-        say(d, "process_open_fds: %s", extatus_error_last());
+    if (collector_wanted && extatus_process_collector_register(NULL, on_scrape, 1) != EXTATUS_OK)
+        say(d, "process collector: %s", extatus_error_last());
     int64_t start = now_ns();
     /* The expected names, absent until they report; a name the library refuses stops here. */
     for (size_t i = 0; i < d->table.buckets; i++) {

@@ -5,6 +5,7 @@
 #include "process_helpers.h"
 
 #include <poll.h>
+#include <stddef.h>
 
 #define PERIOD 50
 #define WAIT   2000
@@ -205,6 +206,116 @@ static void test_replay_gives_current_state_then_changes(void **state)
     extatus_events_unsubscribe(callback);
 }
 
+/* Read events of `queue` until one for `name` in `want_state` with text `text` (or time out). */
+static bool read_until(extatus_subscriber *queue, const char *name,
+                       extatus_process_state want_state, const char *text,
+                       extatus_process_event *found)
+{
+    int64_t until = now_ms() + 4 * WAIT;
+    while (now_ms() < until) {
+        if (!fd_readable(extatus_events_fd(queue), 100))
+            continue;
+        extatus_process_event events[8];
+        int got = extatus_events_read(queue, events, 8);
+        assert_true(got >= 0);
+        for (int i = 0; i < got; i++) {
+            char current[EXTATUS_STATUS_TEXT_MAX + 1];
+            if (strcmp(events[i].name, name) != 0 || events[i].state != want_state)
+                continue;
+            assert_true(extatus_process_status_text(name, current, sizeof(current)) >= 0);
+            if (strcmp(current, text) == 0) {
+                *found = events[i];
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/*
+ * The event keeps the size and layout of the first release (ABI): the new
+ * fields took the place of reserved zeros.
+ */
+typedef struct first_release_event {
+    char name[EXTATUS_WORKER_NAME_MAX + 1];
+    extatus_process_state state;
+    extatus_process_reason reason;
+    int64_t time_ns;
+    uint64_t sequence;
+    uint64_t reserved[2];
+} first_release_event;
+_Static_assert(sizeof(extatus_process_event) == sizeof(first_release_event),
+               "extatus_process_event changed size");
+_Static_assert(offsetof(extatus_process_event, changes) == offsetof(first_release_event, reserved),
+               "extatus_process_event's new fields moved");
+_Static_assert(offsetof(extatus_process_event, sequence) == offsetof(first_release_event, sequence),
+               "extatus_process_event's fields moved");
+
+/*
+ * A status text: set on a worker, published as an event with the same
+ * state and count of changes, readable by name, kept after the worker
+ * went down; bad texts are refused and the old one stays.
+ */
+static void test_status_text_changes_and_last_exit(void **state)
+{
+    (void)state;
+    extatus_subscriber *queue;
+    assert_ok(extatus_events_open(&queue, 64, 0));
+    start_handler(PERIOD, 0, 5000);
+    static test_worker w;
+    test_worker_init(&w, "texted", EXTATUS_WORKER_LOCK);
+    w.watch_thread = 0;
+    assert_ok(test_worker_register(&w));
+    extatus_process_event event;
+    assert_true(read_until(queue, "texted", EXTATUS_PROCESS_UP, "", &event));
+    assert_int_equal(event.changes, 1);
+    assert_int_equal(event.last_exit, 0);
+    assert_int_equal(event.reserved, 0);
+
+    assert_ok(extatus_worker_set_status_text(w.handle, "loading \"db\" 3/10"));
+    assert_true(read_until(queue, "texted", EXTATUS_PROCESS_UP, "loading \"db\" 3/10", &event));
+    assert_int_equal(event.changes, 1); /* a text is no change of state */
+    assert_int_equal(event.reason, EXTATUS_REASON_ANSWERED);
+
+    /* Refused: too long, not UTF-8, no worker; the text stays. */
+    char too_long[EXTATUS_STATUS_TEXT_MAX + 2];
+    memset(too_long, 'x', sizeof(too_long) - 1);
+    too_long[sizeof(too_long) - 1] = '\0';
+    assert_int_equal(extatus_worker_set_status_text(w.handle, too_long), EXTATUS_ERR_INVALID);
+    assert_int_equal(extatus_worker_set_status_text(w.handle, "bad \xff"), EXTATUS_ERR_INVALID);
+    assert_int_equal(extatus_worker_set_status_text(NULL, "x"), EXTATUS_ERR_INVALID);
+    char text[EXTATUS_STATUS_TEXT_MAX + 1];
+    assert_int_equal(extatus_process_status_text("texted", text, sizeof(text)),
+                     (int)strlen("loading \"db\" 3/10"));
+    assert_string_equal(text, "loading \"db\" 3/10");
+    char small[4];
+    assert_int_equal(extatus_process_status_text("texted", small, sizeof(small)),
+                     EXTATUS_ERR_NOSPACE);
+    assert_string_equal(small, "");
+    assert_int_equal(extatus_process_status_text("nobody", text, sizeof(text)),
+                     EXTATUS_ERR_NOT_FOUND);
+    assert_int_equal(extatus_process_status_text(NULL, text, sizeof(text)), EXTATUS_ERR_INVALID);
+
+    /* The longest text fits; then down with a reason: counted, and the text stays. */
+    too_long[EXTATUS_STATUS_TEXT_MAX] = '\0';
+    assert_ok(extatus_worker_set_status_text(w.handle, too_long));
+    assert_ok(extatus_worker_set_status_text(w.handle, "disk full"));
+    assert_ok(extatus_process_deregister(w.handle, EXTATUS_REASON_ERROR));
+    assert_true(read_until(queue, "texted", EXTATUS_PROCESS_DOWN, "disk full", &event));
+    assert_int_equal(event.changes, 2);
+    assert_int_equal(event.last_exit, EXTATUS_REASON_ERROR);
+
+    /* The listing carries the same counts. */
+    extatus_process_event *list;
+    size_t count;
+    assert_ok(extatus_process_list(&list, &count));
+    assert_int_equal(count, 1);
+    assert_int_equal(list[0].changes, 2);
+    assert_int_equal(list[0].last_exit, EXTATUS_REASON_ERROR);
+    extatus_free(list);
+    extatus_events_unsubscribe(queue);
+}
+
 /* Unsubscribing from inside a callback takes effect after that call. */
 static int self_removing_calls;
 static int stop_from_callback_rc = 1;
@@ -251,6 +362,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replay_gives_current_state_then_changes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unsubscribe_from_inside_the_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_text_changes_and_last_exit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

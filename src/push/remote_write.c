@@ -40,6 +40,7 @@
 #include <snappy-c.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,9 +127,31 @@ static struct timespec deadline_in(int64_t ms)
 
 /* ---------------------------------------------------------------- queue entries */
 
+/*
+ * Queue entries of one delivery are cut from shared blocks instead of one
+ * malloc each: a block counts the entries still queued in it (plus one
+ * while the delivery still cuts from it) and is freed by whoever drops
+ * the last, on any thread.
+ */
+typedef struct rw_block {
+    atomic_size_t refs; /* entries alive in it, + 1 while it is the current block */
+    size_t used;        /* bytes cut so far */
+    size_t room;        /* bytes at data */
+    _Alignas(max_align_t) char data[];
+} rw_block;
+
+#define RW_BLOCK_BYTES (64 * 1024)
+
+static void block_release(rw_block *b)
+{
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        extatus_free(b);
+}
+
 /* One queued sample of one series; the key holds its sorted labels as "name\0value\0...". */
 typedef struct rw_entry {
     struct rw_entry *next;
+    rw_block *block;      /* the block it was cut from */
     uint64_t hash;        /* of the key: picks the shard and finds the series */
     size_t key_size;      /* bytes of key */
     uint32_t label_count; /* pairs in key */
@@ -141,6 +164,12 @@ typedef struct rw_entry {
 static size_t entry_bytes(const rw_entry *e)
 {
     return sizeof(*e) + e->key_size;
+}
+
+/* Give an entry back; its block goes when its last entry does. */
+static void entry_free(rw_entry *e)
+{
+    block_release(e->block);
 }
 
 static uint64_t key_hash(const char *key, size_t size)
@@ -252,8 +281,41 @@ struct rw_state {
     size_t next_count;
     size_t next_capacity;
     rw_family *families;
-    uint64_t round; /* deliveries so far */
+    uint64_t round;  /* deliveries so far */
+    rw_block *block; /* entries of this delivery are cut from it (under memory_lock) */
 };
+
+/* A zeroed entry with `key_size` bytes of key, cut from the current block (under memory_lock). */
+static rw_entry *entry_alloc(rw_state *st, size_t key_size)
+{
+    size_t size = (sizeof(rw_entry) + key_size + _Alignof(max_align_t) - 1) &
+                  ~(size_t)(_Alignof(max_align_t) - 1);
+    rw_block *b = st->block;
+    if (!b || b->room - b->used < size) {
+        size_t room = size > RW_BLOCK_BYTES ? size : RW_BLOCK_BYTES;
+        rw_block *fresh = extatus_malloc(sizeof(*fresh) + room);
+        if (!fresh)
+            return NULL;
+        atomic_init(&fresh->refs, 1);
+        fresh->used = 0;
+        fresh->room = room;
+        block_release(b);
+        st->block = b = fresh;
+    }
+    rw_entry *e = (rw_entry *)(void *)(b->data + b->used);
+    b->used += size;
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    memset(e, 0, sizeof(*e));
+    e->block = b;
+    return e;
+}
+
+/* The delivery is over: its block goes once its entries are sent (under memory_lock). */
+static void block_finish(rw_state *st)
+{
+    block_release(st->block);
+    st->block = NULL;
+}
 
 /* ---------------------------------------------------------------- options */
 
@@ -558,7 +620,7 @@ static void free_entries(rw_entry *e)
 {
     while (e) {
         rw_entry *next = e->next;
-        extatus_free(e);
+        entry_free(e);
         e = next;
     }
 }
@@ -615,7 +677,7 @@ static void *sender_main(void *arg)
         pthread_mutex_unlock(&shard->lock);
         send_batch(shard, batch, n);
         for (size_t i = 0; i < n; i++)
-            extatus_free(batch[i]);
+            entry_free(batch[i]);
         pthread_mutex_lock(&shard->lock);
     }
     /* Whatever is left was not sent in time. */
@@ -671,7 +733,7 @@ static void pending_flush(rw_state *st, rw_pending *p)
             size_t bytes = entry_bytes(e);
             if (shard->count + 1 > st->shard_max_samples ||
                 shard->bytes + bytes > st->shard_max_bytes) {
-                extatus_free(e);
+                entry_free(e);
                 dropped++;
             } else {
                 if (shard->count == 0)
@@ -845,11 +907,22 @@ static bool known_is(const rw_known *k, const rw_entry *e)
            memcmp(k->key, e->key, e->key_size) == 0;
 }
 
-/* Find or add the known series of `e`; NULL when memory ran out. */
-static rw_known *known_find(rw_state *st, const rw_entry *e, rw_family *f)
+/*
+ * Find or add the known series of `e` and set e->hash; NULL when memory
+ * ran out. The series after the last one found is compared by its key
+ * alone and lends its hash: a delivery in the last one's order hashes no key.
+ */
+static rw_known *known_find(rw_state *st, rw_entry *e, rw_family *f)
 {
-    if (st->cursor < st->order_count && known_is(st->order[st->cursor], e))
-        return st->order[st->cursor++];
+    if (st->cursor < st->order_count) {
+        rw_known *next = st->order[st->cursor];
+        if (next->key_size == e->key_size && memcmp(next->key, e->key, e->key_size) == 0) {
+            e->hash = next->hash;
+            st->cursor++;
+            return next;
+        }
+    }
+    e->hash = key_hash(e->key, e->key_size);
     if (st->known_count >= st->known_buckets && known_grow(st) != EXTATUS_OK && !st->known)
         return NULL;
     rw_known **bucket = &st->known[e->hash & (st->known_buckets - 1)];
@@ -873,7 +946,7 @@ static rw_known *known_find(rw_state *st, const rw_entry *e, rw_family *f)
 }
 
 /* Remember that the series of `e` was carried by this delivery. */
-static void known_touch(rw_state *st, const rw_entry *e, rw_family *f, int64_t now)
+static void known_touch(rw_state *st, rw_entry *e, rw_family *f, int64_t now)
 {
     rw_known *k = known_find(st, e, f);
     if (!k)
@@ -913,12 +986,11 @@ static void order_swap(rw_state *st)
 /* Queue a stale marker for a known series. */
 static void queue_stale(rw_state *st, rw_pending *pending, const rw_known *k)
 {
-    rw_entry *e = extatus_malloc(sizeof(*e) + k->key_size);
+    rw_entry *e = entry_alloc(st, k->key_size);
     if (!e) {
         STATS_ADD(st->stats, dropped_queue_full, 1);
         return;
     }
-    memset(e, 0, sizeof(*e));
     e->hash = k->hash;
     e->key_size = k->key_size;
     e->label_count = k->label_count;
@@ -978,7 +1050,10 @@ static void refuse(rw_state *st, const extatus_report_item *item, const char *wh
     STATS_ADD(st->stats, dropped_invalid, 1);
 }
 
-/* Turn one item into a queue entry (NULL: refused or not a sample, counted where it is lost). */
+/*
+ * Turn one item into a queue entry (NULL: refused or not a sample, counted
+ * where it is lost); its hash is set by known_touch.
+ */
 static rw_entry *entry_of(rw_state *st, const extatus_report_item *item, rw_family *f,
                           int64_t created_ms)
 {
@@ -1042,12 +1117,11 @@ static rw_entry *entry_of(rw_state *st, const extatus_report_item *item, rw_fami
     size_t key_size = 0;
     for (size_t i = 0; i < n; i++)
         key_size += strlen(labels[i].name) + strlen(labels[i].value) + 2;
-    rw_entry *e = extatus_malloc(sizeof(*e) + key_size);
+    rw_entry *e = entry_alloc(st, key_size);
     if (!e) {
         STATS_ADD(st->stats, dropped_queue_full, 1);
         return NULL;
     }
-    memset(e, 0, sizeof(*e));
     char *at = e->key;
     for (size_t i = 0; i < n; i++) {
         size_t a = strlen(labels[i].name) + 1;
@@ -1058,7 +1132,6 @@ static rw_entry *entry_of(rw_state *st, const extatus_report_item *item, rw_fami
     }
     e->key_size = key_size;
     e->label_count = (uint32_t)n;
-    e->hash = key_hash(e->key, key_size);
     e->metric_type = rw_type(f->type);
     e->created_ms = (f->type == EXTATUS_METRIC_COUNTER || f->type == EXTATUS_METRIC_SUMMARY ||
                      f->type == EXTATUS_METRIC_HISTOGRAM)
@@ -1126,6 +1199,7 @@ static int rw_report_bulk(void *state, const extatus_report_item *items, size_t 
         sweep_stale(st, &pending, now, NULL, false);
     order_swap(st);
     pending_flush(st, &pending);
+    block_finish(st);
     pthread_mutex_unlock(&st->memory_lock);
     return EXTATUS_OK;
 }
@@ -1161,6 +1235,7 @@ static void rw_unsubscribe(void *state, const extatus_subscription *sub)
         sweep_stale(st, &pending, mono_ms(), f, false);
         st->order_count = st->cursor = st->next_count = 0; /* they may name freed series */
         pending_flush(st, &pending);
+        block_finish(st);
     }
     pthread_mutex_unlock(&st->memory_lock);
 }
@@ -1191,6 +1266,7 @@ static void idle_sweep(rw_state *st)
     if (sweep_stale(st, &pending, now, NULL, true) > 0)
         st->order_count = st->cursor = 0; /* it may name freed series */
     pending_flush(st, &pending);
+    block_finish(st);
     pthread_mutex_unlock(&st->memory_lock);
 }
 

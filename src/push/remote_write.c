@@ -196,8 +196,18 @@ typedef struct rw_known {
     int metric_type;          /* kept for its stale marker */
     size_t key_size;          /* bytes of key */
     uint32_t label_count;     /* pairs in key */
-    char key[];
+    /*
+     * Where the labels of the report item it was built from sit in key, so
+     * that the next delivery's item can be checked against key in place
+     * instead of building, sorting, checking and hashing its key again.
+     */
+    uint32_t item_labels;    /* labels of that item */
+    uint32_t *item_label_at; /* per item label: offset of its name in key; RW_NO_LABEL: empty */
+    const char *datapoint;   /* copy of the item's datapoint name */
+    char key[];              /* then the datapoint's copy and item_label_at */
 } rw_known;
+
+#define RW_NO_LABEL UINT32_MAX
 
 /* What the reporter knows of one family: its type, datapoint roles, interval. */
 typedef struct rw_family {
@@ -912,7 +922,8 @@ static bool known_is(const rw_known *k, const rw_entry *e)
  * ran out. The series after the last one found is compared by its key
  * alone and lends its hash: a delivery in the last one's order hashes no key.
  */
-static rw_known *known_find(rw_state *st, rw_entry *e, rw_family *f)
+static rw_known *known_find(rw_state *st, rw_entry *e, rw_family *f,
+                            const extatus_report_item *item)
 {
     if (st->cursor < st->order_count) {
         rw_known *next = st->order[st->cursor];
@@ -929,9 +940,29 @@ static rw_known *known_find(rw_state *st, rw_entry *e, rw_family *f)
     for (rw_known *k = *bucket; k; k = k->next)
         if (known_is(k, e))
             return k;
-    rw_known *k = extatus_malloc(sizeof(*k) + e->key_size);
+    size_t datapoint_size = strlen(item->datapoint) + 1;
+    size_t label_at =
+        (e->key_size + datapoint_size + _Alignof(uint32_t) - 1) & ~(size_t)(_Alignof(uint32_t) - 1);
+    rw_known *k = extatus_malloc(sizeof(*k) + label_at + item->label_count * sizeof(uint32_t));
     if (!k)
         return NULL;
+    memcpy(k->key + e->key_size, item->datapoint, datapoint_size);
+    k->datapoint = k->key + e->key_size;
+    k->item_labels = (uint32_t)item->label_count;
+    k->item_label_at = (uint32_t *)(void *)(k->key + label_at);
+    for (size_t i = 0; i < item->label_count; i++) {
+        /* Empty values are no label; names are unique in key (checked). */
+        k->item_label_at[i] = RW_NO_LABEL;
+        for (size_t at = 0;
+             item->label_values[i] && item->label_values[i][0] && at < e->key_size;) {
+            size_t name = strlen(e->key + at) + 1;
+            if (strcmp(e->key + at, item->label_names[i]) == 0) {
+                k->item_label_at[i] = (uint32_t)at;
+                break;
+            }
+            at += name + strlen(e->key + at + name) + 1;
+        }
+    }
     k->hash = e->hash;
     k->family = f;
     k->seen_round = 0;
@@ -945,12 +976,9 @@ static rw_known *known_find(rw_state *st, rw_entry *e, rw_family *f)
     return k;
 }
 
-/* Remember that the series of `e` was carried by this delivery. */
-static void known_touch(rw_state *st, rw_entry *e, rw_family *f, int64_t now)
+/* Remember that known series `k` was carried by this delivery. */
+static void known_seen(rw_state *st, rw_known *k, int64_t now)
 {
-    rw_known *k = known_find(st, e, f);
-    if (!k)
-        return; /* no stale marker for this series: nothing else is lost */
     if (k->seen_round == st->round)
         return; /* a second sample of it in this delivery */
     k->seen_round = st->round;
@@ -967,6 +995,48 @@ static void known_touch(rw_state *st, rw_entry *e, rw_family *f, int64_t now)
         st->next_capacity = capacity;
     }
     st->next_order[st->next_count++] = k;
+}
+
+/* Remember that the series of `e` (built from `item`) was carried by this delivery. */
+static void known_touch(rw_state *st, rw_entry *e, rw_family *f, const extatus_report_item *item,
+                        int64_t now)
+{
+    rw_known *k = known_find(st, e, f, item);
+    if (k) /* else no stale marker for this series: nothing else is lost */
+        known_seen(st, k, now);
+}
+
+/*
+ * The series the last delivery carried next, when `item` of family `f` is
+ * that series again: same family (families live as long as the state, so
+ * its type and datapoint roles are those the key was built with), same
+ * datapoint and every label name and value equal to the key's, compared
+ * in place. NULL otherwise: the caller builds the key.
+ */
+static rw_known *known_next_is(rw_state *st, const extatus_report_item *item, const rw_family *f)
+{
+    if (st->cursor >= st->order_count)
+        return NULL;
+    rw_known *k = st->order[st->cursor];
+    if (k->family != f || k->item_labels != item->label_count ||
+        strcmp(k->datapoint, item->datapoint) != 0)
+        return NULL;
+    for (size_t i = 0; i < item->label_count; i++) {
+        const char *value = item->label_values[i];
+        uint32_t at = k->item_label_at[i];
+        if (at == RW_NO_LABEL) {
+            if (value && value[0])
+                return NULL;
+            continue;
+        }
+        if (!value)
+            return NULL;
+        const char *name = k->key + at;
+        if (strcmp(name, item->label_names[i]) != 0 || strcmp(name + strlen(name) + 1, value) != 0)
+            return NULL;
+    }
+    st->cursor++;
+    return k;
 }
 
 /* The delivery is over: its order is the one the next delivery expects. */
@@ -1048,6 +1118,19 @@ static void refuse(rw_state *st, const extatus_report_item *item, const char *wh
              item->metric, item->registry, why);
     stats_error(st->stats, message);
     STATS_ADD(st->stats, dropped_invalid, 1);
+}
+
+/* The parts of an entry that are not its key. */
+static void entry_fill(rw_entry *e, const extatus_report_item *item, const rw_family *f,
+                       int64_t created_ms)
+{
+    e->metric_type = rw_type(f->type);
+    e->created_ms = (f->type == EXTATUS_METRIC_COUNTER || f->type == EXTATUS_METRIC_SUMMARY ||
+                     f->type == EXTATUS_METRIC_HISTOGRAM)
+                        ? created_ms
+                        : 0;
+    e->sample.value = extatus_value_to_double(&item->value);
+    e->sample.timestamp_ms = item->timestamp_ms;
 }
 
 /*
@@ -1132,13 +1215,24 @@ static rw_entry *entry_of(rw_state *st, const extatus_report_item *item, rw_fami
     }
     e->key_size = key_size;
     e->label_count = (uint32_t)n;
-    e->metric_type = rw_type(f->type);
-    e->created_ms = (f->type == EXTATUS_METRIC_COUNTER || f->type == EXTATUS_METRIC_SUMMARY ||
-                     f->type == EXTATUS_METRIC_HISTOGRAM)
-                        ? created_ms
-                        : 0;
-    e->sample.value = extatus_value_to_double(&item->value);
-    e->sample.timestamp_ms = item->timestamp_ms;
+    entry_fill(e, item, f, created_ms);
+    return e;
+}
+
+/* The entry of `item`, whose series is the known `k`: its key copied, not built. */
+static rw_entry *entry_of_known(rw_state *st, const extatus_report_item *item, const rw_known *k,
+                                int64_t created_ms)
+{
+    rw_entry *e = entry_alloc(st, k->key_size);
+    if (!e) {
+        STATS_ADD(st->stats, dropped_queue_full, 1);
+        return NULL;
+    }
+    memcpy(e->key, k->key, k->key_size);
+    e->hash = k->hash;
+    e->key_size = k->key_size;
+    e->label_count = k->label_count;
+    entry_fill(e, item, k->family, created_ms);
     return e;
 }
 
@@ -1186,10 +1280,15 @@ static int rw_report_bulk(void *state, const extatus_report_item *items, size_t 
             if (role_of(f, items[j].datapoint) == EXTATUS_SAMPLE_CREATED)
                 created_ms = (int64_t)(extatus_value_to_double(&items[j].value) * 1000.0);
         for (size_t j = i; j < end; j++) {
-            rw_entry *e = entry_of(st, &items[j], f, created_ms);
+            rw_known *k = known_next_is(st, &items[j], f);
+            rw_entry *e = k ? entry_of_known(st, &items[j], k, created_ms)
+                            : entry_of(st, &items[j], f, created_ms);
             if (!e)
                 continue;
-            known_touch(st, e, f, now);
+            if (k)
+                known_seen(st, k, now);
+            else
+                known_touch(st, e, f, &items[j], now);
             pending_add(st, &pending, e);
         }
         i = end;

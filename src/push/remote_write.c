@@ -1241,11 +1241,14 @@ static bool same_series(const extatus_report_item *a, const extatus_report_item 
     if (a->label_values == b->label_values && a->metric == b->metric &&
         a->registry == b->registry && a->label_count == b->label_count)
         return true;
-    if (a->label_count != b->label_count || strcmp(a->metric, b->metric) != 0 ||
-        strcmp(a->registry, b->registry) != 0)
+    /* Equal pointers are equal strings: most neighbours share family and registry names. */
+    if (a->label_count != b->label_count ||
+        (a->metric != b->metric && strcmp(a->metric, b->metric) != 0) ||
+        (a->registry != b->registry && strcmp(a->registry, b->registry) != 0))
         return false;
     for (size_t i = 0; i < a->label_count; i++)
-        if (strcmp(a->label_values[i], b->label_values[i]) != 0)
+        if (a->label_values[i] != b->label_values[i] &&
+            strcmp(a->label_values[i], b->label_values[i]) != 0)
             return false;
     return true;
 }

@@ -140,7 +140,7 @@ typedef struct rw_block {
     _Alignas(max_align_t) char data[];
 } rw_block;
 
-#define RW_BLOCK_BYTES (64 * 1024)
+#define RW_BLOCK_BYTES ((size_t)64 * 1024)
 
 static void block_release(rw_block *b)
 {

@@ -12,15 +12,20 @@ side in one run:
                    exporter's rendering of each scrape is printed apart).
 
 Both send to the same receiver, a sink on loopback that reads and answers
-204. CPU is user + system time of the process over ROUNDS rounds after a
-warm-up, per round.
+204. CPU is user + system time of the process per round after a warm-up.
+The agent's cost swings with the machine's load, so both are taken as
+medians, in one run: the extatus side RUNS times (each the mean of ROUNDS
+rounds), then the agent over RUNS windows of ROUNDS scrape intervals (each
+the mean of its intervals, so that its garbage collections, every few
+intervals, count as they cost).
 
-usage: remote_write_bench.py BENCH_DIR [ROUNDS]
+usage: remote_write_bench.py BENCH_DIR [ROUNDS [RUNS]]
 Prints: BENCH name=remote_write_100k unit=cpu_ms extatus=... prometheus_agent=...
 """
 import http.server
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +34,7 @@ import time
 
 BENCH_DIR = sys.argv[1]
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+RUNS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 INTERVAL_S = 5
 SOURCE = os.path.join(BENCH_DIR, "remote-write-source")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -73,8 +79,10 @@ def run_extatus(url):
 
 
 def run_agent(url, tmp):
+    """The agent's and the exporter's CPU per scrape interval: one reading per interval."""
+    intervals = RUNS * ROUNDS
     port_file = os.path.join(tmp, "port")
-    seconds = INTERVAL_S * (ROUNDS + 6) + 30
+    seconds = INTERVAL_S * (intervals + 6) + 30
     source = subprocess.Popen([SOURCE, "serve", port_file, str(seconds)])
     try:
         while not os.path.exists(port_file) or not open(port_file).read().strip():
@@ -92,10 +100,14 @@ def run_agent(url, tmp):
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "agent.log"), "w"))
         try:
             time.sleep(INTERVAL_S * 3)  # start-up, first scrapes, series created
-            agent_start, source_start = cpu_ms(agent.pid), cpu_ms(source.pid)
-            time.sleep(INTERVAL_S * ROUNDS)
-            agent_ms = (cpu_ms(agent.pid) - agent_start) / ROUNDS
-            source_ms = (cpu_ms(source.pid) - source_start) / ROUNDS
+            agent_ms, source_ms = [], []
+            agent_at, source_at = cpu_ms(agent.pid), cpu_ms(source.pid)
+            for _ in range(intervals):
+                time.sleep(INTERVAL_S)
+                agent_now, source_now = cpu_ms(agent.pid), cpu_ms(source.pid)
+                agent_ms.append(agent_now - agent_at)
+                source_ms.append(source_now - source_at)
+                agent_at, source_at = agent_now, source_now
         finally:
             agent.terminate()
             agent.wait(timeout=60)
@@ -110,18 +122,32 @@ threading.Thread(target=sink.serve_forever, daemon=True).start()
 url = f"http://127.0.0.1:{sink.server_address[1]}/api/v1/write"
 tmp = tempfile.mkdtemp(prefix="extatus-rw-bench-")
 try:
-    extatus_ms, details = run_extatus(url)
+    extatus_runs = [run_extatus(url) for _ in range(RUNS)]
+    details = extatus_runs[-1][1]
     before = sink.bytes
-    agent_ms, exporter_ms = run_agent(url, tmp)
+    agent_runs, exporter_runs = run_agent(url, tmp)
     agent_bytes = sink.bytes - before
 finally:
     sink.shutdown()
     shutil.rmtree(tmp, ignore_errors=True)
-print(f"remote_write_100k: {ROUNDS} rounds of 100000 series every {INTERVAL_S} s")
+extatus_ms = statistics.median(ms for ms, _ in extatus_runs)
+
+def window_means(readings):
+    return [statistics.mean(readings[i:i + ROUNDS]) for i in range(0, len(readings), ROUNDS)]
+
+
+agent_ms = statistics.median(window_means(agent_runs))
+exporter_ms = statistics.median(window_means(exporter_runs))
+print(f"remote_write_100k: 100000 series every {INTERVAL_S} s; medians of {RUNS} extatus runs "
+      f"and {RUNS} agent windows ({ROUNDS} rounds or intervals each)")
 print(f"  extatus reporter:        {extatus_ms:8.1f} ms CPU per round "
-      f"({details['bytes_per_round']} body bytes per round)")
+      f"({details['bytes_per_round']} body bytes per round; runs: "
+      f"{', '.join(f'{ms:.1f}' for ms, _ in extatus_runs)})")
 print(f"  prometheus agent:        {agent_ms:8.1f} ms CPU per round "
-      f"(the exporter's scrapes: {exporter_ms:.1f} ms more; {agent_bytes} bytes received)")
+      f"(windows: {', '.join(f'{ms:.1f}' for ms in window_means(agent_runs))}; intervals: "
+      f"{', '.join(f'{ms:.0f}' for ms in agent_runs)}; the exporter's scrapes: "
+      f"{exporter_ms:.1f} ms more; {agent_bytes} bytes received)")
+print(f"  ratio:                   {agent_ms / extatus_ms:8.1f}x (target: 5x)")
 if agent_bytes == 0:
     raise SystemExit("the agent forwarded nothing: see its log")
 print(f"BENCH name=remote_write_100k unit=cpu_ms extatus={extatus_ms:.1f} "

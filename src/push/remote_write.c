@@ -40,6 +40,7 @@
 #include <snappy-c.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,9 +134,31 @@ static struct timespec deadline_in(int64_t ms)
 
 /* ---------------------------------------------------------------- queue entries */
 
+/*
+ * Queue entries of one delivery are cut from shared blocks instead of one
+ * malloc each: a block counts the entries still queued in it (plus one
+ * while the delivery still cuts from it) and is freed by whoever drops
+ * the last, on any thread.
+ */
+typedef struct rw_block {
+    atomic_size_t refs; /* entries alive in it, + 1 while it is the current block */
+    size_t used;        /* bytes cut so far */
+    size_t room;        /* bytes at data */
+    _Alignas(max_align_t) char data[];
+} rw_block;
+
+#define RW_BLOCK_BYTES ((size_t)64 * 1024)
+
+static void block_release(rw_block *b)
+{
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        extatus_free(b);
+}
+
 /* One queued sample of one series; the key holds its sorted labels as "name\0value\0...". */
 typedef struct rw_entry {
     struct rw_entry *next;
+    rw_block *block;      /* the block it was cut from */
     uint64_t hash;        /* of the key: picks the shard and finds the series */
     size_t key_size;      /* bytes of key */
     uint32_t label_count; /* pairs in key */
@@ -148,6 +171,12 @@ typedef struct rw_entry {
 static size_t entry_bytes(const rw_entry *e)
 {
     return sizeof(*e) + e->key_size;
+}
+
+/* Give an entry back; its block goes when its last entry does. */
+static void entry_free(rw_entry *e)
+{
+    block_release(e->block);
 }
 
 static uint64_t key_hash(const char *key, size_t size)
@@ -174,8 +203,18 @@ typedef struct rw_known {
     int metric_type;          /* kept for its stale marker */
     size_t key_size;          /* bytes of key */
     uint32_t label_count;     /* pairs in key */
-    char key[];
+    /*
+     * Where the labels of the report item it was built from sit in key, so
+     * that the next delivery's item can be checked against key in place
+     * instead of building, sorting, checking and hashing its key again.
+     */
+    uint32_t item_labels;    /* labels of that item */
+    uint32_t *item_label_at; /* per item label: offset of its name in key; RW_NO_LABEL: empty */
+    const char *datapoint;   /* copy of the item's datapoint name */
+    char key[];              /* then the datapoint's copy and item_label_at */
 } rw_known;
+
+#define RW_NO_LABEL UINT32_MAX
 
 /* What the reporter knows of one family: its type, datapoint roles, interval. */
 typedef struct rw_family {
@@ -260,8 +299,41 @@ struct rw_state {
     size_t next_count;
     size_t next_capacity;
     rw_family *families;
-    uint64_t round; /* deliveries so far */
+    uint64_t round;  /* deliveries so far */
+    rw_block *block; /* entries of this delivery are cut from it (under memory_lock) */
 };
+
+/* A zeroed entry with `key_size` bytes of key, cut from the current block (under memory_lock). */
+static rw_entry *entry_alloc(rw_state *st, size_t key_size)
+{
+    size_t size = (sizeof(rw_entry) + key_size + _Alignof(max_align_t) - 1) &
+                  ~(size_t)(_Alignof(max_align_t) - 1);
+    rw_block *b = st->block;
+    if (!b || b->room - b->used < size) {
+        size_t room = size > RW_BLOCK_BYTES ? size : RW_BLOCK_BYTES;
+        rw_block *fresh = extatus_malloc(sizeof(*fresh) + room);
+        if (!fresh)
+            return NULL;
+        atomic_init(&fresh->refs, 1);
+        fresh->used = 0;
+        fresh->room = room;
+        block_release(b);
+        st->block = b = fresh;
+    }
+    rw_entry *e = (rw_entry *)(void *)(b->data + b->used);
+    b->used += size;
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    memset(e, 0, sizeof(*e));
+    e->block = b;
+    return e;
+}
+
+/* The delivery is over: its block goes once its entries are sent (under memory_lock). */
+static void block_finish(rw_state *st)
+{
+    block_release(st->block);
+    st->block = NULL;
+}
 
 /* ---------------------------------------------------------------- options */
 
@@ -566,7 +638,7 @@ static void free_entries(rw_entry *e)
 {
     while (e) {
         rw_entry *next = e->next;
-        extatus_free(e);
+        entry_free(e);
         e = next;
     }
 }
@@ -623,7 +695,7 @@ static void *sender_main(void *arg)
         pthread_mutex_unlock(&shard->lock);
         send_batch(shard, batch, n);
         for (size_t i = 0; i < n; i++)
-            extatus_free(batch[i]);
+            entry_free(batch[i]);
         pthread_mutex_lock(&shard->lock);
     }
     /* Whatever is left was not sent in time. */
@@ -679,7 +751,7 @@ static void pending_flush(rw_state *st, rw_pending *p)
             size_t bytes = entry_bytes(e);
             if (shard->count + 1 > st->shard_max_samples ||
                 shard->bytes + bytes > st->shard_max_bytes) {
-                extatus_free(e);
+                entry_free(e);
                 dropped++;
             } else {
                 if (shard->count == 0)
@@ -853,20 +925,52 @@ static bool known_is(const rw_known *k, const rw_entry *e)
            memcmp(k->key, e->key, e->key_size) == 0;
 }
 
-/* Find or add the known series of `e`; NULL when memory ran out. */
-static rw_known *known_find(rw_state *st, const rw_entry *e, rw_family *f)
+/*
+ * Find or add the known series of `e` and set e->hash; NULL when memory
+ * ran out. The series after the last one found is compared by its key
+ * alone and lends its hash: a delivery in the last one's order hashes no key.
+ */
+static rw_known *known_find(rw_state *st, rw_entry *e, rw_family *f,
+                            const extatus_report_item *item)
 {
-    if (st->cursor < st->order_count && known_is(st->order[st->cursor], e))
-        return st->order[st->cursor++];
+    if (st->cursor < st->order_count) {
+        rw_known *next = st->order[st->cursor];
+        if (next->key_size == e->key_size && memcmp(next->key, e->key, e->key_size) == 0) {
+            e->hash = next->hash;
+            st->cursor++;
+            return next;
+        }
+    }
+    e->hash = key_hash(e->key, e->key_size);
     if (st->known_count >= st->known_buckets && known_grow(st) != EXTATUS_OK && !st->known)
         return NULL;
     rw_known **bucket = &st->known[e->hash & (st->known_buckets - 1)];
     for (rw_known *k = *bucket; k; k = k->next)
         if (known_is(k, e))
             return k;
-    rw_known *k = extatus_malloc(sizeof(*k) + e->key_size);
+    size_t datapoint_size = strlen(item->datapoint) + 1;
+    size_t label_at =
+        (e->key_size + datapoint_size + _Alignof(uint32_t) - 1) & ~(size_t)(_Alignof(uint32_t) - 1);
+    rw_known *k = extatus_malloc(sizeof(*k) + label_at + item->label_count * sizeof(uint32_t));
     if (!k)
         return NULL;
+    memcpy(k->key + e->key_size, item->datapoint, datapoint_size);
+    k->datapoint = k->key + e->key_size;
+    k->item_labels = (uint32_t)item->label_count;
+    k->item_label_at = (uint32_t *)(void *)(k->key + label_at);
+    for (size_t i = 0; i < item->label_count; i++) {
+        /* Empty values are no label; names are unique in key (checked). */
+        k->item_label_at[i] = RW_NO_LABEL;
+        for (size_t at = 0;
+             item->label_values[i] && item->label_values[i][0] && at < e->key_size;) {
+            size_t name = strlen(e->key + at) + 1;
+            if (strcmp(e->key + at, item->label_names[i]) == 0) {
+                k->item_label_at[i] = (uint32_t)at;
+                break;
+            }
+            at += name + strlen(e->key + at + name) + 1;
+        }
+    }
     k->hash = e->hash;
     k->family = f;
     k->seen_round = 0;
@@ -880,12 +984,9 @@ static rw_known *known_find(rw_state *st, const rw_entry *e, rw_family *f)
     return k;
 }
 
-/* Remember that the series of `e` was carried by this delivery. */
-static void known_touch(rw_state *st, const rw_entry *e, rw_family *f, int64_t now)
+/* Remember that known series `k` was carried by this delivery. */
+static void known_seen(rw_state *st, rw_known *k, int64_t now)
 {
-    rw_known *k = known_find(st, e, f);
-    if (!k)
-        return; /* no stale marker for this series: nothing else is lost */
     if (k->seen_round == st->round)
         return; /* a second sample of it in this delivery */
     k->seen_round = st->round;
@@ -902,6 +1003,48 @@ static void known_touch(rw_state *st, const rw_entry *e, rw_family *f, int64_t n
         st->next_capacity = capacity;
     }
     st->next_order[st->next_count++] = k;
+}
+
+/* Remember that the series of `e` (built from `item`) was carried by this delivery. */
+static void known_touch(rw_state *st, rw_entry *e, rw_family *f, const extatus_report_item *item,
+                        int64_t now)
+{
+    rw_known *k = known_find(st, e, f, item);
+    if (k) /* else no stale marker for this series: nothing else is lost */
+        known_seen(st, k, now);
+}
+
+/*
+ * The series the last delivery carried next, when `item` of family `f` is
+ * that series again: same family (families live as long as the state, so
+ * its type and datapoint roles are those the key was built with), same
+ * datapoint and every label name and value equal to the key's, compared
+ * in place. NULL otherwise: the caller builds the key.
+ */
+static rw_known *known_next_is(rw_state *st, const extatus_report_item *item, const rw_family *f)
+{
+    if (st->cursor >= st->order_count)
+        return NULL;
+    rw_known *k = st->order[st->cursor];
+    if (k->family != f || k->item_labels != item->label_count ||
+        strcmp(k->datapoint, item->datapoint) != 0)
+        return NULL;
+    for (size_t i = 0; i < item->label_count; i++) {
+        const char *value = item->label_values[i];
+        uint32_t at = k->item_label_at[i];
+        if (at == RW_NO_LABEL) {
+            if (value && value[0])
+                return NULL;
+            continue;
+        }
+        if (!value)
+            return NULL;
+        const char *name = k->key + at;
+        if (strcmp(name, item->label_names[i]) != 0 || strcmp(name + strlen(name) + 1, value) != 0)
+            return NULL;
+    }
+    st->cursor++;
+    return k;
 }
 
 /* The delivery is over: its order is the one the next delivery expects. */
@@ -921,12 +1064,11 @@ static void order_swap(rw_state *st)
 /* Queue a stale marker for a known series. */
 static void queue_stale(rw_state *st, rw_pending *pending, const rw_known *k)
 {
-    rw_entry *e = extatus_malloc(sizeof(*e) + k->key_size);
+    rw_entry *e = entry_alloc(st, k->key_size);
     if (!e) {
         STATS_ADD(st->stats, dropped_queue_full, 1);
         return;
     }
-    memset(e, 0, sizeof(*e));
     e->hash = k->hash;
     e->key_size = k->key_size;
     e->label_count = k->label_count;
@@ -987,7 +1129,23 @@ static void refuse(rw_state *st, const extatus_report_item *item, const char *wh
     STATS_ADD(st->stats, dropped_invalid, 1);
 }
 
-/* Turn one item into a queue entry (NULL: refused or not a sample, counted where it is lost). */
+/* The parts of an entry that are not its key. */
+static void entry_fill(rw_entry *e, const extatus_report_item *item, const rw_family *f,
+                       int64_t created_ms)
+{
+    e->metric_type = rw_type(f->type);
+    e->created_ms = (f->type == EXTATUS_METRIC_COUNTER || f->type == EXTATUS_METRIC_SUMMARY ||
+                     f->type == EXTATUS_METRIC_HISTOGRAM)
+                        ? created_ms
+                        : 0;
+    e->sample.value = extatus_value_to_double(&item->value);
+    e->sample.timestamp_ms = item->timestamp_ms;
+}
+
+/*
+ * Turn one item into a queue entry (NULL: refused or not a sample, counted
+ * where it is lost); its hash is set by known_touch.
+ */
 static rw_entry *entry_of(rw_state *st, const extatus_report_item *item, rw_family *f,
                           int64_t created_ms)
 {
@@ -1051,12 +1209,11 @@ static rw_entry *entry_of(rw_state *st, const extatus_report_item *item, rw_fami
     size_t key_size = 0;
     for (size_t i = 0; i < n; i++)
         key_size += strlen(labels[i].name) + strlen(labels[i].value) + 2;
-    rw_entry *e = extatus_malloc(sizeof(*e) + key_size);
+    rw_entry *e = entry_alloc(st, key_size);
     if (!e) {
         STATS_ADD(st->stats, dropped_queue_full, 1);
         return NULL;
     }
-    memset(e, 0, sizeof(*e));
     char *at = e->key;
     for (size_t i = 0; i < n; i++) {
         size_t a = strlen(labels[i].name) + 1;
@@ -1067,14 +1224,24 @@ static rw_entry *entry_of(rw_state *st, const extatus_report_item *item, rw_fami
     }
     e->key_size = key_size;
     e->label_count = (uint32_t)n;
-    e->hash = key_hash(e->key, key_size);
-    e->metric_type = rw_type(f->type);
-    e->created_ms = (f->type == EXTATUS_METRIC_COUNTER || f->type == EXTATUS_METRIC_SUMMARY ||
-                     f->type == EXTATUS_METRIC_HISTOGRAM)
-                        ? created_ms
-                        : 0;
-    e->sample.value = extatus_value_to_double(&item->value);
-    e->sample.timestamp_ms = item->timestamp_ms;
+    entry_fill(e, item, f, created_ms);
+    return e;
+}
+
+/* The entry of `item`, whose series is the known `k`: its key copied, not built. */
+static rw_entry *entry_of_known(rw_state *st, const extatus_report_item *item, const rw_known *k,
+                                int64_t created_ms)
+{
+    rw_entry *e = entry_alloc(st, k->key_size);
+    if (!e) {
+        STATS_ADD(st->stats, dropped_queue_full, 1);
+        return NULL;
+    }
+    memcpy(e->key, k->key, k->key_size);
+    e->hash = k->hash;
+    e->key_size = k->key_size;
+    e->label_count = k->label_count;
+    entry_fill(e, item, k->family, created_ms);
     return e;
 }
 
@@ -1083,11 +1250,14 @@ static bool same_series(const extatus_report_item *a, const extatus_report_item 
     if (a->label_values == b->label_values && a->metric == b->metric &&
         a->registry == b->registry && a->label_count == b->label_count)
         return true;
-    if (a->label_count != b->label_count || strcmp(a->metric, b->metric) != 0 ||
-        strcmp(a->registry, b->registry) != 0)
+    /* Equal pointers are equal strings: most neighbours share family and registry names. */
+    if (a->label_count != b->label_count ||
+        (a->metric != b->metric && strcmp(a->metric, b->metric) != 0) ||
+        (a->registry != b->registry && strcmp(a->registry, b->registry) != 0))
         return false;
     for (size_t i = 0; i < a->label_count; i++)
-        if (strcmp(a->label_values[i], b->label_values[i]) != 0)
+        if (a->label_values[i] != b->label_values[i] &&
+            strcmp(a->label_values[i], b->label_values[i]) != 0)
             return false;
     return true;
 }
@@ -1122,10 +1292,15 @@ static int rw_report_bulk(void *state, const extatus_report_item *items, size_t 
             if (role_of(f, items[j].datapoint) == EXTATUS_SAMPLE_CREATED)
                 created_ms = (int64_t)(extatus_value_to_double(&items[j].value) * 1000.0);
         for (size_t j = i; j < end; j++) {
-            rw_entry *e = entry_of(st, &items[j], f, created_ms);
+            rw_known *k = known_next_is(st, &items[j], f);
+            rw_entry *e = k ? entry_of_known(st, &items[j], k, created_ms)
+                            : entry_of(st, &items[j], f, created_ms);
             if (!e)
                 continue;
-            known_touch(st, e, f, now);
+            if (k)
+                known_seen(st, k, now);
+            else
+                known_touch(st, e, f, &items[j], now);
             pending_add(st, &pending, e);
         }
         i = end;
@@ -1135,6 +1310,7 @@ static int rw_report_bulk(void *state, const extatus_report_item *items, size_t 
         sweep_stale(st, &pending, now, NULL, false);
     order_swap(st);
     pending_flush(st, &pending);
+    block_finish(st);
     pthread_mutex_unlock(&st->memory_lock);
     return EXTATUS_OK;
 }
@@ -1170,6 +1346,7 @@ static void rw_unsubscribe(void *state, const extatus_subscription *sub)
         sweep_stale(st, &pending, mono_ms(), f, false);
         st->order_count = st->cursor = st->next_count = 0; /* they may name freed series */
         pending_flush(st, &pending);
+        block_finish(st);
     }
     pthread_mutex_unlock(&st->memory_lock);
 }
@@ -1208,6 +1385,7 @@ static void idle_sweep(rw_state *st)
     if (sweep_stale(st, &pending, now, NULL, true) > 0)
         st->order_count = st->cursor = 0; /* it may name freed series */
     pending_flush(st, &pending);
+    block_finish(st);
     pthread_mutex_unlock(&st->memory_lock);
 }
 

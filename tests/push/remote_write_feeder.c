@@ -16,6 +16,10 @@
  *   worker  a worker rw_worker, up, then deregistered: its activity goes to 0
  *           (down) and, 300 ms later, its series is removed; the program
  *           waits until the stale marker for it was sent.
+ *   relabel series of rw_relabel{k,m} made and removed one after the
+ *           other, each living for a few deliveries: series i has value i,
+ *           k="v<i>" (k="" for odd i: no label) and m="same", so that a
+ *           new series may take the memory of the one removed before it.
  *   yaml    the gauge of "gauge", with reporter "rw" and its subscription
  *           loaded from the configuration file named where the URL goes.
  * At the end it removes the reporter, timing the removal, and prints one
@@ -200,6 +204,25 @@ static void scenario_gauge(int64_t run_ms)
     sleep_ms(run_ms);
 }
 
+static void scenario_relabel(int64_t run_ms)
+{
+    const char *names[] = {"k", "m"};
+    extatus_option options[] = {EXTATUS_OPT_STRINGS("labels", names, 2)};
+    extatus_family *f = NULL;
+    check(extatus_family_new(&f, NULL, "rw_relabel", "gauge", options, 1), "relabel family");
+    subscribe("rw_relabel");
+    int64_t end = now_ms() + run_ms;
+    for (int i = 0; now_ms() < end; i++) {
+        char k[32];
+        snprintf(k, sizeof(k), i % 2 ? "" : "v%d", i);
+        extatus_gauge *g = NULL;
+        check(extatus_gauge_get(&g, f, EXTATUS_LABELS(k, "same")), "relabel series");
+        extatus_gauge_set(g, i);
+        sleep_ms(250); /* a few deliveries at the 100 ms interval */
+        check(extatus_family_remove(f, EXTATUS_LABELS(k, "same")), "relabel remove");
+    }
+}
+
 static void scenario_dup(int64_t run_ms)
 {
     const char *job[] = {"job"};
@@ -269,6 +292,8 @@ int main(int argc, char **argv)
         scenario_dup(run_ms);
     else if (strcmp(argv[1], "worker") == 0)
         scenario_worker(run_ms);
+    else if (strcmp(argv[1], "relabel") == 0)
+        scenario_relabel(run_ms);
     else
         scenario_gauge(run_ms);
     int64_t start = now_ms();

@@ -19,6 +19,7 @@ usage: remote_write_receivers_test.py prometheus|victoria_metrics|faults FEEDER
 """
 import http.server
 import json
+import re
 import os
 import shutil
 import socket
@@ -274,6 +275,31 @@ def run_faults(tmp):
     check("hang: removal bounded (flush_timeout 300 ms + a slice)", stats["remove_ms"] < 1500,
           str(stats))
     check("hang: what was left counted as shutdown", stats["dropped_shutdown"] >= 1, str(stats))
+
+    # Series made and removed one after the other (a new one may take the memory of the
+    # last): every sample carries the labels of its own series, never those of the one before.
+    stats, requests = with_receiver([OK], "relabel", 3000, "batch_deadline_ms=20")
+    seen = set()
+    wrong = []
+    for _, body, _ in requests:
+        for series in decode(body).split("timeseries {")[1:]:
+            labels = dict(re.findall(r'labels \{\s*name: "([^"]*)"\s*value: "([^"]*)"', series))
+            if labels.get("__name__") != "rw_relabel":
+                continue
+            for value in re.findall(r"samples \{\s*value: ([^\s]+)", series):
+                if value.lower() == "nan":
+                    continue  # a stale marker: the removed series' own labels, checked below
+                i = int(float(value))
+                seen.add(i)
+                want = {"__name__": "rw_relabel", "m": "same"}
+                if i % 2 == 0:
+                    want["k"] = f"v{i}"
+                if labels != want:
+                    wrong.append((value, labels))
+    check("relabel: several series made and removed", len(seen) >= 6, str(sorted(seen)))
+    check("relabel: every sample under its own series' labels", not wrong, str(wrong[:5]))
+    check("relabel: a stale marker per removed series", stats["stale_markers"] >= len(seen) - 1,
+          str(stats))
 
     # 2.0 answered 2xx without the written-headers: falls back to 1.0 and sends again.
     stats, requests = with_receiver([OK], "gauge", 1000, "protocol=2.0", *ONE_ROUND)

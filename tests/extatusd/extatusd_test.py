@@ -203,8 +203,8 @@ def scenario_restart(d):
     first = ping(d, "phoenix")
     wait_for("phoenix up", lambda: d.activity("phoenix") == 2, 5)
     first.kill()
-    first.wait()
     wait_for("phoenix down", lambda: d.activity("phoenix") == 0, 5)
+    first.wait()  # reaped after the daemon saw the exit (see scenario_prometheus)
     second = ping(d, "phoenix")
     wait_for("phoenix up again", lambda: d.activity("phoenix") == 2, 5)
     # STATUS= is logged when it changes, not with every datagram that repeats it.
@@ -448,8 +448,11 @@ def scenario_prometheus(d):
     killed = ping(d, "gone")
     wait_for("both up", lambda: d.activity("scraped") == 2 and d.activity("gone") == 2, 5)
     killed.kill()
-    killed.wait()
+    # Reaped only once the daemon has seen the exit: before Linux reports a
+    # reaped child's status through its pidfd, the daemon reads it from the
+    # zombie, and an early wait() here would leave it "unknown" (an error).
     wait_for("gone down", lambda: d.activity("gone") == 0, 5)
+    killed.wait()
     work = tempfile.mkdtemp(prefix="extatusd-prometheus.")
     with open(os.path.join(work, "prometheus.yml"), "w") as f:
         f.write(f"""global:

@@ -288,10 +288,9 @@ static bool stat_field(const char *after_comm, int index, long *out)
     return errno == 0 && end != field + 1;
 }
 
-/* The wait status of an exited process that is not our child (0 and false when unknown). */
-static bool exit_status(const process_record *record, int *status)
+/* Linux 6.15+: the exit status a pidfd keeps once its process is reaped (false: none yet). */
+static bool pidfd_exit_status(int pidfd, int *status)
 {
-    /* Linux 6.15+: the pidfd keeps the exit status, even after the parent reaped it. */
     struct pidfd_exit_info {
         uint64_t mask, cgroupid;
         uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
@@ -300,19 +299,28 @@ static bool exit_status(const process_record *record, int *status)
     enum { INFO_EXIT = 1u << 3 };
     memset(&info, 0, sizeof(info));
     info.mask = INFO_EXIT;
-    if (ioctl(record->pidfd, _IOWR(0xFF, 11, struct pidfd_exit_info), &info) == 0 &&
-        (info.mask & INFO_EXIT)) {
-        *status = info.exit_code;
+    if (ioctl(pidfd, _IOWR(0xFF, 11, struct pidfd_exit_info), &info) != 0 ||
+        !(info.mask & INFO_EXIT))
+        return false;
+    *status = info.exit_code;
+    return true;
+}
+
+/* The wait status of an exited process that is not our child (false when unknown). */
+static bool exit_status(const process_record *record, int *status)
+{
+    if (pidfd_exit_status(record->pidfd, status))
         return true;
-    }
-    /* Older kernels: the 52nd field of /proc/<pid>/stat while it is a zombie. */
+    /* Older kernels, or not reaped yet: the 52nd field of /proc/<pid>/stat of the zombie. */
     char buffer[1024];
     const char *after_comm = read_stat(record->pid, buffer, sizeof buffer, NULL, 0);
     long code;
-    if (!after_comm || !stat_field(after_comm, 52, &code))
-        return false;
-    *status = (int)code;
-    return true;
+    if (after_comm && stat_field(after_comm, 52, &code)) {
+        *status = (int)code;
+        return true;
+    }
+    /* Reaped between the two looks: the pidfd has the status now. */
+    return pidfd_exit_status(record->pidfd, status);
 }
 
 static void process_exited(daemon_state *d, process_record *record, int64_t now)

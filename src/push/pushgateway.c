@@ -525,13 +525,6 @@ static int send_request(pusher *p, const char *method, bool with_body, bool coun
             extatus_entry_error(rc, "%s", message);
     }
     p->last_failed = rc != EXTATUS_OK;
-    /*
-     * A push abandoned because the reporter is being removed is no failure
-     * of the reporter: failing it would terminate it with an error, and the
-     * removal's terminate (with delete_on_stop, the DELETE) would not run.
-     */
-    if (rc != EXTATUS_OK && result.failure == EXTATUS__PUSH_HTTP_STOPPED && !p->terminating)
-        return EXTATUS_OK;
     return rc;
 }
 

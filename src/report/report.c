@@ -392,7 +392,14 @@ static void group_tick(void *arg)
         lost = &r->status.dropped_stopped;
     } else if (running_locked(r)) {
         int rc = deliver_locked(r, &b, &delivered);
-        if (rc != EXTATUS_OK) {
+        if (rc != EXTATUS_OK && atomic_load(&r->stopping)) {
+            /*
+             * Given up because the reporter is being removed: no failure of
+             * the reporter, whose removal terminates it with EXTATUS_OK (a
+             * reporter may have work for then, such as a final DELETE).
+             */
+            lost = &r->status.dropped_stopped;
+        } else if (rc != EXTATUS_OK) {
             lost = delivery.reason == EXTATUS__DROP_TIMEOUT   ? &r->status.dropped_timeout
                    : delivery.reason == EXTATUS__DROP_STOPPED ? &r->status.dropped_stopped
                                                               : &r->status.dropped_error;
@@ -753,6 +760,8 @@ int extatus_reporter_remove(const char *name)
         if (strcmp((*link)->name, name) == 0) {
             found = *link;
             *link = found->next;
+            /* Stopping from the moment it is no longer listed (a reporter may look itself up). */
+            atomic_store(&found->stopping, true);
             status_list_remove(found);
             break;
         }
@@ -992,13 +1001,14 @@ static void report_shutdown(void)
     pthread_rwlock_wrlock(&reporters_lock);
     reporter *list = reporters;
     reporters = NULL;
+    /* Stop them all first (as they leave the lists), so that their blocked deliveries give up
+     * together. */
+    for (reporter *r = list; r; r = r->next)
+        atomic_store(&r->stopping, true);
     pthread_mutex_lock(&status_list_lock);
     status_list = NULL;
     pthread_mutex_unlock(&status_list_lock);
     pthread_rwlock_unlock(&reporters_lock);
-    /* Stop them all first, so that their blocked deliveries give up together. */
-    for (reporter *r = list; r; r = r->next)
-        atomic_store(&r->stopping, true);
     while (list) {
         reporter *next = list->next;
         reporter_destroy(list);

@@ -18,20 +18,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *copy = malloc(size + 1);
+    char *fields[MAX_FIELDS];
+    size_t count;
+    char *copy = fuzz_lines(data, size, fields, MAX_FIELDS, &count);
     if (!copy)
         return 0;
-    memcpy(copy, data, size);
-    copy[size] = '\0';
-    char *fields[MAX_FIELDS];
-    size_t count = 0;
-    for (char *p = copy; count < MAX_FIELDS;) {
-        fields[count++] = p;
-        p = strchr(p, '\n');
-        if (!p)
-            break;
-        *p++ = '\0';
-    }
     if (count < 2) {
         free(copy);
         return 0;

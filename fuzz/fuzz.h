@@ -29,6 +29,31 @@ bool om_check_buffer(const char *name, char *text, size_t size);
         }                                                                                          \
     } while (0)
 
+/*
+ * The input as NUL-terminated lines: a copy (free it) whose lines are in
+ * fields[0..*count), at most `max`; NULL when out of memory.
+ */
+static inline char *fuzz_lines(const uint8_t *data, size_t size, char **fields, size_t max,
+                               size_t *count)
+{
+    char *copy = malloc(size + 1);
+    *count = 0;
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i < size; i++)
+        copy[i] = (char)data[i];
+    copy[size] = '\0';
+    for (char *p = copy; *count < max;) {
+        fields[(*count)++] = p;
+        while (*p && *p != '\n')
+            p++;
+        if (!*p)
+            break;
+        *p++ = '\0';
+    }
+    return copy;
+}
+
 /* Reads bytes from the input as a stream; past the end it yields zeros. */
 typedef struct fuzz_input {
     const uint8_t *data; /* the input */
